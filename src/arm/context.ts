@@ -1,0 +1,20 @@
+import type { CallerType } from '../store/types.js';
+
+/** Who called, as read from the bearer token. */
+export interface Principal {
+  /** What systemData shows: the UPN for users, the app id for applications. */
+  name: string;
+  type: CallerType;
+  objectId: string;
+  tenantId: string;
+}
+
+/** What a handler knows about the request beyond its path and body. */
+export interface RequestContext {
+  apiVersion: string;
+  principal: Principal;
+  /** scheme://host[:port] as the client called us, for absolute URLs in responses. */
+  origin: string;
+  header(name: string): string | undefined;
+  now(): Date;
+}

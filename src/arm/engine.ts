@@ -1,0 +1,325 @@
+import type { Store, StoredResource, Write, OperationRecord } from '../store/types.js';
+import type { Provisioner } from '../provisioner/provisioner.js';
+import type { Profile } from '../provisioner/profiles.js';
+import type { RequestContext } from './context.js';
+import type { ActionDef, ResourceType, VersionDef } from './resource-type.js';
+import { ArmError, errors } from './errors.js';
+import { checkName, keyOf, normalizeLocation } from './ids.js';
+import { checkPreconditions, isConditional, newEtag } from './etag.js';
+import { validate } from './schema.js';
+import { mergePatch, isPlainObject } from './merge-patch.js';
+import { resolveIdentity, type Identity } from './identity.js';
+import { checkTags } from './tags.js';
+import { acceptedHeaders, newOperation } from './operations.js';
+
+/** A resource addressed by a request: its id and the ids of the resources it lives under. */
+export interface ResourceRef {
+  id: string;
+  key: string;
+  name: string;
+  parentKey: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  /** Every enclosing resource from the resource group down, for the parent checks. */
+  ancestors: { type: string; id: string; name: string }[];
+}
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+const PAGE_SIZE = 100;
+const MAX_ATTEMPTS = 5;
+
+type Doc = Record<string, unknown>;
+
+/** The ARM contract over any ResourceType: CRUD, actions, ETags, systemData, identities, lifecycle, paging. */
+export class Engine {
+  constructor(
+    private readonly store: Store,
+    private readonly provisioner: Provisioner,
+    private readonly profile: Profile,
+  ) {}
+
+  // ---------- reads ----------
+
+  /** Reads a resource, first finishing an operation on it that is due, so a finished operation never shows as running. */
+  async load(key: string): Promise<StoredResource | undefined> {
+    const r = await this.store.get(key);
+    if (!r?.internal.pendingOperation) return r;
+    await this.provisioner.settle(r.internal.pendingOperation);
+    return this.store.get(key);
+  }
+
+  async get(t: ResourceType, ref: ResourceRef, ctx: RequestContext): Promise<Reply> {
+    this.checkName(t, ref, ctx, 'other');
+    await this.checkParents(ref);
+    const r = await this.load(ref.key);
+    if (!r) throw notFound(t, ref);
+    return { status: 200, body: this.render(t, r, ctx), headers: { etag: r.etag } };
+  }
+
+  async head(t: ResourceType, ref: ResourceRef): Promise<Reply> {
+    return { status: (await this.store.get(ref.key)) ? 204 : 404 };
+  }
+
+  /** Direct children of `parent` (a resource-group or resource key) in key order, paged with an opaque `$skip` token. */
+  async list(t: ResourceType, parentKey: string, ctx: RequestContext, url: URL, scope: 'children' | 'below' = 'children'): Promise<Reply> {
+    const after = decodeToken(url.searchParams.get('$skip') ?? url.searchParams.get('$skipToken'));
+    const page = { after, limit: PAGE_SIZE + 1 };
+    const rows = scope === 'children'
+      ? await this.store.listChildren(parentKey, t.type, page)
+      : await this.store.listBelow(parentKey, t.type, page);
+    const more = rows.length > PAGE_SIZE;
+    const shown = more ? rows.slice(0, PAGE_SIZE) : rows;
+    const value = [];
+    for (const row of shown) {
+      const r = row.internal.pendingOperation ? (await this.load(row.key)) : row;
+      if (r) value.push(this.render(t, r, ctx));
+    }
+    const body: Doc = { value };
+    if (more) body.nextLink = nextLink(ctx, url, '$skip', encodeToken(shown.at(-1)!.key));
+    return { status: 200, body };
+  }
+
+  render(t: ResourceType, r: StoredResource, ctx: RequestContext): Doc {
+    const doc: Doc = { id: r.id, name: r.name, type: t.type, ...structuredClone(r.body), systemData: r.systemData };
+    t.render?.(r, doc, ctx);
+    return doc;
+  }
+
+  // ---------- writes ----------
+
+  async put(t: ResourceType, ref: ResourceRef, raw: unknown, ctx: RequestContext): Promise<Reply> {
+    const v = this.version(t, ctx);
+    this.checkName(t, ref, ctx, 'put');
+    await this.checkParents(ref);
+    if (!isPlainObject(raw)) throw errors.bodyRequired();
+    return this.retrying(ctx, async () => {
+      const existing = await this.load(ref.key);
+      checkPreconditions(ctx, existing, ref.id, true);
+      this.checkIdle(existing, ref);
+      const requestedState = isPlainObject(raw.properties) ? raw.properties.provisioningState : undefined;
+      const storedState = (existing?.body.properties as Doc | undefined)?.provisioningState;
+      if (existing && requestedState !== undefined && requestedState !== storedState)
+        throw errors.invalidContent([{ path: 'properties.provisioningState', message: `The provisioning state '${String(requestedState)}' is read-only and differs from the current state '${String(storedState)}'.` }]);
+      const doc = validate<Doc>(v.put, raw, v.closed);
+      if (typeof doc.location === 'string') {
+        doc.location = normalizeLocation(doc.location);
+        const storedLocation = existing?.body.location;
+        if (storedLocation !== undefined && storedLocation !== doc.location) throw errors.invalidLocation(ref.id, String(storedLocation), String(doc.location));
+      }
+      checkTags(doc.tags);
+      const identity = resolveIdentity(doc.identity as Doc | undefined, undefined, ctx.principal, false);
+      if (identity) doc.identity = keepPrincipals(identity, existing?.body.identity as Identity | undefined);
+      await t.prepare?.(ctx, doc, existing, ref.id);
+      const now = ctx.now().toISOString();
+      const async = t.async.put;
+      const phase = existing ? (async ? 'updating' : 'succeeded') : (async ? 'creating' : 'succeeded');
+      const kept = Object.fromEntries((t.serverOwned ?? []).map((k) => [k, (existing?.body.properties as Doc | undefined)?.[k]]).filter(([, val]) => val !== undefined));
+      doc.properties = { ...kept, ...(doc.properties as Doc | undefined), ...t.lifecycle(phase) };
+      const resource: StoredResource = existing
+        ? { ...existing, id: ref.id, name: ref.name, body: doc, systemData: modified(existing.systemData, ctx, now), etag: newEtag(), updatedAt: now }
+        : {
+            key: ref.key, id: ref.id, name: ref.name, parentKey: ref.parentKey, type: t.type, body: doc,
+            systemData: created(ctx, now), internal: {}, etag: newEtag(), createdAt: now, updatedAt: now,
+          };
+      if (!existing) t.onCreate?.(resource, ctx);
+      const writes: Write[] = [existing ? { op: 'update', resource, ifEtag: existing.etag } : { op: 'insert', resource }];
+      const op = async ? this.startOperation(existing ? 'update' : 'create', resource, ctx, writes) : undefined;
+      if (!(await this.store.commit(writes))) return undefined;
+      if (op) this.provisioner.schedule(op);
+      return {
+        status: existing ? 200 : 201,
+        body: this.render(t, resource, ctx),
+        headers: { etag: resource.etag, ...(op ? acceptedHeaders(op, ctx, this.profile, 'async-operation') : {}) },
+      };
+    });
+  }
+
+  async patch(t: ResourceType, ref: ResourceRef, raw: unknown, ctx: RequestContext): Promise<Reply> {
+    const v = this.version(t, ctx);
+    this.checkName(t, ref, ctx, 'other');
+    await this.checkParents(ref);
+    if (!isPlainObject(raw)) throw errors.bodyRequired();
+    return this.retrying(ctx, async () => {
+      const existing = await this.load(ref.key);
+      if (!existing) throw notFound(t, ref);
+      checkPreconditions(ctx, existing, ref.id, false);
+      this.checkIdle(existing, ref);
+      const patch = validate<Doc>(v.patch, raw, v.closed);
+      const doc = structuredClone(existing.body);
+      if (patch.tags !== undefined) doc.tags = Object.fromEntries(Object.entries((patch.tags ?? {}) as Doc).filter(([, val]) => val !== null));
+      checkTags(doc.tags);
+      if (patch.sku !== undefined) doc.sku = mergePatch(doc.sku, patch.sku);
+      if (patch.identity !== undefined) doc.identity = resolveIdentity(patch.identity as Doc, existing.body.identity as Identity | undefined, ctx.principal, true);
+      if (t.patchMergesProperties && patch.properties !== undefined) {
+        doc.properties = mergePatch(doc.properties, patch.properties);
+        // The merged document must still be a valid resource.
+        validate(v.put, { ...doc, properties: doc.properties }, v.closed);
+      }
+      await t.prepare?.(ctx, doc, existing, ref.id);
+      const now = ctx.now().toISOString();
+      doc.properties = { ...(doc.properties as Doc), ...t.lifecycle(t.async.patch ? 'updating' : 'succeeded') };
+      const resource: StoredResource = { ...existing, id: ref.id, name: ref.name, body: doc, systemData: modified(existing.systemData, ctx, now), etag: newEtag(), updatedAt: now };
+      const writes: Write[] = [{ op: 'update', resource, ifEtag: existing.etag }];
+      const op = t.async.patch ? this.startOperation('update', resource, ctx, writes) : undefined;
+      if (!(await this.store.commit(writes))) return undefined;
+      if (!op) return { status: 200, body: this.render(t, resource, ctx), headers: { etag: resource.etag } };
+      this.provisioner.schedule(op);
+      return { status: 202, headers: acceptedHeaders(op, ctx, this.profile, 'location') };
+    });
+  }
+
+  async delete(t: ResourceType, ref: ResourceRef, ctx: RequestContext): Promise<Reply> {
+    this.checkName(t, ref, ctx, 'other');
+    await this.checkParents(ref);
+    return this.retrying(ctx, async () => {
+      const existing = await this.load(ref.key);
+      if (!existing) return { status: 204 };
+      checkPreconditions(ctx, existing, ref.id, false);
+      const pending = await this.pendingOperation(existing);
+      // A delete repeated while the first runs is the same request: answer with the same operation.
+      if (pending?.kind === 'delete') return { status: 202, headers: acceptedHeaders(pending, ctx, this.profile, 'location') };
+      if (pending) throw errors.operationInProgress(ref.id, pending.kind);
+      await t.beforeDelete?.(ctx, existing);
+      if (!t.async.delete) {
+        if (!(await this.store.commit([{ op: 'deleteTree', key: ref.key }]))) return undefined;
+        return { status: 200 };
+      }
+      const properties = { ...(existing.body.properties as Doc | undefined), ...t.lifecycle('deleting') };
+      const resource: StoredResource = { ...existing, body: { ...existing.body, properties }, etag: newEtag() };
+      const writes: Write[] = [{ op: 'update', resource, ifEtag: existing.etag }];
+      const op = this.startOperation('delete', resource, ctx, writes);
+      if (!(await this.store.commit(writes))) return undefined;
+      this.provisioner.schedule(op);
+      return { status: 202, headers: acceptedHeaders(op, ctx, this.profile, 'location') };
+    });
+  }
+
+  async action(t: ResourceType, action: ActionDef, ref: ResourceRef, raw: unknown, ctx: RequestContext, query: Record<string, string>): Promise<Reply> {
+    this.version(t, ctx);
+    this.checkName(t, ref, ctx, 'other');
+    await this.checkParents(ref);
+    if (!(await this.store.get(ref.key))) throw notFound(t, ref);
+    let body: unknown;
+    if (action.body) {
+      if (raw === undefined && action.bodyRequired) throw errors.bodyRequired();
+      body = raw === undefined ? {} : validate(action.body, raw, false);
+    }
+    return this.retrying(ctx, async () => {
+      const current = await this.load(ref.key);
+      if (!current) throw notFound(t, ref);
+      const result = await action.handle(ctx, current, body, query);
+      if (!result.async) {
+        if (result.update && !(await this.store.commit([{ op: 'update', resource: result.update, ifEtag: current.etag }]))) return undefined;
+        return { status: result.status, body: result.body };
+      }
+      this.checkIdle(current, ref);
+      const resource: StoredResource = { ...(result.update ?? current), etag: newEtag() };
+      const writes: Write[] = [{ op: 'update', resource, ifEtag: current.etag }];
+      const op = this.startOperation('action', resource, ctx, writes, { action: action.path, payload: result.async.payload });
+      if (!(await this.store.commit(writes))) return undefined;
+      this.provisioner.schedule(op);
+      return { status: 202, headers: acceptedHeaders(op, ctx, this.profile, 'location') };
+    });
+  }
+
+  // ---------- shared checks ----------
+
+  private version(t: ResourceType, ctx: RequestContext): VersionDef {
+    const v = t.versions[ctx.apiVersion];
+    if (!v) throw new Error(`api-version ${ctx.apiVersion} reached ${t.type} unchecked`);
+    return v;
+  }
+
+  private checkName(t: ResourceType, ref: ResourceRef, ctx: RequestContext, verb: 'put' | 'other'): void {
+    const v = t.versions[ctx.apiVersion];
+    const broken = checkName(ref.name, verb === 'put' ? (v?.putName ?? v?.name) : v?.name);
+    if (broken) throw errors.invalidResourceName(ref.name, t.type, broken);
+  }
+
+  async checkParents(ref: ResourceRef): Promise<void> {
+    for (const a of ref.ancestors) {
+      const parent = await this.store.get(keyOf(a.id));
+      if (parent) continue;
+      if (a.type === 'Microsoft.Resources/resourceGroups') throw errors.resourceGroupNotFound(a.name);
+      throw errors.parentNotFound(a.type, a.name, ref.resourceGroup);
+    }
+  }
+
+  private async pendingOperation(r: StoredResource): Promise<OperationRecord | undefined> {
+    if (!r.internal.pendingOperation) return undefined;
+    const op = await this.store.getOperation(r.internal.pendingOperation);
+    return op?.status === 'InProgress' ? op : undefined;
+  }
+
+  /** A write while another operation runs on the resource is refused, as Azure does. */
+  private checkIdle(r: StoredResource | undefined, ref: ResourceRef): void {
+    if (r?.internal.pendingOperation) {
+      const phase = String((r.body.properties as Doc | undefined)?.provisioningState ?? 'an operation');
+      throw errors.operationInProgress(ref.id, phase);
+    }
+  }
+
+  private startOperation(kind: OperationRecord['kind'], resource: StoredResource, ctx: RequestContext, writes: Write[], extra?: { action?: string; payload?: unknown }): OperationRecord {
+    const op = newOperation(kind, resource, ctx, this.profile, extra);
+    resource.internal = { ...resource.internal, pendingOperation: op.id };
+    writes.push({ op: 'putOperation', operation: op });
+    return op;
+  }
+
+  /** Runs a read-modify-write until its conditional commit lands; a conditional request that loses gets 412. */
+  private async retrying(ctx: RequestContext, attempt: () => Promise<Reply | undefined>): Promise<Reply> {
+    for (let i = 0; i < MAX_ATTEMPTS; i++) {
+      const reply = await attempt();
+      if (reply) return reply;
+      if (isConditional(ctx)) throw new ArmError(412, 'PreconditionFailed', 'The resource changed while the request was processed; the condition no longer holds.');
+    }
+    throw errors.conflict('The resource is being changed by other requests; retry the request.');
+  }
+}
+
+function notFound(t: ResourceType, ref: ResourceRef): ArmError {
+  return t.type === 'Microsoft.Resources/resourceGroups'
+    ? errors.resourceGroupNotFound(ref.name)
+    : errors.resourceNotFound(ref.id.slice(ref.id.toLowerCase().indexOf('/providers/') + '/providers/'.length), ref.resourceGroup);
+}
+
+function created(ctx: RequestContext, now: string) {
+  const { name, type } = ctx.principal;
+  return { createdBy: name, createdByType: type, createdAt: now, lastModifiedBy: name, lastModifiedByType: type, lastModifiedAt: now };
+}
+
+function modified(prev: StoredResource['systemData'], ctx: RequestContext, now: string) {
+  return { ...prev, lastModifiedBy: ctx.principal.name, lastModifiedByType: ctx.principal.type, lastModifiedAt: now };
+}
+
+/** A replaced identity keeps the principals already minted for the same identities. */
+function keepPrincipals(next: Identity, prev: Identity | undefined): Identity {
+  if (!prev) return next;
+  const out = { ...next };
+  if (out.principalId && prev.principalId) { out.principalId = prev.principalId; out.tenantId = prev.tenantId; }
+  if (out.userAssignedIdentities && prev.userAssignedIdentities) {
+    const old = new Map(Object.entries(prev.userAssignedIdentities).map(([k, v]) => [k.toLowerCase(), v]));
+    out.userAssignedIdentities = Object.fromEntries(Object.entries(out.userAssignedIdentities).map(([k, v]) => [k, old.get(k.toLowerCase()) ?? v]));
+  }
+  return out;
+}
+
+export function nextLink(ctx: RequestContext, url: URL, param: string, token: string): string {
+  const next = new URL(url.pathname + url.search, ctx.origin);
+  next.searchParams.set(param, token);
+  return next.toString();
+}
+
+export const encodeToken = (key: string) => Buffer.from(key).toString('base64url');
+
+export function decodeToken(token: string | null): string | undefined {
+  if (!token) return undefined;
+  const key = Buffer.from(token, 'base64url').toString();
+  if (!key.startsWith('/subscriptions/')) throw errors.badRequest(`The continuation token '${token}' is not valid.`, '$skip');
+  return key;
+}

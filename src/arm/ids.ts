@@ -1,0 +1,48 @@
+/** Resource ids: building, keying (case-insensitive) and name rules. */
+
+/** The store key of a resource: its id in lower case, so lookups ignore casing while the id keeps the client's. */
+export const keyOf = (id: string): string => id.toLowerCase();
+
+/** The key of the parent resource, or the subscription key for a resource group. */
+export function parentKeyOf(key: string): string {
+  const parts = key.split('/');
+  // .../providers/{ns}/{type}/{name}: drop type+name, and "providers/{ns}" when that leaves us at the group.
+  parts.splice(-2, 2);
+  if (parts.at(-2) === 'providers') parts.splice(-2, 2);
+  return parts.join('/');
+}
+
+/** The lower bound and (exclusive) upper bound of the keys strictly below `key` ('/' sorts just before '0'). */
+export function descendantRange(key: string): [string, string] {
+  return [`${key}/`, `${key}0`];
+}
+
+export const normalizeLocation = (location: string): string => location.replace(/\s+/g, '').toLowerCase();
+
+/** Azure Resource Manager's own limits on any resource name (types may add a stricter pattern). */
+const ARM_FORBIDDEN = /[<>%&:\\?/#\u0000-\u001f\u007f]/;
+
+export interface NameRule {
+  pattern: RegExp;
+  /** How the rule reads in an error message. */
+  text: string;
+}
+
+export function nameRule(pattern: string): NameRule {
+  return { pattern: new RegExp(pattern), text: `match the pattern '${pattern}'` };
+}
+
+/** Returns the broken rule's description, or undefined when the name is fine. */
+export function checkName(name: string, rule?: NameRule): string | undefined {
+  if (name.length === 0 || name.length > 260) return 'be between 1 and 260 characters long';
+  if (ARM_FORBIDDEN.test(name)) return "not contain '<', '>', '%', '&', ':', '\\', '?', '/', '#' or control characters";
+  if (rule && !rule.pattern.test(name)) return rule.text;
+  return undefined;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isGuid = (value: string): boolean => UUID.test(value);
+
+/** A user-assigned identity id: /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}. */
+const USER_ASSIGNED_ID = /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.managedidentity\/userassignedidentities\/[^/]+$/i;
+export const isUserAssignedIdentityId = (value: string): boolean => USER_ASSIGNED_ID.test(value);

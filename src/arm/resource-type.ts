@@ -1,0 +1,83 @@
+import type { TSchema } from '@sinclair/typebox';
+import type { NameRule } from './ids.js';
+import type { OperationRecord, StoredResource } from '../store/types.js';
+import type { RequestContext } from './context.js';
+
+/** Where a resource is in its lifecycle; each type maps phases to the state fields it shows in `properties`. */
+export type Phase = 'creating' | 'updating' | 'deleting' | 'succeeded' | 'failed';
+
+export interface VersionDef {
+  /** The PUT body. Read-only fields are stripped before validation. */
+  put: TSchema;
+  /** The PATCH body (for a free-form PATCH, the merged document is validated against `put` too). */
+  patch: TSchema;
+  /** true: unknown fields are rejected (the version's swagger closes its objects); false: dropped silently. */
+  closed: boolean;
+  /** The name rule of PUT; `name` covers every other operation. */
+  putName?: NameRule;
+  name?: NameRule;
+}
+
+export interface ActionResult {
+  status: number;
+  body?: unknown;
+  /** The resource to store (conditional on the ETag it was read with; the handler runs again if it lost a race). */
+  update?: StoredResource;
+  /** Start a long-running operation that completes through `ActionDef.complete`, answering 202 + Location. */
+  async?: { payload: unknown };
+}
+
+export interface ActionDef {
+  method: 'POST' | 'GET';
+  /** The path below the resource, e.g. `listKeys` or `deltaModels/modify`. */
+  path: string;
+  /** The request body's schema per api-version; absent means the action takes no body. */
+  body?: TSchema;
+  bodyRequired?: boolean;
+  handle(ctx: RequestContext, resource: StoredResource, body: unknown, query: Record<string, string>): Promise<ActionResult>;
+  /** Applies an asynchronous action when its operation completes; returns the resource to store. */
+  complete?(resource: StoredResource, operation: OperationRecord): StoredResource;
+}
+
+export interface ResourceType {
+  /** The ARM type, e.g. Microsoft.MachineLearningServices/workspaces/serverlessEndpoints. */
+  type: string;
+  /** undefined: directly under a resource group. */
+  parent?: ResourceType;
+  /** The route parameter that carries this level's name. */
+  param: string;
+  versions: Record<string, VersionDef>;
+  /** Which verbs run as long-running operations. */
+  async: { put: boolean; patch: boolean; delete: boolean };
+  /** Read-only `properties` fields a replacing PUT keeps from the stored resource (e.g. endpointState). */
+  serverOwned?: string[];
+  /** What the Location URL of a finished delete answers: the status this type's swagger declares (default 200). */
+  deleteDoneStatus?: 200 | 204;
+  /** Whether a PATCH merges into `properties` (RFC 7396) besides tags, sku and identity. */
+  patchMergesProperties?: boolean;
+  /** The state fields a phase shows in `properties`. */
+  lifecycle(phase: Phase): Record<string, unknown>;
+  /** Fills in what the server owns when a resource is first created (keys, routes, defaults). */
+  onCreate?(resource: StoredResource, ctx: RequestContext): void;
+  /** Fills in defaults and checks what a schema cannot, on every accepted PUT and PATCH. */
+  prepare?(ctx: RequestContext, doc: Record<string, unknown>, existing: StoredResource | undefined, id: string): Promise<void>;
+  /** Adds computed fields to the document the client sees. */
+  render?(resource: StoredResource, doc: Record<string, unknown>, ctx: RequestContext): void;
+  /** Refuses a delete that must not happen (e.g. a group still routed to). */
+  beforeDelete?(ctx: RequestContext, resource: StoredResource): Promise<void>;
+  /** Lists filter, order and page with the query parameters this type declares. */
+  listStyle?: 'keyset' | 'query';
+  actions?: ActionDef[];
+}
+
+/** The last segment of a type (serverlessEndpoints), i.e. its collection in the path. */
+export const collectionOf = (t: ResourceType): string => t.type.split('/').at(-1)!;
+
+export const namespaceOf = (t: ResourceType): string => t.type.split('/')[0];
+
+/** The chain from the top-level type down to `t`. */
+export function lineage(t: ResourceType): ResourceType[] {
+  const chain: ResourceType[] = [];
+  for (let cur: ResourceType | undefined = t; cur; cur = cur.parent) chain.unshift(cur);
+  return chain;
+}

@@ -1,0 +1,182 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Engine, Reply, ResourceRef } from './engine.js';
+import type { RequestContext } from './context.js';
+import type { ResourceType } from './resource-type.js';
+import type { Store } from '../store/types.js';
+import type { Provisioner } from '../provisioner/provisioner.js';
+import type { Profile } from '../provisioner/profiles.js';
+import { authenticate, type AuthMode } from '../auth/bearer.js';
+import { errors } from './errors.js';
+import { keyOf } from './ids.js';
+import { collectionOf, lineage, namespaceOf } from './resource-type.js';
+import { acceptedHeaders, statusBody } from './operations.js';
+import { resourceGroups } from '../resources/resource-groups.js';
+
+export interface ArmDeps {
+  engine: Engine;
+  store: Store;
+  provisioner: Provisioner;
+  profile: Profile;
+  types: ResourceType[];
+  auth: AuthMode;
+  anyApiVersion: boolean;
+}
+
+type Params = Record<string, string>;
+type Query = Record<string, string | string[] | undefined>;
+
+/** The management plane: every resource type's routes, resource groups, and the operation endpoints. */
+export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<void> {
+  const { engine } = deps;
+
+  /** Builds the request context: authenticates the caller and settles the api-version against the type's. */
+  function context(req: FastifyRequest, t: ResourceType | undefined, versions: readonly string[]): RequestContext {
+    const now = new Date();
+    const principal = authenticate(req.headers.authorization, deps.auth, now);
+    const apiVersion = t ? resolveApiVersion(req, t, versions, deps.anyApiVersion) : anyVersion(req);
+    return {
+      apiVersion,
+      principal,
+      origin: `${req.protocol}://${req.host}`,
+      header: (name) => {
+        const v = req.headers[name];
+        return Array.isArray(v) ? v.join(', ') : v;
+      },
+      now: () => new Date(),
+    };
+  }
+
+  function send(reply: FastifyReply, r: Reply): FastifyReply {
+    reply.code(r.status);
+    if (r.headers) reply.headers(r.headers);
+    return r.body === undefined ? reply.send() : reply.send(r.body);
+  }
+
+  const urlOf = (req: FastifyRequest) => new URL(req.url, 'http://x');
+
+  function register(t: ResourceType): void {
+    const chain = lineage(t);
+    const isGroup = t === resourceGroups;
+    let item = isGroup ? '/subscriptions/:subscriptionId/resourcegroups/:resourceGroupName'
+      : `/subscriptions/:subscriptionId/resourceGroups/:resourceGroupName/providers/${namespaceOf(t)}`;
+    if (!isGroup) for (const level of chain) item += `/${collectionOf(level)}/:${level.param}`;
+    const collection = item.slice(0, item.lastIndexOf('/'));
+    const versions = Object.keys(t.versions);
+    const ref = (p: Params) => (isGroup ? groupRef(p) : refOf(t, chain, p));
+
+    app.get(collection, async (req, reply) => {
+      const p = req.params as Params;
+      const ctx = context(req, t, versions);
+      if (isGroup) return send(reply, await engine.list(t, keyOf(`/subscriptions/${p.subscriptionId}`), ctx, urlOf(req)));
+      const parent = refOf(t, chain, { ...p, [t.param]: '_' });
+      await engine.checkParents(parent);
+      return send(reply, await engine.list(t, parent.parentKey, ctx, urlOf(req)));
+    });
+    app.get(item, async (req, reply) => send(reply, await engine.get(t, ref(req.params as Params), context(req, t, versions))));
+    app.head(item, async (req, reply) => {
+      context(req, t, versions);
+      return send(reply, await engine.head(t, ref(req.params as Params)));
+    });
+    app.put(item, async (req, reply) => send(reply, await engine.put(t, ref(req.params as Params), req.body, context(req, t, versions))));
+    app.patch(item, async (req, reply) => send(reply, await engine.patch(t, ref(req.params as Params), req.body, context(req, t, versions))));
+    app.delete(item, async (req, reply) => send(reply, await engine.delete(t, ref(req.params as Params), context(req, t, versions))));
+    for (const action of t.actions ?? []) {
+      app.route({
+        method: action.method,
+        url: `${item}/${action.path}`,
+        handler: async (req, reply) => send(reply,
+          await engine.action(t, action, ref(req.params as Params), req.body, context(req, t, versions), flatQuery(req.query as Query))),
+      });
+    }
+  }
+
+  for (const t of [resourceGroups, ...deps.types]) register(t);
+
+  // Workspaces listed across a subscription.
+  const workspaces = deps.types.find((t) => t.type === 'Microsoft.MachineLearningServices/workspaces');
+  if (workspaces) {
+    app.get('/subscriptions/:subscriptionId/providers/Microsoft.MachineLearningServices/workspaces', async (req, reply) => {
+      const { subscriptionId } = req.params as Params;
+      const ctx = context(req, workspaces, Object.keys(workspaces.versions));
+      return send(reply, await engine.list(workspaces, keyOf(`/subscriptions/${subscriptionId}`), ctx, urlOf(req), 'below'));
+    });
+  }
+
+  // Long-running operations: the status (Azure-AsyncOperation) and the result (Location).
+  async function operation(req: FastifyRequest) {
+    const { subscriptionId, operationId } = req.params as Params;
+    const op = await deps.store.getOperation(operationId);
+    if (!op || op.subscriptionId.toLowerCase() !== subscriptionId.toLowerCase()) throw errors.operationNotFound(operationId);
+    await deps.provisioner.settle(op.id);
+    return (await deps.store.getOperation(op.id))!;
+  }
+
+  app.get('/subscriptions/:subscriptionId/providers/Microsoft.MachineLearningServices/locations/:location/mfeOperationsStatus/:operationId', async (req, reply) => {
+    context(req, undefined, []);
+    return send(reply, { status: 200, body: statusBody(await operation(req)) });
+  });
+
+  const result = async (req: FastifyRequest, reply: FastifyReply) => {
+    const ctx = context(req, undefined, []);
+    const op = await operation(req);
+    if (op.status === 'InProgress') return send(reply, { status: 202, headers: acceptedHeaders(op, ctx, deps.profile, 'location') });
+    if (op.status !== 'Succeeded') {
+      const error = op.error ?? { code: op.status, message: `The operation ended ${op.status}.` };
+      return send(reply, { status: 400, body: { error } });
+    }
+    const t = [resourceGroups, ...deps.types].find((x) => x.type === op.resourceType);
+    if (op.kind === 'delete') return send(reply, { status: t?.deleteDoneStatus ?? 200 });
+    const resource = await engine.load(op.resourceKey);
+    if (!t || !resource || op.kind === 'action') return send(reply, { status: 204 });
+    return send(reply, { status: 200, body: engine.render(t, resource, ctx), headers: { etag: resource.etag } });
+  };
+  app.get('/subscriptions/:subscriptionId/providers/Microsoft.MachineLearningServices/locations/:location/mfeOperationResults/:operationId', result);
+  app.get('/subscriptions/:subscriptionId/operationresults/:operationId', result);
+}
+
+function groupRef(p: Params): ResourceRef {
+  const id = `/subscriptions/${p.subscriptionId}/resourceGroups/${p.resourceGroupName}`;
+  return {
+    id, key: keyOf(id), name: p.resourceGroupName, parentKey: keyOf(`/subscriptions/${p.subscriptionId}`),
+    subscriptionId: p.subscriptionId, resourceGroup: p.resourceGroupName, ancestors: [],
+  };
+}
+
+/** The resource a provider path names, with the resource group and every enclosing resource as ancestors. */
+function refOf(t: ResourceType, chain: ResourceType[], p: Params): ResourceRef {
+  const group = groupRef(p);
+  const ancestors = [{ type: resourceGroups.type, id: group.id, name: group.name }];
+  let id = `${group.id}/providers/${namespaceOf(t)}`;
+  let parentId = group.id;
+  chain.forEach((level, i) => {
+    parentId = i === 0 ? group.id : id;
+    id += `/${collectionOf(level)}/${p[level.param]}`;
+    if (i < chain.length - 1) ancestors.push({ type: level.type, id, name: p[level.param] });
+  });
+  return { id, key: keyOf(id), name: p[t.param], parentKey: keyOf(parentId), subscriptionId: p.subscriptionId, resourceGroup: group.name, ancestors };
+}
+
+function firstQuery(req: FastifyRequest, name: string): string | undefined {
+  const v = (req.query as Query)[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+const flatQuery = (q: Query) => Object.fromEntries(Object.entries(q).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v ?? '']));
+
+function resolveApiVersion(req: FastifyRequest, t: ResourceType, supported: readonly string[], anyApiVersion: boolean): string {
+  const asked = firstQuery(req, 'api-version');
+  if (!asked) throw errors.missingApiVersion();
+  const known = supported.find((v) => v.toLowerCase() === asked.toLowerCase());
+  if (known) return known;
+  if (anyApiVersion) return [...supported].sort().at(-1)!;
+  if (t === resourceGroups) throw errors.invalidApiVersion(asked, supported);
+  const location = typeof (req.body as { location?: unknown } | undefined)?.location === 'string' ? (req.body as { location: string }).location : '';
+  throw errors.noRegisteredProvider(location, asked, t.type.split('/').slice(1).join('/'), supported);
+}
+
+/** Operation URLs carry the api-version of the request that started them; any value is accepted, none is not. */
+function anyVersion(req: FastifyRequest): string {
+  const asked = firstQuery(req, 'api-version');
+  if (!asked) throw errors.missingApiVersion();
+  return asked;
+}

@@ -1,0 +1,85 @@
+import { resolve } from 'node:path';
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  inMemory: boolean;
+  certFile?: string;
+  keyFile?: string;
+  http: boolean;
+  auth: 'loose' | 'none';
+  profile: 'fast' | 'realistic';
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  anyApiVersion: boolean;
+}
+
+type Kind = 'string' | 'int' | 'bool' | readonly string[];
+
+interface Setting { key: keyof Config; flag: string; env: string; kind: Kind; default?: Config[keyof Config]; help: string }
+
+/** Every setting: its flag, its AMLITE_* environment variable, its default. The README's table is this table. */
+export const SETTINGS: readonly Setting[] = [
+  { key: 'host', flag: '--host', env: 'AMLITE_HOST', kind: 'string', default: '127.0.0.1', help: 'address to listen on' },
+  { key: 'port', flag: '--port', env: 'AMLITE_PORT', kind: 'int', default: 8443, help: 'port to listen on; 0 picks a free one (printed at start)' },
+  { key: 'dataDir', flag: '--data-dir', env: 'AMLITE_DATA_DIR', kind: 'string', default: '.amlite', help: 'where the SQLite database and the generated certificate live' },
+  { key: 'inMemory', flag: '--in-memory', env: 'AMLITE_IN_MEMORY', kind: 'bool', default: false, help: 'keep resources in memory only (the certificate still goes to the data dir)' },
+  { key: 'certFile', flag: '--cert', env: 'AMLITE_CERT', kind: 'string', help: 'PEM certificate to serve instead of the generated one (needs --key)' },
+  { key: 'keyFile', flag: '--key', env: 'AMLITE_KEY', kind: 'string', help: 'PEM private key of --cert' },
+  { key: 'http', flag: '--http', env: 'AMLITE_HTTP', kind: 'bool', default: false, help: 'serve plain HTTP instead of HTTPS (Azure SDKs will not send tokens over it)' },
+  { key: 'auth', flag: '--auth', env: 'AMLITE_AUTH', kind: ['loose', 'none'], default: 'loose', help: 'loose: any unexpired JWT-shaped bearer token; none: no token needed' },
+  { key: 'profile', flag: '--profile', env: 'AMLITE_PROFILE', kind: ['fast', 'realistic'], default: 'fast', help: 'fast: operations finish at once; realistic: they take Azure-like seconds' },
+  { key: 'logLevel', flag: '--log-level', env: 'AMLITE_LOG_LEVEL', kind: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', help: 'log verbosity' },
+  { key: 'anyApiVersion', flag: '--any-api-version', env: 'AMLITE_ANY_API_VERSION', kind: 'bool', default: false, help: 'serve unknown api-versions as the newest known one instead of answering 400' },
+];
+
+export class ConfigError extends Error {}
+
+function parse(s: Setting, raw: string, from: string): Config[keyof Config] {
+  if (s.kind === 'int') {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${from} must be a port number from 0 to 65535, not '${raw}'`);
+    return n;
+  }
+  if (s.kind === 'bool') {
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    throw new ConfigError(`${from} must be true or false, not '${raw}'`);
+  }
+  if (Array.isArray(s.kind) && !s.kind.includes(raw)) throw new ConfigError(`${from} must be one of ${s.kind.join(', ')}, not '${raw}'`);
+  return raw;
+}
+
+export function defaults(): Config {
+  return Object.fromEntries(SETTINGS.filter((s) => s.default !== undefined).map((s) => [s.key, s.default])) as unknown as Config;
+}
+
+/** Defaults, then AMLITE_* variables, then flags (`--flag value`, `--flag=value`, bare `--bool-flag`). */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
+  const config = defaults() as unknown as Record<string, unknown>;
+  for (const s of SETTINGS) {
+    const raw = env[s.env];
+    if (raw !== undefined && raw !== '') config[s.key] = parse(s, raw, s.env);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+    const s = SETTINGS.find((x) => x.flag === flag);
+    if (!s) throw new ConfigError(`unknown option '${argv[i]}' (see amlite --help)`);
+    if (s.kind === 'bool' && inline === undefined) { config[s.key] = true; continue; }
+    const raw = inline ?? argv[++i];
+    if (raw === undefined) throw new ConfigError(`${flag} needs a value`);
+    config[s.key] = parse(s, raw, flag);
+  }
+  const c = config as unknown as Config;
+  if (!!c.certFile !== !!c.keyFile) throw new ConfigError('--cert and --key go together: pass both, or neither to use the generated certificate');
+  c.dataDir = resolve(c.dataDir);
+  return c;
+}
+
+export function helpText(): string {
+  const rows = SETTINGS.map((s) => {
+    const value = s.kind === 'bool' ? '' : Array.isArray(s.kind) ? ` ${s.kind.join('|')}` : s.kind === 'int' ? ' N' : ' VALUE';
+    return `  ${(s.flag + value).padEnd(34)} ${s.help}${s.default !== undefined && s.kind !== 'bool' ? ` (default ${s.default})` : ''}  [${s.env}]`;
+  });
+  return ['usage: amlite [options]        start the emulator', '       amlite token            print a bearer token the emulator accepts', '', 'options:', ...rows, '  --help'.padEnd(36) + ' this text'].join('\n');
+}

@@ -1,0 +1,87 @@
+/** What amlite keeps: resources and long-running operations. One interface, SQLite and PostgreSQL behind it. */
+
+export type CallerType = 'User' | 'Application' | 'ManagedIdentity' | 'Key';
+
+export interface SystemData {
+  createdBy: string;
+  createdByType: CallerType;
+  createdAt: string;
+  lastModifiedBy: string;
+  lastModifiedByType: CallerType;
+  lastModifiedAt: string;
+}
+
+export interface StoredResource {
+  /** The id in lower case: the primary key. */
+  key: string;
+  /** The id as the client last spelled it. */
+  id: string;
+  parentKey: string;
+  /** The ARM type, e.g. Microsoft.MachineLearningServices/workspaces/serverlessEndpoints. */
+  type: string;
+  name: string;
+  /** The client-visible document without id, name, type and systemData (location, tags, sku, identity, kind, properties). */
+  body: Record<string, unknown>;
+  systemData: SystemData;
+  /** State the client never sees as such: keys, the inference route, the pending operation. */
+  internal: Internal;
+  etag: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Internal {
+  /** The operation that currently owns the resource's lifecycle (Creating/Updating/Deleting). */
+  pendingOperation?: string;
+  [k: string]: unknown;
+}
+
+export type OperationStatus = 'InProgress' | 'Succeeded' | 'Failed' | 'Canceled';
+export type OperationKind = 'create' | 'update' | 'delete' | 'action';
+
+export interface OperationRecord {
+  id: string;
+  kind: OperationKind;
+  /** For kind 'action': the action's name, e.g. deltaModels/modify. */
+  action?: string;
+  resourceKey: string;
+  resourceId: string;
+  resourceType: string;
+  subscriptionId: string;
+  location: string;
+  apiVersion: string;
+  status: OperationStatus;
+  startTime: string;
+  endTime?: string;
+  /** When (epoch ms) the provisioner should finish it. */
+  dueAt: number;
+  /** Input an action needs when it completes. */
+  payload?: unknown;
+  error?: { code: string; message: string };
+}
+
+/** A group of writes applied all or nothing. Conditions that fail make `commit` return false and change nothing. */
+export type Write =
+  | { op: 'insert'; resource: StoredResource }
+  | { op: 'update'; resource: StoredResource; ifEtag: string }
+  | { op: 'deleteTree'; key: string }
+  | { op: 'putOperation'; operation: OperationRecord };
+
+export interface Page {
+  /** Return rows whose sort key is strictly after this key. */
+  after?: string;
+  limit: number;
+}
+
+export interface Store {
+  get(key: string): Promise<StoredResource | undefined>;
+  /** Direct children of `parentKey` of one type, ordered by key. */
+  listChildren(parentKey: string, type: string, page: Page): Promise<StoredResource[]>;
+  /** Resources of one type anywhere below `scopeKey`, ordered by key. */
+  listBelow(scopeKey: string, type: string, page: Page): Promise<StoredResource[]>;
+  commit(writes: Write[]): Promise<boolean>;
+  getOperation(id: string): Promise<OperationRecord | undefined>;
+  /** Operations still InProgress, oldest first. */
+  openOperations(): Promise<OperationRecord[]>;
+  close(): Promise<void>;
+}

@@ -1,4 +1,4 @@
-import type { CallerType } from '../store/types.js';
+import type { CallerType, Store } from '../store/types.js';
 
 /** Who called, as read from the bearer token. */
 export interface Principal {
@@ -15,6 +15,10 @@ export interface RequestContext {
   principal: Principal;
   /** scheme://host[:port] as the client called us, for absolute URLs in responses. */
   origin: string;
+  /** The request URL (path and query as sent). */
+  url: URL;
   header(name: string): string | undefined;
   now(): Date;
+  /** For resource-type hooks that need to look at other resources (e.g. a pool's groups). */
+  store: Store;
 }

@@ -65,23 +65,61 @@ export class Engine {
     return { status: (await this.store.get(ref.key)) ? 204 : 404 };
   }
 
-  /** Direct children of `parent` (a resource-group or resource key) in key order, paged with an opaque `$skip` token. */
-  async list(t: ResourceType, parentKey: string, ctx: RequestContext, url: URL, scope: 'children' | 'below' = 'children'): Promise<Reply> {
-    const after = decodeToken(url.searchParams.get('$skip') ?? url.searchParams.get('$skipToken'));
+  /**
+   * Lists resources of type `t` under `parentKey` (direct children, or anywhere below for subscription-wide lists).
+   * `keyset` lists page in key order with an opaque `$skip` token (flat cost at any depth); `query` lists
+   * (inference pools) also honour `count`, `tags`, `properties` and `orderBy`, and `$skip` is an offset.
+   */
+  async list(t: ResourceType, parentKey: string, ctx: RequestContext, scope: 'children' | 'below' = 'children'): Promise<Reply> {
+    const q = ctx.url.searchParams;
+    if (t.listStyle === 'query') return this.listByQuery(t, parentKey, ctx);
+    const after = decodeToken(q.get('$skip') ?? q.get('$skipToken'));
     const page = { after, limit: PAGE_SIZE + 1 };
     const rows = scope === 'children'
       ? await this.store.listChildren(parentKey, t.type, page)
       : await this.store.listBelow(parentKey, t.type, page);
     const more = rows.length > PAGE_SIZE;
     const shown = more ? rows.slice(0, PAGE_SIZE) : rows;
-    const value = [];
-    for (const row of shown) {
-      const r = row.internal.pendingOperation ? (await this.load(row.key)) : row;
+    const body: Doc = { value: await this.renderAll(t, shown, ctx) };
+    if (more) body.nextLink = nextLink(ctx, '$skip', encodeToken(shown.at(-1)!.key));
+    return { status: 200, body };
+  }
+
+  private async listByQuery(t: ResourceType, parentKey: string, ctx: RequestContext): Promise<Reply> {
+    const q = ctx.url.searchParams;
+    const count = intParam(q.get('count'), 'count', PAGE_SIZE) || PAGE_SIZE;
+    const skip = intParam(q.get('$skip'), '$skip', 0);
+    const orderBy = q.get('orderBy') ?? q.get('$orderBy') ?? undefined;
+    const ORDERS = ['CreatedAtDesc', 'CreatedAtAsc', 'UpdatedAtDesc', 'UpdatedAtAsc'];
+    if (orderBy !== undefined && !ORDERS.includes(orderBy))
+      throw errors.badRequest(`The orderBy value '${orderBy}' is not supported. Use one of ${ORDERS.join(', ')}.`, 'orderBy');
+    const tagFilter = filterPairs(q.get('tags'));
+    const propertyFilter = filterPairs(q.get('properties'));
+    let rows = await this.store.listChildren(parentKey, t.type, { limit: Number.MAX_SAFE_INTEGER });
+    rows = rows.filter((r) => {
+      const tags = (r.body.tags ?? {}) as Record<string, string>;
+      const props = new Map((((r.body.properties as Doc | undefined)?.properties ?? []) as { key: string; value: string }[]).map((kv) => [kv.key, kv.value]));
+      return tagFilter.every(([k, v]) => k in tags && (v === undefined || tags[k] === v))
+        && propertyFilter.every(([k, v]) => props.has(k) && (v === undefined || props.get(k) === v));
+    });
+    if (orderBy) {
+      const field = orderBy.startsWith('Created') ? 'createdAt' : 'updatedAt';
+      const dir = orderBy.endsWith('Desc') ? -1 : 1;
+      rows.sort((a, b) => dir * (a[field] < b[field] ? -1 : a[field] > b[field] ? 1 : a.key < b.key ? -1 : 1));
+    }
+    const shown = rows.slice(skip, skip + count);
+    const body: Doc = { value: await this.renderAll(t, shown, ctx) };
+    if (skip + count < rows.length) body.nextLink = nextLink(ctx, '$skip', String(skip + count));
+    return { status: 200, body };
+  }
+
+  private async renderAll(t: ResourceType, rows: StoredResource[], ctx: RequestContext): Promise<Doc[]> {
+    const value: Doc[] = [];
+    for (const row of rows) {
+      const r = row.internal.pendingOperation ? await this.load(row.key) : row;
       if (r) value.push(this.render(t, r, ctx));
     }
-    const body: Doc = { value };
-    if (more) body.nextLink = nextLink(ctx, url, '$skip', encodeToken(shown.at(-1)!.key));
-    return { status: 200, body };
+    return value;
   }
 
   render(t: ResourceType, r: StoredResource, ctx: RequestContext): Doc {
@@ -309,10 +347,27 @@ function keepPrincipals(next: Identity, prev: Identity | undefined): Identity {
   return out;
 }
 
-export function nextLink(ctx: RequestContext, url: URL, param: string, token: string): string {
-  const next = new URL(url.pathname + url.search, ctx.origin);
+/** The absolute URL of the next page: the request's own URL with `param` set to `token`. */
+export function nextLink(ctx: RequestContext, param: string, token: string): string {
+  const next = new URL(ctx.url.pathname + ctx.url.search, ctx.origin);
   next.searchParams.set(param, token);
   return next.toString();
+}
+
+function intParam(raw: string | null, name: string, fallback: number): number {
+  if (raw === null || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < -1) throw errors.badRequest(`The query parameter '${name}' must be a whole number, not '${raw}'.`, name);
+  return n < 0 ? fallback : n;
+}
+
+/** `k1,k2=v` → [[k1, undefined], [k2, 'v']]. */
+function filterPairs(raw: string | null): [string, string | undefined][] {
+  if (!raw) return [];
+  return raw.split(',').filter(Boolean).map((pair) => {
+    const i = pair.indexOf('=');
+    return i < 0 ? [pair.trim(), undefined] : [pair.slice(0, i).trim(), pair.slice(i + 1)];
+  });
 }
 
 export const encodeToken = (key: string) => Buffer.from(key).toString('base64url');

@@ -38,6 +38,8 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
       apiVersion,
       principal,
       origin: `${req.protocol}://${req.host}`,
+      url: urlOf(req),
+      store: deps.store,
       header: (name) => {
         const v = req.headers[name];
         return Array.isArray(v) ? v.join(', ') : v;
@@ -46,13 +48,13 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
     };
   }
 
+  const urlOf = (req: FastifyRequest) => new URL(req.url, `${req.protocol}://${req.host}`);
+
   function send(reply: FastifyReply, r: Reply): FastifyReply {
     reply.code(r.status);
     if (r.headers) reply.headers(r.headers);
     return r.body === undefined ? reply.send() : reply.send(r.body);
   }
-
-  const urlOf = (req: FastifyRequest) => new URL(req.url, 'http://x');
 
   function register(t: ResourceType): void {
     const chain = lineage(t);
@@ -67,10 +69,10 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
     app.get(collection, async (req, reply) => {
       const p = req.params as Params;
       const ctx = context(req, t, versions);
-      if (isGroup) return send(reply, await engine.list(t, keyOf(`/subscriptions/${p.subscriptionId}`), ctx, urlOf(req)));
+      if (isGroup) return send(reply, await engine.list(t, keyOf(`/subscriptions/${p.subscriptionId}`), ctx));
       const parent = refOf(t, chain, { ...p, [t.param]: '_' });
       await engine.checkParents(parent);
-      return send(reply, await engine.list(t, parent.parentKey, ctx, urlOf(req)));
+      return send(reply, await engine.list(t, parent.parentKey, ctx));
     });
     app.get(item, async (req, reply) => send(reply, await engine.get(t, ref(req.params as Params), context(req, t, versions))));
     app.head(item, async (req, reply) => {
@@ -98,7 +100,7 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
     app.get('/subscriptions/:subscriptionId/providers/Microsoft.MachineLearningServices/workspaces', async (req, reply) => {
       const { subscriptionId } = req.params as Params;
       const ctx = context(req, workspaces, Object.keys(workspaces.versions));
-      return send(reply, await engine.list(workspaces, keyOf(`/subscriptions/${subscriptionId}`), ctx, urlOf(req), 'below'));
+      return send(reply, await engine.list(workspaces, keyOf(`/subscriptions/${subscriptionId}`), ctx, 'below'));
     });
   }
 

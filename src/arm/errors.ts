@@ -41,7 +41,7 @@ export const errors = {
   noRegisteredProvider: (location: string, version: string, type: string, supported: readonly string[]) =>
     new ArmError(400, 'NoRegisteredProviderFound',
       `No registered resource provider found for location '${location}' and API version '${version}' for type '${type}'. ` +
-      `The supported api-versions are '${supported.join(', ')}'. The supported locations are ''.`),
+      `The supported api-versions are '${supported.join(', ')}'.`),
 
   authMissing: () =>
     new ArmError(401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.", undefined, undefined,

@@ -57,7 +57,7 @@ try {
   const sub = '00000000-0000-0000-0000-0000000000b1';
   const token = devToken();
   const credential: TokenCredential = { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3600_000 }) };
-  const client = new ResourceManagementClient(credential, sub, { endpoint: url, $host: url });
+  const client = new ResourceManagementClient(credential, sub, { endpoint: url });
   await client.resourceGroups.createOrUpdate('bench', { location: 'eastus' });
   const ws = `/subscriptions/${sub}/resourceGroups/bench/providers/Microsoft.MachineLearningServices/workspaces/bench-ws`;
   await client.resources.beginCreateOrUpdateByIdAndWait(ws, '2025-09-01', { location: 'eastus', properties: {} });
@@ -90,6 +90,54 @@ try {
     theirs.push(...await timeLoop(N_GET / 5, get(bareUrl)));
   }
 
+  // 3. Data plane: streamed chat through amlite (openai-compatible backend) versus the same upstream called directly.
+  const upstream = await startProcess(['bench/upstream-server.ts'], /^upstream listening on (\S+)/);
+  const catalogFile = join(root, '.amlite-bench', 'catalog.json');
+  writeFileSync(catalogFile, JSON.stringify({ models: [{ match: '*', backend: 'openai-compatible', url: upstream, model: 'upstream' }] }));
+  const proxy = await startProcess(['src/main.ts', '--port', '0', '--in-memory', '--data-dir', join(root, '.amlite-bench'), '--cert', tls.certPath, '--key', join(certDir, 'key.pem'), '--log-level', 'warn', '--catalog', catalogFile], /^amlite listening on (\S+)/);
+  const proxyClient = new ResourceManagementClient(credential, sub, { endpoint: proxy });
+  await proxyClient.resourceGroups.createOrUpdate('bench', { location: 'eastus' });
+  await proxyClient.resources.beginCreateOrUpdateByIdAndWait(ws, '2025-09-01', { location: 'eastus', properties: {} });
+  const proxied = await proxyClient.resources.beginCreateOrUpdateByIdAndWait(`${ws}/serverlessEndpoints/proxied`, '2025-09-01', body);
+  const keysRes = await fetch(`${proxy}${ws}/serverlessEndpoints/proxied/listKeys?api-version=2025-09-01`, { method: 'POST', headers });
+  const { primaryKey } = (await keysRes.json()) as { primaryKey: string };
+  const inferenceUri = (proxied.properties as { inferenceEndpoint: { uri: string } }).inferenceEndpoint.uri;
+  const chatRequest = JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], stream: true });
+  /** Time to the first content chunk, and to [DONE]. */
+  const streamOnce = async (u: string, h: Record<string, string>) => {
+    const t0 = performance.now();
+    const res = await fetch(u, { method: 'POST', headers: { 'content-type': 'application/json', ...h }, body: chatRequest });
+    const reader = res.body!.getReader();
+    let first = 0;
+    let text = '';
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!first) first = performance.now() - t0;
+      text += Buffer.from(value).toString();
+    }
+    if (!text.includes('[DONE]')) throw new Error(`stream from ${u} did not finish: ${text.slice(0, 200)}`);
+    return { ttft: first, total: performance.now() - t0 };
+  };
+  const viaAmlite = () => streamOnce(`${inferenceUri}/chat/completions`, { 'api-key': primaryKey });
+  const direct = () => streamOnce(`${upstream}/chat/completions`, {});
+  for (let w = 0; w < 100; w++) { await viaAmlite(); await direct(); }
+  const amliteStreams: { ttft: number; total: number }[] = [], directStreams: { ttft: number; total: number }[] = [];
+  for (let round = 0; round < 5; round++) {
+    for (let k = 0; k < 200; k++) amliteStreams.push(await viaAmlite());
+    for (let k = 0; k < 200; k++) directStreams.push(await direct());
+  }
+  /** Requests per second with 8 clients in parallel for a fixed time. */
+  const throughput = async (fn: () => Promise<unknown>, ms = 3000) => {
+    let done = 0;
+    const end = performance.now() + ms;
+    await Promise.all(Array.from({ length: 8 }, async () => { while (performance.now() < end) { await fn(); done++; } }));
+    return done / (ms / 1000);
+  };
+  const rpsAmlite = await throughput(viaAmlite);
+  const rpsDirect = await throughput(direct);
+  const stat = (xs: number[]) => ({ medianMs: round(quantile(xs, 0.5)), p99Ms: round(quantile(xs, 0.99)) });
+
   const results = {
     date: new Date().toISOString(),
     node: process.version,
@@ -100,12 +148,22 @@ try {
       bareFastify: { medianMs: round(quantile(theirs, 0.5)), p99Ms: round(quantile(theirs, 0.99)) },
       ratioOfMedians: round(quantile(theirs, 0.5) / quantile(ours, 0.5)),
     },
+    streamedChat: {
+      note: 'amlite over HTTPS with key auth and an openai-compatible backend, versus the plain-HTTP upstream called directly',
+      timeToFirstToken: { amlite: stat(amliteStreams.map((x) => x.ttft)), direct: stat(directStreams.map((x) => x.ttft)) },
+      wholeStream: { amlite: stat(amliteStreams.map((x) => x.total)), direct: stat(directStreams.map((x) => x.total)) },
+      requestsPerSecond8Clients: { amlite: Math.round(rpsAmlite), direct: Math.round(rpsDirect), ratio: round(rpsAmlite / rpsDirect) },
+    },
   };
+  const sc = results.streamedChat;
   const md = [
     '| measure | amlite | yardstick | ratio |',
     '|---|---|---|---|',
     `| SDK create-and-wait (serverless endpoint, fast profile), median / p99 | ${results.createAndWait.medianMs} / ${results.createAndWait.p99Ms} ms | – | – |`,
     `| GET by id, sequential keep-alive HTTPS, median / p99 (${sample.length}-byte body) | ${results.getById.amlite.medianMs} / ${results.getById.amlite.p99Ms} ms | bare Fastify: ${results.getById.bareFastify.medianMs} / ${results.getById.bareFastify.p99Ms} ms | ${results.getById.ratioOfMedians} of the bare route's speed |`,
+    `| streamed chat, time to first token, median / p99 | ${sc.timeToFirstToken.amlite.medianMs} / ${sc.timeToFirstToken.amlite.p99Ms} ms | upstream direct: ${sc.timeToFirstToken.direct.medianMs} / ${sc.timeToFirstToken.direct.p99Ms} ms | +${round(sc.timeToFirstToken.amlite.medianMs - sc.timeToFirstToken.direct.medianMs)} ms overhead |`,
+    `| streamed chat (32 tokens), whole stream, median / p99 | ${sc.wholeStream.amlite.medianMs} / ${sc.wholeStream.amlite.p99Ms} ms | upstream direct: ${sc.wholeStream.direct.medianMs} / ${sc.wholeStream.direct.p99Ms} ms | ${round(sc.wholeStream.direct.medianMs / sc.wholeStream.amlite.medianMs)} of direct speed |`,
+    `| streamed chat, requests/s with 8 clients | ${sc.requestsPerSecond8Clients.amlite} | upstream direct: ${sc.requestsPerSecond8Clients.direct} | ${sc.requestsPerSecond8Clients.ratio} |`,
   ].join('\n');
   mkdirSync(join(root, 'bench', 'results'), { recursive: true });
   writeFileSync(join(root, 'bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);

@@ -12,6 +12,7 @@ export interface Config {
   profile: 'fast' | 'realistic';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   anyApiVersion: boolean;
+  catalog?: string;
 }
 
 type Kind = 'string' | 'int' | 'bool' | readonly string[];
@@ -30,6 +31,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'auth', flag: '--auth', env: 'AMLITE_AUTH', kind: ['loose', 'none'], default: 'loose', help: 'loose: any unexpired JWT-shaped bearer token; none: no token needed' },
   { key: 'profile', flag: '--profile', env: 'AMLITE_PROFILE', kind: ['fast', 'realistic'], default: 'fast', help: 'fast: operations finish at once; realistic: they take Azure-like seconds' },
   { key: 'logLevel', flag: '--log-level', env: 'AMLITE_LOG_LEVEL', kind: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', help: 'log verbosity' },
+  { key: 'catalog', flag: '--catalog', env: 'AMLITE_CATALOG', kind: 'string', help: 'JSON file mapping model ids to inference backends (default: every model simulated)' },
   { key: 'anyApiVersion', flag: '--any-api-version', env: 'AMLITE_ANY_API_VERSION', kind: 'bool', default: false, help: 'serve unknown api-versions as the newest known one instead of answering 400' },
 ];
 

@@ -4,6 +4,7 @@ import { ConfigError, helpText, loadConfig } from './config.js';
 import { startAmlite, VERSION } from './server.js';
 import { TlsError } from './tls.js';
 import { devToken } from './auth/bearer.js';
+import { CatalogError } from './inference/catalog.js';
 
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'token') {
@@ -54,7 +55,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((e: Error) => {
-  if (e instanceof ConfigError || e instanceof TlsError) {
+  if (e instanceof ConfigError || e instanceof TlsError || e instanceof CatalogError) {
     process.stderr.write(`amlite: ${e.message}\n`);
     process.exit(2);
   }

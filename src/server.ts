@@ -15,11 +15,16 @@ import { loadOrCreateCertificate } from './tls.js';
 import { resourceGroups } from './resources/resource-groups.js';
 import { workspaces } from './resources/workspaces.js';
 import { serverlessEndpoints } from './resources/serverless-endpoints.js';
+import { Catalog } from './inference/catalog.js';
+import { inferenceRoutes } from './inference/routes.js';
+import { inferencePools } from './resources/inference-pools.js';
+import { inferenceGroups } from './resources/inference-groups.js';
+import { inferenceEndpoints } from './resources/inference-endpoints.js';
 
 export const VERSION = '0.1.0';
 
 /** Every resource type the management plane serves, parents first. */
-export const RESOURCE_TYPES: ResourceType[] = [workspaces, serverlessEndpoints];
+export const RESOURCE_TYPES: ResourceType[] = [workspaces, serverlessEndpoints, inferencePools, inferenceGroups, inferenceEndpoints];
 
 /** ARM's limit on a request body. */
 export const BODY_LIMIT = 4 * 1024 * 1024;
@@ -38,6 +43,7 @@ export interface RunningAmlite {
 
 export async function startAmlite(overrides: Partial<Config> = {}): Promise<RunningAmlite> {
   const config: Config = { ...defaults(), ...overrides };
+  const catalog = Catalog.load(config.catalog);
   mkdirSync(config.dataDir, { recursive: true });
   const tls = config.http ? undefined : await loadOrCreateCertificate(config.dataDir, config.certFile, config.keyFile);
 
@@ -65,6 +71,8 @@ export async function startAmlite(overrides: Partial<Config> = {}): Promise<Runn
   app.get('/health', async () => ({ status: 'ok', version: VERSION, profile: profile.name }));
   await app.register(async (arm) => armRoutes(arm, { engine, store, provisioner, profile, types: RESOURCE_TYPES, auth: config.auth, anyApiVersion: config.anyApiVersion }));
 
+  await app.register(async (dataPlane) => inferenceRoutes(dataPlane, { store, catalog, auth: config.auth }));
+
   const resumed = await provisioner.resume();
   if (resumed) app.log.info({ operations: resumed }, 'resuming operations accepted before the last stop');
 
@@ -73,6 +81,7 @@ export async function startAmlite(overrides: Partial<Config> = {}): Promise<Runn
   } catch (e) {
     await provisioner.stop();
     await store.close();
+    await catalog.close();
     throw e;
   }
   const address = app.server.address();
@@ -91,6 +100,7 @@ export async function startAmlite(overrides: Partial<Config> = {}): Promise<Runn
       await app.close();
       await provisioner.stop();
       await store.close();
+      await catalog.close();
     })()),
   };
 }

@@ -146,3 +146,17 @@ describe('bearer tokens (loose mode)', () => {
     assert.equal(authenticate(undefined, 'none', now).name, 'anonymous');
   });
 });
+
+describe('ISO 8601 durations', async () => {
+  const { parseDuration } = await import('../src/arm/duration.js');
+  test('parses what the swagger calls a duration', () => {
+    assert.equal(parseDuration('PT5S'), 5000);
+    assert.equal(parseDuration('PT1M30S'), 90_000);
+    assert.equal(parseDuration('P1DT2H'), 26 * 3_600_000);
+    assert.equal(parseDuration('PT0.5S'), 500);
+    assert.equal(parseDuration('P1W'), 7 * 86_400_000);
+  });
+  test('rejects what is not one', () => {
+    for (const bad of ['P', 'PT', '5S', 'PT5', 'P1DT', 'xPT5S', '']) assert.ok(Number.isNaN(parseDuration(bad)), bad);
+  });
+});

@@ -194,9 +194,9 @@ export class Engine {
       if (patch.sku !== undefined) doc.sku = mergePatch(doc.sku, patch.sku);
       if (patch.identity !== undefined) doc.identity = resolveIdentity(patch.identity as Doc, existing.body.identity as Identity | undefined, ctx.principal, true);
       if (t.patchMergesProperties && patch.properties !== undefined) {
-        doc.properties = mergePatch(doc.properties, patch.properties);
-        // The merged document must still be a valid resource.
-        validate(v.put, { ...doc, properties: doc.properties }, v.closed);
+        // The merged document must still be a valid resource; what is stored is its validated (cleaned) form.
+        const merged = validate<Doc>(v.put, { ...doc, properties: mergePatch(doc.properties, patch.properties) }, v.closed);
+        doc.properties = merged.properties;
       }
       await t.prepare?.(ctx, doc, existing, ref.id);
       const now = ctx.now().toISOString();

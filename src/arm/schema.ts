@@ -53,6 +53,28 @@ function describe(e: { schema: TSchema; value: unknown; message: string }): stri
 }
 
 /**
+ * The problems of `value` against `schema`, one per path. For a nullable object (a union with null) that is not
+ * null, the object's own problems are reported rather than "does not match the union".
+ */
+function collect(schema: TSchema, value: unknown, prefix: string, out: { path: string; message: string }[]): void {
+  const seen = new Set<string>();
+  for (const e of checker(schema).Errors(value)) {
+    const path = join(prefix, jsonPath(e.path));
+    // A union reports its members' errors too; the first error for a path says it best.
+    if (seen.has(path) || [...seen].some((p) => path.startsWith(`${p}.`) || path.startsWith(`${p}[`))) continue;
+    seen.add(path);
+    const members = (e.schema as { anyOf?: TSchema[] }).anyOf?.filter((m) => m[Kind] !== 'Null');
+    if (members?.length === 1 && e.value !== null && members[0][Kind] !== 'Literal') {
+      collect(members[0], e.value, path, out);
+      continue;
+    }
+    out.push({ path, message: describe(e) });
+  }
+}
+
+const join = (prefix: string, path: string) => (!prefix ? path : !path ? prefix : path.startsWith('[') ? `${prefix}${path}` : `${prefix}.${path}`);
+
+/**
  * Validates a request body: read-only fields are dropped, unknown ones dropped (open schemas) or rejected (closed),
  * and every problem becomes one InvalidRequestContent error whose target is the JSON path.
  */
@@ -62,14 +84,7 @@ export function validate<T = Record<string, unknown>>(schema: TSchema, input: un
   if (!closed) Value.Clean(schema, value);
   const check = checker(schema);
   if (check.Check(value)) return value as T;
-  const seen = new Set<string>();
   const problems: { path: string; message: string }[] = [];
-  for (const e of check.Errors(value)) {
-    const path = jsonPath(e.path);
-    // A union reports its members' errors too; the first error for a path says it best.
-    if (seen.has(path) || [...seen].some((p) => path.startsWith(`${p}.`))) continue;
-    seen.add(path);
-    problems.push({ path, message: describe(e) });
-  }
+  collect(schema, value, '', problems);
   throw errors.invalidContent(problems);
 }

@@ -9,8 +9,10 @@ CREATE TABLE IF NOT EXISTS resources (
   parent_key TEXT NOT NULL,
   type TEXT NOT NULL,
   etag TEXT NOT NULL,
+  route TEXT,
   doc TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS resources_by_route ON resources (route) WHERE route IS NOT NULL;
 CREATE INDEX IF NOT EXISTS resources_by_parent ON resources (parent_key, type, key);
 CREATE INDEX IF NOT EXISTS resources_by_type ON resources (type, key);
 CREATE TABLE IF NOT EXISTS operations (
@@ -43,11 +45,12 @@ export class SqliteStore implements Store {
         'SELECT doc FROM resources WHERE parent_key = ? AND type = ? AND key > ? ORDER BY key LIMIT ?'),
       below: db.prepare<[string, string, string, string, number], Row>(
         'SELECT doc FROM resources WHERE type = ? AND key >= ? AND key < ? AND key > ? ORDER BY key LIMIT ?'),
-      insert: db.prepare('INSERT INTO resources (key, id, parent_key, type, etag, doc) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING'),
+      insert: db.prepare('INSERT INTO resources (key, id, parent_key, type, etag, route, doc) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING'),
       update: db.prepare("UPDATE resources SET id = ?, etag = ?, doc = ? WHERE key = ? AND etag = ?"),
       deleteOne: db.prepare('DELETE FROM resources WHERE key = ?'),
       deleteBelow: db.prepare('DELETE FROM resources WHERE key >= ? AND key < ?'),
       putOperation: db.prepare('INSERT INTO operations (id, status, doc) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET status = excluded.status, doc = excluded.doc'),
+      byRoute: db.prepare<[string], Row>('SELECT doc FROM resources WHERE route = ?'),
       getOperation: db.prepare<[string], Row>('SELECT doc FROM operations WHERE id = ?'),
       openOperations: db.prepare<[], Row>("SELECT doc FROM operations WHERE status = 'InProgress'"),
     };
@@ -63,7 +66,7 @@ export class SqliteStore implements Store {
     switch (w.op) {
       case 'insert': {
         const r = w.resource;
-        return this.stmt.insert.run(r.key, r.id, r.parentKey, r.type.toLowerCase(), r.etag, JSON.stringify(r)).changes === 1;
+        return this.stmt.insert.run(r.key, r.id, r.parentKey, r.type.toLowerCase(), r.etag, routeOf(r), JSON.stringify(r)).changes === 1;
       }
       case 'update':
         return this.stmt.update.run(w.resource.id, w.resource.etag, JSON.stringify(w.resource), w.resource.key, w.ifEtag).changes === 1;
@@ -80,6 +83,11 @@ export class SqliteStore implements Store {
 
   async get(key: string): Promise<StoredResource | undefined> {
     const row = this.stmt.get.get(key);
+    return row && JSON.parse(row.doc);
+  }
+
+  async getByRoute(route: string): Promise<StoredResource | undefined> {
+    const row = this.stmt.byRoute.get(route);
     return row && JSON.parse(row.doc);
   }
 
@@ -116,3 +124,5 @@ export class SqliteStore implements Store {
 }
 
 class ConditionFailed extends Error {}
+
+const routeOf = (r: StoredResource) => (typeof r.internal.route === 'string' ? r.internal.route : null);

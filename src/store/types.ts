@@ -31,6 +31,8 @@ export interface StoredResource {
 }
 
 export interface Internal {
+  /** The data-plane path segment of an endpoint: unique, fixed at creation. */
+  route?: string;
   /** The operation that currently owns the resource's lifecycle (Creating/Updating/Deleting). */
   pendingOperation?: string;
   [k: string]: unknown;
@@ -75,6 +77,8 @@ export interface Page {
 
 export interface Store {
   get(key: string): Promise<StoredResource | undefined>;
+  /** The resource whose data-plane route (`internal.route`, set at creation and never changed) is `route`. */
+  getByRoute(route: string): Promise<StoredResource | undefined>;
   /** Direct children of `parentKey` of one type, ordered by key. */
   listChildren(parentKey: string, type: string, page: Page): Promise<StoredResource[]>;
   /** Resources of one type anywhere below `scopeKey`, ordered by key. */

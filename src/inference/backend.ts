@@ -1,0 +1,73 @@
+/** What the data plane asks of a model backend. Requests arrive validated; responses are shaped by the routes. */
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool' | 'developer';
+  /** A string, or content items ({type:'text', text} | {type:'image_url', ...}); null for tool-calling assistants. */
+  content?: unknown;
+  tool_call_id?: string;
+  tool_calls?: unknown[];
+}
+
+export interface ChatRequest {
+  messages: ChatMessage[];
+  max_tokens?: number;
+  temperature?: number;
+  top_p?: number;
+  seed?: number;
+  stop?: string[];
+  /** Fields the client sent that the API does not define, forwarded when extra-parameters is pass-through. */
+  extra?: Record<string, unknown>;
+}
+
+export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls';
+
+export interface Usage { promptTokens: number; completionTokens: number }
+
+export interface ChatResult {
+  content: string;
+  finishReason: FinishReason;
+  usage: Usage;
+}
+
+/** A streamed chat: text pieces as they are generated, then the final result (whose usage counts the whole). */
+export type ChatChunk = { type: 'delta'; text: string } | { type: 'done'; finishReason: FinishReason; usage: Usage };
+
+export interface EmbeddingsRequest {
+  input: string[];
+  dimensions?: number;
+  inputType?: 'text' | 'query' | 'document';
+  extra?: Record<string, unknown>;
+}
+
+export interface EmbeddingsResult {
+  vectors: number[][];
+  promptTokens: number;
+}
+
+export interface ModelInfo {
+  model_name: string;
+  model_provider_name: string;
+  model_type: 'chat-completion' | 'embeddings';
+}
+
+export interface CallOptions {
+  /** The model the endpoint serves (its modelId, or the pool group's model). */
+  modelId: string;
+  /** Fires when the client goes away or the request times out: stop generating. */
+  signal: AbortSignal;
+}
+
+export interface Backend {
+  readonly kind: string;
+  info(modelId: string): ModelInfo;
+  chat(req: ChatRequest, opts: CallOptions): AsyncIterable<ChatChunk>;
+  embeddings(req: EmbeddingsRequest, opts: CallOptions): Promise<EmbeddingsResult>;
+  close?(): Promise<void>;
+}
+
+/** A backend that cannot do what was asked (e.g. embeddings from a chat-only model): becomes a 4xx for the client. */
+export class BackendError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}

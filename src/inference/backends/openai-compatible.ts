@@ -1,0 +1,97 @@
+import type { Backend, CallOptions, ChatChunk, ChatRequest, EmbeddingsRequest, EmbeddingsResult, FinishReason, ModelInfo } from '../backend.js';
+import { BackendError } from '../backend.js';
+import { countPromptTokens, countTokens } from '../tokens.js';
+import { describeModel } from './simulated.js';
+
+export interface OpenAICompatibleOptions {
+  /** Base URL up to and including /v1, e.g. http://127.0.0.1:11434/v1 (Ollama). */
+  url: string;
+  /** The upstream's model name; defaults to the endpoint's model id. */
+  model?: string;
+  apiKey?: string;
+}
+
+/** Any OpenAI-compatible server (Ollama, vLLM, llama.cpp server): tokens are passed on as they arrive. */
+export class OpenAICompatibleBackend implements Backend {
+  readonly kind = 'openai-compatible';
+  private readonly base: string;
+  constructor(private readonly options: OpenAICompatibleOptions) {
+    this.base = options.url.replace(/\/+$/, '');
+  }
+
+  info(modelId: string): ModelInfo {
+    return { ...describeModel(this.options.model ?? modelId), model_provider_name: 'openai-compatible' };
+  }
+
+  private async post(path: string, body: unknown, signal: AbortSignal): Promise<Response> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}) },
+        body: JSON.stringify(body),
+        signal,
+      });
+    } catch (e) {
+      if (signal.aborted) throw e;
+      throw new BackendError(502, 'UpstreamUnavailable', `The upstream model server at ${this.base} did not answer: ${(e as Error).message}`);
+    }
+    if (!res.ok) {
+      const text = await res.text().catch(() => '');
+      throw new BackendError(res.status >= 500 ? 502 : res.status, 'UpstreamError', `The upstream model server answered ${res.status}: ${text.slice(0, 500)}`);
+    }
+    return res;
+  }
+
+  async *chat(req: ChatRequest, opts: CallOptions): AsyncIterable<ChatChunk> {
+    const res = await this.post('/chat/completions', {
+      ...req.extra,
+      model: this.options.model ?? opts.modelId,
+      messages: req.messages,
+      max_tokens: req.max_tokens, temperature: req.temperature, top_p: req.top_p, seed: req.seed, stop: req.stop,
+      stream: true,
+      stream_options: { include_usage: true },
+    }, opts.signal);
+    let text = '';
+    let finishReason: FinishReason = 'stop';
+    let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
+    for await (const data of sseData(res.body!)) {
+      if (data === '[DONE]') break;
+      const chunk = JSON.parse(data) as { choices?: { delta?: { content?: string }; finish_reason?: FinishReason | null }[]; usage?: typeof usage };
+      if (chunk.usage) usage = chunk.usage;
+      for (const choice of chunk.choices ?? []) {
+        if (choice.delta?.content) { text += choice.delta.content; yield { type: 'delta', text: choice.delta.content }; }
+        if (choice.finish_reason) finishReason = choice.finish_reason;
+      }
+    }
+    yield {
+      type: 'done', finishReason,
+      usage: { promptTokens: usage?.prompt_tokens ?? countPromptTokens(req.messages), completionTokens: usage?.completion_tokens ?? countTokens(text) },
+    };
+  }
+
+  async embeddings(req: EmbeddingsRequest, opts: CallOptions): Promise<EmbeddingsResult> {
+    const res = await this.post('/embeddings', {
+      ...req.extra, model: this.options.model ?? opts.modelId, input: req.input, dimensions: req.dimensions, encoding_format: 'float',
+    }, opts.signal);
+    const body = (await res.json()) as { data: { embedding: number[]; index: number }[]; usage?: { prompt_tokens?: number } };
+    const vectors = [...body.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
+    return { vectors, promptTokens: body.usage?.prompt_tokens ?? req.input.reduce((n, t) => n + countTokens(t), 0) };
+  }
+}
+
+/** The `data:` payloads of a server-sent event stream, as they arrive. */
+export async function* sseData(body: ReadableStream<Uint8Array>): AsyncIterable<string> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const bytes of body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(bytes, { stream: true });
+    let end;
+    while ((end = buffer.search(/\r?\n\r?\n/)) >= 0) {
+      const event = buffer.slice(0, end);
+      buffer = buffer.slice(end).replace(/^\r?\n\r?\n/, '');
+      const data = event.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
+      if (data) yield data;
+    }
+  }
+}

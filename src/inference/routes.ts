@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Store, StoredResource } from '../store/types.js';
+import type { Catalog } from './catalog.js';
+import type { Backend, ChatChunk, ChatRequest, FinishReason, Usage } from './backend.js';
+import { BackendError } from './backend.js';
+import { apiError } from './errors.js';
+import { authorize, type DataPlaneAuth } from './auth.js';
+import { ConcurrencyLimiter } from './limits.js';
+import { parseChat, parseEmbeddings, type ExtraParameters } from './requests.js';
+import { textOf } from './tokens.js';
+import { parseDuration } from '../arm/duration.js';
+import { keyOf } from '../arm/ids.js';
+import { servingInstances } from '../resources/inference-groups.js';
+
+export interface DataPlaneDeps {
+  store: Store;
+  catalog: Catalog;
+  auth: DataPlaneAuth;
+}
+
+type Doc = Record<string, unknown>;
+
+const SERVERLESS = 'microsoft.machinelearningservices/workspaces/serverlessendpoints';
+const POOL_ENDPOINT = 'microsoft.machinelearningservices/workspaces/inferencepools/endpoints';
+
+/** What a request is served by: the endpoint, its model, and (pool endpoints) its limits. */
+interface Target {
+  endpoint: StoredResource;
+  modelId: string;
+  backend: Backend;
+  contentSafety: boolean;
+  /** Pool endpoints: how many requests may be in flight, and how long one may take. */
+  maxInFlight?: number;
+  timeoutMs?: number;
+}
+
+/**
+ * The data plane of serverless and pool endpoints (Azure AI Model Inference API): chat completions (plain and
+ * streamed), embeddings, model info — at the endpoint's URL, and at the paths the openai clients use under it.
+ */
+export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps): Promise<void> {
+  const limiter = new ConcurrencyLimiter();
+
+  async function target(req: FastifyRequest): Promise<Target> {
+    const { route } = req.params as { route: string };
+    const kind = req.url.startsWith('/serverless/') ? 'serverless' : 'pools';
+    const endpoint = await deps.store.getByRoute(route);
+    const type = endpoint?.type.toLowerCase();
+    if (!endpoint || (kind === 'serverless' ? type !== SERVERLESS : type !== POOL_ENDPOINT))
+      throw apiError(404, 'NotFound', `No endpoint is served at /${kind}/${route}.`);
+    const props = (endpoint.body.properties ?? {}) as Doc;
+    authorize(req, endpoint, kind === 'serverless' ? String(props.authMode ?? 'Key') : 'AAD', deps.auth);
+    if (kind === 'serverless') {
+      const state = String(props.endpointState);
+      if (props.provisioningState !== 'Succeeded' || state !== 'Online')
+        throw apiError(409, 'EndpointNotReady', `The serverless endpoint '${endpoint.name}' is not serving requests: its provisioningState is '${props.provisioningState}' and its endpointState is '${state}'. It serves once it is Succeeded and Online.`);
+      const modelId = String((props.modelSettings as Doc | null | undefined)?.modelId ?? endpoint.name);
+      const safety = props.contentSafety as Doc | null | undefined;
+      return { endpoint, modelId, backend: await deps.catalog.backendFor(modelId), contentSafety: safety?.contentSafetyStatus === 'Enabled' };
+    }
+    if (props.provisioningState !== 'Succeeded')
+      throw apiError(409, 'EndpointNotReady', `The pool endpoint '${endpoint.name}' is not serving requests: its provisioningState is '${props.provisioningState}'.`);
+    const group = await deps.store.get(keyOf(`${endpoint.id.split('/endpoints/')[0]}/groups/${String(props.groupName)}`));
+    if (!group) throw apiError(409, 'EndpointNotReady', `The pool endpoint '${endpoint.name}' routes to the group '${String(props.groupName)}', which does not exist.`);
+    const groupProps = (group.body.properties ?? {}) as Doc;
+    const modelId = String((groupProps.modelConfiguration as Doc | null | undefined)?.modelId ?? group.name);
+    const config = (props.requestConfiguration ?? {}) as Doc;
+    const instances = servingInstances(group);
+    if (instances === 0) throw apiError(409, 'EndpointNotReady', `The group '${group.name}' behind the pool endpoint '${endpoint.name}' has no instance serving (its provisioningState is '${String(groupProps.provisioningState)}').`);
+    return {
+      endpoint, modelId, backend: await deps.catalog.backendFor(modelId), contentSafety: false,
+      maxInFlight: Number(config.maxConcurrentRequestsPerInstance ?? 1) * instances,
+      timeoutMs: positive(parseDuration(String(config.requestTimeout ?? 'PT5S'))),
+    };
+  }
+
+  function checkContentSafety(t: Target, texts: string[]): void {
+    if (!t.contentSafety || !deps.catalog.blocklist.length) return;
+    const hay = texts.join('\n').toLowerCase();
+    if (deps.catalog.blocklist.some((w) => hay.includes(w)))
+      throw apiError(400, 'content_filter', 'The response was filtered due to the prompt triggering content management policy. Please modify your prompt and retry.');
+  }
+
+  /** Runs `work` within the endpoint's concurrency and time limits; the signal also fires when the client leaves. */
+  async function withinLimits<T>(req: FastifyRequest, t: Target, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const release = limiter.acquire(t.endpoint.key, t.maxInFlight);
+    if (!release) throw apiError(429, 'TooManyRequests', `The endpoint '${t.endpoint.name}' already has ${t.maxInFlight} requests in flight (maxConcurrentRequestsPerInstance × instances). Retry after a moment.`, { 'retry-after': '1' });
+    const controller = new AbortController();
+    const onClose = () => controller.abort(new Error('client closed the connection'));
+    req.raw.once('close', onClose);
+    const timer = t.timeoutMs ? setTimeout(() => controller.abort(new TimeoutError()), t.timeoutMs) : undefined;
+    try {
+      return await work(controller.signal);
+    } catch (e) {
+      if (controller.signal.reason instanceof TimeoutError)
+        throw apiError(408, 'RequestTimeout', `The request took longer than the endpoint's requestTimeout (${t.timeoutMs} ms).`);
+      if (e instanceof BackendError) throw apiError(e.status, e.code, e.message);
+      throw e;
+    } finally {
+      clearTimeout(timer);
+      req.raw.off('close', onClose);
+      release();
+    }
+  }
+
+  const extraParameters = (req: FastifyRequest): ExtraParameters => {
+    const v = String(req.headers['extra-parameters'] ?? 'error').toLowerCase();
+    if (v !== 'error' && v !== 'drop' && v !== 'pass-through') throw apiError(400, 'InvalidHeader', `The extra-parameters header must be error, drop or pass-through, not '${v}'.`);
+    return v;
+  };
+
+  async function chat(req: FastifyRequest, reply: FastifyReply) {
+    const t = await target(req);
+    const { request, stream } = parseChat(req.body, extraParameters(req));
+    checkContentSafety(t, request.messages.map((m) => textOf(m.content)));
+    const id = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
+    const created = Math.floor(Date.now() / 1000);
+    const model = t.backend.info(t.modelId).model_name;
+    if (stream) return streamChat(req, reply, t, request, { id, created, model });
+    const { text, finishReason, usage } = await withinLimits(req, t, async (signal) => collect(t.backend.chat(request, { modelId: t.modelId, signal })));
+    return reply.send({
+      id, object: 'chat.completion', created, model,
+      choices: [{ index: 0, finish_reason: finishReason, message: { role: 'assistant', content: text } }],
+      usage: usageBody(usage),
+    });
+  }
+
+  async function streamChat(req: FastifyRequest, reply: FastifyReply, t: Target, request: ChatRequest, meta: { id: string; created: number; model: string }) {
+    await withinLimits(req, t, async (signal) => {
+      const chunks = t.backend.chat(request, { modelId: t.modelId, signal })[Symbol.asyncIterator]();
+      // The first chunk decides between an SSE stream and an error response.
+      let next = await chunks.next();
+      reply.hijack();
+      reply.raw.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      const send = (choice: Doc, usage?: Usage) => reply.raw.write(`data: ${JSON.stringify({
+        id: meta.id, object: 'chat.completion.chunk', created: meta.created, model: meta.model, choices: [{ index: 0, ...choice }],
+        ...(usage ? { usage: usageBody(usage) } : {}),
+      })}\n\n`);
+      let first = true;
+      try {
+        for (; !next.done; next = await chunks.next()) {
+          const chunk: ChatChunk = next.value;
+          if (chunk.type === 'delta') {
+            send({ delta: first ? { role: 'assistant', content: chunk.text } : { content: chunk.text }, finish_reason: null });
+            first = false;
+          } else {
+            send({ delta: first ? { role: 'assistant', content: '' } : {}, finish_reason: chunk.finishReason }, chunk.usage);
+          }
+        }
+        reply.raw.end('data: [DONE]\n\n');
+      } catch (e) {
+        // Headers are gone: say what happened inside the stream, then end it.
+        const message = signal.reason instanceof TimeoutError ? "The request took longer than the endpoint's requestTimeout." : (e as Error).message;
+        reply.raw.end(`data: ${JSON.stringify({ error: { code: signal.reason instanceof TimeoutError ? 'RequestTimeout' : 'StreamError', message } })}\n\n`);
+      }
+    });
+  }
+
+  async function embeddings(req: FastifyRequest, reply: FastifyReply) {
+    const t = await target(req);
+    const { request, encoding } = parseEmbeddings(req.body, extraParameters(req));
+    checkContentSafety(t, request.input);
+    const result = await withinLimits(req, t, (signal) => t.backend.embeddings(request, { modelId: t.modelId, signal }));
+    return reply.send({
+      id: randomUUID(), object: 'list', model: t.backend.info(t.modelId).model_name,
+      data: result.vectors.map((v, index) => ({ object: 'embedding', index, embedding: encoding === 'base64' ? toBase64(v) : v })),
+      usage: { prompt_tokens: result.promptTokens, total_tokens: result.promptTokens },
+    });
+  }
+
+  async function info(req: FastifyRequest) {
+    const t = await target(req);
+    return t.backend.info(t.modelId);
+  }
+
+  for (const base of ['/serverless/:route', '/pools/:route']) {
+    for (const prefix of ['', '/v1', '/openai/deployments/:deployment', '/models']) {
+      app.post(`${base}${prefix}/chat/completions`, chat);
+      app.post(`${base}${prefix}/embeddings`, embeddings);
+    }
+    app.get(`${base}/info`, info);
+    app.get(`${base}/v1/info`, info);
+    app.get(`${base}/models/info`, info);
+  }
+}
+
+class TimeoutError extends Error {}
+
+const positive = (ms: number) => (ms > 0 ? ms : undefined);
+
+async function collect(chunks: AsyncIterable<ChatChunk>): Promise<{ text: string; finishReason: FinishReason; usage: Usage }> {
+  let text = '';
+  for await (const c of chunks) {
+    if (c.type === 'delta') text += c.text;
+    else return { text, finishReason: c.finishReason, usage: c.usage };
+  }
+  throw new BackendError(502, 'IncompleteResponse', 'The model backend ended without finishing the response.');
+}
+
+const usageBody = (u: Usage) => ({ prompt_tokens: u.promptTokens, completion_tokens: u.completionTokens, total_tokens: u.promptTokens + u.completionTokens });
+
+/** OpenAI's base64 embedding: the float32 little-endian bytes. */
+const toBase64 = (v: number[]) => Buffer.from(new Float32Array(v).buffer).toString('base64');

@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { Type, type TObject } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import type { ResourceType } from '../arm/resource-type.js';
+import { Enum, Nullable, ReadOnly } from '../arm/schema.js';
+import { errors } from '../arm/errors.js';
+import { keyOf, parentKeyOf } from '../arm/ids.js';
+import { provisioningStateOnly } from './common.js';
+import { ENDPOINT_TYPE, commonRules, duration, inferencePools, int32, previewOnly, openShapes, trackedSchema } from './inference-pools.js';
+
+type Doc = Record<string, unknown>;
+
+const { obj, partialTags, partialSku, partialIdentity } = openShapes;
+
+const REQUEST_DEFAULTS = { maxConcurrentRequestsPerInstance: 1, requestTimeout: 'PT5S' };
+
+const put = trackedSchema({
+  authMode: Enum(['AAD']),
+  groupName: Type.String({ minLength: 1, pattern: '[a-zA-Z0-9_]' }),
+  endpointUri: ReadOnly(),
+  requestConfiguration: Type.Optional(Nullable(obj({
+    maxConcurrentRequestsPerInstance: Type.Optional(int32()),
+    requestTimeout: Type.Optional(duration()),
+  }))),
+});
+const propertiesSchema = put.properties.properties as TObject;
+
+export const inferenceEndpoints: ResourceType = {
+  type: ENDPOINT_TYPE,
+  parent: inferencePools,
+  param: 'endpointName',
+  versions: previewOnly({
+    put,
+    patch: obj({
+      tags: partialTags,
+      sku: Type.Optional(partialSku),
+      identity: Type.Optional(partialIdentity),
+      properties: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    }),
+  }),
+  async: { put: true, patch: true, delete: true },
+  deleteDoneStatus: 200,
+  patchMergesProperties: true,
+  listStyle: 'query',
+  lifecycle: provisioningStateOnly,
+  prepare: async (ctx, doc, existing, id) => {
+    // A merged PATCH may carry fields the schema does not know: they are dropped, as on PUT.
+    const props = Value.Clean(propertiesSchema, doc.properties) as Doc;
+    delete props.endpointUri;
+    doc.properties = props;
+    commonRules(doc, existing);
+    props.requestConfiguration = { ...REQUEST_DEFAULTS, ...(props.requestConfiguration as Doc | null | undefined) };
+    const groupName = String(props.groupName);
+    const group = await ctx.store.get(`${parentKeyOf(keyOf(id))}/groups/${groupName.toLowerCase()}`);
+    if (!group || (group.body.properties as Doc | undefined)?.provisioningState === 'Deleting')
+      throw errors.badRequest(`The inference group '${groupName}' does not exist in this pool: an endpoint must name a group of its own pool.`, 'properties.groupName');
+  },
+  onCreate: (r) => {
+    r.internal.route = `${r.name.toLowerCase()}-${randomBytes(3).toString('hex')}`;
+  },
+  render: (r, doc, ctx) => {
+    doc.properties = { ...(doc.properties as Doc), endpointUri: `${ctx.origin}/pools/${r.internal.route}` };
+  },
+};

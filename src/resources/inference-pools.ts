@@ -1,0 +1,104 @@
+import { Type, type TProperties } from '@sinclair/typebox';
+import type { ResourceType, VersionDef } from '../arm/resource-type.js';
+import type { Store, StoredResource } from '../store/types.js';
+import { Nullable, ReadOnly } from '../arm/schema.js';
+import { errors } from '../arm/errors.js';
+import { nameRule } from '../arm/ids.js';
+import { armShapes, provisioningStateOnly } from './common.js';
+import { workspaces } from './workspaces.js';
+
+/** Inference pools and their two child types exist only in this preview. */
+export const POOL_API_VERSION = '2026-03-15-preview';
+export const POOL_TYPE = 'Microsoft.MachineLearningServices/workspaces/inferencePools';
+export const GROUP_TYPE = `${POOL_TYPE}/groups`;
+export const ENDPOINT_TYPE = `${POOL_TYPE}/endpoints`;
+
+export const POOL_NAME = nameRule('^[a-zA-Z0-9][a-zA-Z0-9\\-_]{0,254}$');
+
+type Doc = Record<string, unknown>;
+interface KeyValue { key?: string; value?: string }
+
+export const openShapes = armShapes(false);
+export const int32 = (opts: { minimum?: number } = {}) => Type.Integer({ minimum: -(2 ** 31), maximum: 2 ** 31 - 1, ...opts });
+export const duration = () =>
+  Type.String({ pattern: '^-?P(?!$)(\\d+(\\.\\d+)?Y)?(\\d+(\\.\\d+)?M)?(\\d+(\\.\\d+)?W)?(\\d+(\\.\\d+)?D)?(T(?=\\d)(\\d+(\\.\\d+)?H)?(\\d+(\\.\\d+)?M)?(\\d+(\\.\\d+)?S)?)?$' });
+export const keyValueList = () =>
+  Type.Optional(Nullable(Type.Array(openShapes.obj({ key: Type.Optional(Type.String()), value: Type.Optional(Type.String()) }))));
+
+/** PropertiesBase plus the read-only provisioningState every pool resource shows. */
+export const baseProperties = {
+  description: Type.Optional(Nullable(Type.String())),
+  properties: keyValueList(),
+  provisioningState: ReadOnly(),
+};
+
+/** A tracked resource of this family: PUT body with `properties` required. */
+export function trackedSchema(properties: TProperties) {
+  const { obj, tracked, identity, sku } = openShapes;
+  return obj({
+    ...tracked,
+    kind: Type.Optional(Type.String()),
+    identity: Type.Optional(identity),
+    sku: Type.Optional(sku),
+    properties: obj({ ...baseProperties, ...properties }),
+  });
+}
+
+export function previewOnly(def: Omit<VersionDef, 'closed' | 'putName' | 'name'>): Record<string, VersionDef> {
+  return { [POOL_API_VERSION]: { ...def, closed: false, putName: POOL_NAME, name: POOL_NAME } };
+}
+
+/** The rules every pool, group and endpoint shares, run on each accepted PUT and PATCH. */
+export function commonRules(doc: Doc, existing: StoredResource | undefined): void {
+  const sku = doc.sku as Doc | undefined;
+  if (sku && typeof sku.name !== 'string')
+    throw errors.invalidContent([{ path: 'sku.name', message: 'Required property is missing: a sku needs a name.' }]);
+  checkPropertyList((doc.properties as Doc | undefined)?.properties, (existing?.body.properties as Doc | undefined)?.properties);
+}
+
+/** `properties.properties` may gain entries; an entry once stored can be neither removed nor changed. */
+function checkPropertyList(next: unknown, stored: unknown): void {
+  const given = new Map<string, string | undefined>();
+  for (const kv of (Array.isArray(next) ? next : []) as KeyValue[]) {
+    const key = kv.key ?? '';
+    if (given.has(key)) throw errors.badRequest(`The property '${key}' appears more than once in properties.properties.`, 'properties.properties');
+    given.set(key, kv.value);
+  }
+  for (const kv of (Array.isArray(stored) ? stored : []) as KeyValue[]) {
+    const key = kv.key ?? '';
+    if (!given.has(key))
+      throw errors.badRequest(`The property '${key}' cannot be removed: entries of properties.properties can be added, but not removed or changed.`, 'properties.properties');
+    if (given.get(key) !== kv.value)
+      throw errors.badRequest(`The property '${key}' cannot be changed from '${kv.value ?? ''}' to '${given.get(key) ?? ''}': entries of properties.properties can be added, but not removed or changed.`, 'properties.properties');
+  }
+}
+
+/** Every endpoint of a pool. */
+export const endpointsOf = (store: Store, poolKey: string) =>
+  store.listChildren(poolKey, ENDPOINT_TYPE, { limit: Number.MAX_SAFE_INTEGER });
+
+const { obj, partialTags, partialSku, partialIdentity } = openShapes;
+
+export const inferencePools: ResourceType = {
+  type: POOL_TYPE,
+  parent: workspaces,
+  param: 'inferencePoolName',
+  versions: previewOnly({
+    put: trackedSchema({
+      scaleUnitConfiguration: Type.Optional(Nullable(obj({
+        disablePublicEgress: Type.Optional(Type.Boolean()),
+        registries: Type.Optional(Nullable(Type.Array(Type.String()))),
+      }))),
+    }),
+    patch: obj({ tags: partialTags, sku: Type.Optional(partialSku), identity: Type.Optional(partialIdentity) }),
+  }),
+  async: { put: true, patch: true, delete: true },
+  deleteDoneStatus: 200,
+  listStyle: 'query',
+  lifecycle: provisioningStateOnly,
+  prepare: async (_ctx, doc, existing) => {
+    commonRules(doc, existing);
+    const scaleUnit = (doc.properties as Doc).scaleUnitConfiguration as Doc | null | undefined;
+    if (scaleUnit) scaleUnit.disablePublicEgress ??= false;
+  },
+};

@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS operations (
   doc TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS operations_open ON operations (status) WHERE status = 'InProgress';
+CREATE INDEX IF NOT EXISTS operations_recent ON operations (json_extract(doc, '$.startTime') DESC);
 `;
 
 interface Row { doc: string }
@@ -53,6 +54,7 @@ export class SqliteStore implements Store {
       byRoute: db.prepare<[string], Row>('SELECT doc FROM resources WHERE route = ?'),
       getOperation: db.prepare<[string], Row>('SELECT doc FROM operations WHERE id = ?'),
       openOperations: db.prepare<[], Row>("SELECT doc FROM operations WHERE status = 'InProgress'"),
+      recentOperations: db.prepare<[number], Row>("SELECT doc FROM operations ORDER BY json_extract(doc, '$.startTime') DESC LIMIT ?"),
     };
     this.commitTx = db.transaction((writes: Write[]) => {
       for (const w of writes) {
@@ -116,6 +118,10 @@ export class SqliteStore implements Store {
 
   async openOperations(): Promise<OperationRecord[]> {
     return this.stmt.openOperations.all().map((r) => JSON.parse(r.doc) as OperationRecord).sort((a, b) => a.dueAt - b.dueAt);
+  }
+
+  async recentOperations(limit: number): Promise<OperationRecord[]> {
+    return this.stmt.recentOperations.all(limit).map((r) => JSON.parse(r.doc));
   }
 
   async close(): Promise<void> {

@@ -87,5 +87,7 @@ export interface Store {
   getOperation(id: string): Promise<OperationRecord | undefined>;
   /** Operations still InProgress, oldest first. */
   openOperations(): Promise<OperationRecord[]>;
+  /** The most recently started operations, newest first (for the dashboard and the control API). */
+  recentOperations(limit: number): Promise<OperationRecord[]>;
   close(): Promise<void>;
 }

@@ -11,6 +11,7 @@ import { keyOf } from './ids.js';
 import { collectionOf, lineage, namespaceOf } from './resource-type.js';
 import { acceptedHeaders, statusBody } from './operations.js';
 import { resourceGroups } from '../resources/resource-groups.js';
+import { genericRoutes } from './generic.js';
 
 export interface ArmDeps {
   engine: Engine;
@@ -93,6 +94,7 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
   }
 
   for (const t of [resourceGroups, ...deps.types]) register(t);
+  genericRoutes(app, { store: deps.store, engine, types: deps.types, context, send });
 
   // Workspaces listed across a subscription.
   const workspaces = deps.types.find((t) => t.type === 'Microsoft.MachineLearningServices/workspaces');

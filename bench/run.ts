@@ -1,174 +1,97 @@
 /**
- * `npm run bench`: amlite measured as its users feel it, beside a yardstick run in the same process tree.
+ * `npm run bench`: amlite measured as its users feel it, beside yardsticks run in the same process tree.
  * Writes bench/results/latest.json and latest.md. Machines here are shared and noisy: read the ratios and medians.
+ *
+ *   npm run bench                                 every section (~6–9 minutes on 2 cores)
+ *   npm run bench -- --only=management,dataplane  some sections (merged into the existing latest.json)
+ *   npm run bench -- --cpu-prof                   also profile amlite (V8 .cpuprofile files in bench/results/profiles/)
+ *   npm run bench -- --save-baseline              also keep this run as bench/results/baseline.json ("before")
+ *   npm run bench -- --readme                     also put the tables into README.md's Benchmarks section
+ * Sizes and durations: BENCH_CONNECTIONS (8), BENCH_SECONDS (2), BENCH_ROUNDS (3), BENCH_CREATES (200),
+ * BENCH_STREAMS (500), BENCH_SCALE_SMALL (10000), BENCH_SCALE_LARGE (100000), BENCH_WORKSPACES (1000),
+ * BENCH_STARTS (3); BENCH_STORE=memory runs the management plane on the in-memory store. The stores section has its
+ * own (bench/stores.ts). BENCH_TREE=DIR measures another checkout's sources (the "before" of a change):
+ *   git worktree add /tmp/before HEAD && BENCH_TREE=/tmp/before npm run bench -- --save-baseline && npm run bench
+ * Profiles: `npx tsx bench/profile.ts bench/results/profiles/<file>.cpuprofile` lists the functions with the most time.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { cpus } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { ResourceManagementClient } from '@azure/arm-resources';
-import type { TokenCredential } from '@azure/core-auth';
 import { loadOrCreateCertificate } from '../src/tls.js';
-import { devToken } from '../src/auth/bearer.js';
+import { amliteCommand, certDir, killAll, resultsDir, root, type BenchOptions } from './lib.js';
+import { management } from './management.js';
+import { scale } from './scale.js';
+import { dataPlane } from './dataplane.js';
+import { footer, render, type Results } from './report.js';
+import { stores, storesMarkdown, type StoresResults } from './stores.js';
 
-const root = resolve(import.meta.dirname, '..');
-const certDir = join(root, '.amlite-test');
 const tls = await loadOrCreateCertificate(certDir);
 if (process.env.NODE_EXTRA_CA_CERTS !== tls.certPath) {
-  // Node reads NODE_EXTRA_CA_CERTS only at start: run again with it set.
+  // Node reads NODE_EXTRA_CA_CERTS only at start: run again with it set (the servers it starts inherit it too).
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.certPath } });
   const [code] = await once(child, 'exit');
   process.exit(code ?? 1);
 }
 
-const N_CREATE = Number(process.env.BENCH_CREATES ?? 200);
-const N_GET = Number(process.env.BENCH_GETS ?? 3000);
-const children: ChildProcess[] = [];
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(`--${name}`);
+const only = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',').map((s) => s.trim().toLowerCase());
+const opts: BenchOptions = { cpuProf: flag('cpu-prof') };
 
-async function startProcess(args: string[], pattern: RegExp): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  for await (const line of createInterface({ input: child.stdout! })) {
-    const m = pattern.exec(line);
-    if (m) return m[1];
-  }
-  throw new Error(`${args[0]} exited before it was ready`);
-}
-
-const quantile = (xs: number[], q: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+/** Each section starts its own servers and stops them; one section's failure does not stop the others. */
+const sections: Record<string, (o: BenchOptions) => Promise<unknown>> = {
+  management,
+  dataPlane,
+  scale,
+  stores, // last: SQLite and PostgreSQL side by side (bench/stores.ts)
 };
-const round = (x: number) => Math.round(x * 100) / 100;
 
-async function timeLoop(n: number, fn: () => Promise<void>): Promise<number[]> {
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  return times;
-}
+const latestJson = join(resultsDir, 'latest.json');
+const baselineJson = join(resultsDir, 'baseline.json');
+const results: Results = only && existsSync(latestJson) ? JSON.parse(readFileSync(latestJson, 'utf8')) : {};
+Object.assign(results, { date: new Date().toISOString(), node: process.version, cpus: cpus().length, tree: process.env.BENCH_TREE ? `BENCH_TREE=${process.env.BENCH_TREE}` : undefined });
 
+const onSignal = () => { killAll(); process.exit(130); };
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+let failed = false;
 try {
-  const url = await startProcess(['src/main.ts', '--port', '0', '--in-memory', '--data-dir', join(root, '.amlite-bench'), '--cert', tls.certPath, '--key', join(certDir, 'key.pem'), '--log-level', 'warn'], /^amlite listening on (\S+)/);
-  const sub = '00000000-0000-0000-0000-0000000000b1';
-  const token = devToken();
-  const credential: TokenCredential = { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3600_000 }) };
-  const client = new ResourceManagementClient(credential, sub, { endpoint: url });
-  await client.resourceGroups.createOrUpdate('bench', { location: 'eastus' });
-  const ws = `/subscriptions/${sub}/resourceGroups/bench/providers/Microsoft.MachineLearningServices/workspaces/bench-ws`;
-  await client.resources.beginCreateOrUpdateByIdAndWait(ws, '2025-09-01', { location: 'eastus', properties: {} });
-
-  // 1. Create-and-wait through the official client: the whole LRO as a user's code sees it.
-  let i = 0;
-  const body = { location: 'eastus', sku: { name: 'Consumption' }, properties: { authMode: 'Key', modelSettings: { modelId: 'azureml://registries/azureml-meta/models/Llama-2-7b-chat' } } };
-  await timeLoop(20, async () => { await client.resources.beginCreateOrUpdateByIdAndWait(`${ws}/serverlessEndpoints/warm-${i++}`, '2025-09-01', body); });
-  const creates = await timeLoop(N_CREATE, async () => {
-    const r = await client.resources.beginCreateOrUpdateByIdAndWait(`${ws}/serverlessEndpoints/ep-${i++}`, '2025-09-01', body);
-    if ((r.properties as { provisioningState?: string }).provisioningState !== 'Succeeded') throw new Error('create did not succeed');
-  });
-
-  // 2. GET by id over keep-alive HTTPS, beside a bare Fastify route answering a body of the same size.
-  const getUrl = `${url}${ws}/serverlessEndpoints/ep-${i - 1}?api-version=2025-09-01`;
-  const headers = { authorization: `Bearer ${token}` };
-  const sample = await (await fetch(getUrl, { headers })).text();
-  const bodyFile = join(root, '.amlite-bench', 'body.json');
-  mkdirSync(join(root, '.amlite-bench'), { recursive: true });
-  writeFileSync(bodyFile, sample);
-  const bare = await startProcess(['bench/bare-server.ts', tls.certPath, join(certDir, 'key.pem'), bodyFile], /^bare listening on (\S+)/);
-  const bareUrl = `${bare}${ws}/serverlessEndpoints/x?api-version=2025-09-01`;
-  const get = (u: string) => async () => { const r = await fetch(u, { headers }); await r.arrayBuffer(); if (r.status !== 200) throw new Error(`GET ${r.status}`); };
-  await timeLoop(300, get(getUrl));
-  await timeLoop(300, get(bareUrl));
-  // Interleave rounds so that noise on the shared machine hits both alike.
-  const ours: number[] = [], theirs: number[] = [];
-  for (let round = 0; round < 5; round++) {
-    ours.push(...await timeLoop(N_GET / 5, get(getUrl)));
-    theirs.push(...await timeLoop(N_GET / 5, get(bareUrl)));
-  }
-
-  // 3. Data plane: streamed chat through amlite (openai-compatible backend) versus the same upstream called directly.
-  const upstream = await startProcess(['bench/upstream-server.ts'], /^upstream listening on (\S+)/);
-  const catalogFile = join(root, '.amlite-bench', 'catalog.json');
-  writeFileSync(catalogFile, JSON.stringify({ models: [{ match: '*', backend: 'openai-compatible', url: upstream, model: 'upstream' }] }));
-  const proxy = await startProcess(['src/main.ts', '--port', '0', '--in-memory', '--data-dir', join(root, '.amlite-bench'), '--cert', tls.certPath, '--key', join(certDir, 'key.pem'), '--log-level', 'warn', '--catalog', catalogFile], /^amlite listening on (\S+)/);
-  const proxyClient = new ResourceManagementClient(credential, sub, { endpoint: proxy });
-  await proxyClient.resourceGroups.createOrUpdate('bench', { location: 'eastus' });
-  await proxyClient.resources.beginCreateOrUpdateByIdAndWait(ws, '2025-09-01', { location: 'eastus', properties: {} });
-  const proxied = await proxyClient.resources.beginCreateOrUpdateByIdAndWait(`${ws}/serverlessEndpoints/proxied`, '2025-09-01', body);
-  const keysRes = await fetch(`${proxy}${ws}/serverlessEndpoints/proxied/listKeys?api-version=2025-09-01`, { method: 'POST', headers });
-  const { primaryKey } = (await keysRes.json()) as { primaryKey: string };
-  const inferenceUri = (proxied.properties as { inferenceEndpoint: { uri: string } }).inferenceEndpoint.uri;
-  const chatRequest = JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], stream: true });
-  /** Time to the first content chunk, and to [DONE]. */
-  const streamOnce = async (u: string, h: Record<string, string>) => {
-    const t0 = performance.now();
-    const res = await fetch(u, { method: 'POST', headers: { 'content-type': 'application/json', ...h }, body: chatRequest });
-    const reader = res.body!.getReader();
-    let first = 0;
-    let text = '';
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (!first) first = performance.now() - t0;
-      text += Buffer.from(value).toString();
+  const t0 = performance.now();
+  amliteCommand();
+  process.stderr.write(`bench: built amlite in ${Math.round(performance.now() - t0)} ms\n`);
+  for (const [name, run] of Object.entries(sections)) {
+    if (only && !only.includes(name.toLowerCase())) continue;
+    const t = performance.now();
+    process.stderr.write(`bench: ${name}…\n`);
+    try {
+      results[name] = await run(opts);
+    } catch (e) {
+      failed = true;
+      process.stderr.write(`bench: ${name} failed: ${(e as Error).stack ?? e}\n`);
+      killAll();
     }
-    if (!text.includes('[DONE]')) throw new Error(`stream from ${u} did not finish: ${text.slice(0, 200)}`);
-    return { ttft: first, total: performance.now() - t0 };
-  };
-  const viaAmlite = () => streamOnce(`${inferenceUri}/chat/completions`, { 'api-key': primaryKey });
-  const direct = () => streamOnce(`${upstream}/chat/completions`, {});
-  for (let w = 0; w < 100; w++) { await viaAmlite(); await direct(); }
-  const amliteStreams: { ttft: number; total: number }[] = [], directStreams: { ttft: number; total: number }[] = [];
-  for (let round = 0; round < 5; round++) {
-    for (let k = 0; k < 200; k++) amliteStreams.push(await viaAmlite());
-    for (let k = 0; k < 200; k++) directStreams.push(await direct());
+    process.stderr.write(`bench: ${name} took ${Math.round((performance.now() - t) / 1000)} s\n`);
   }
-  /** Requests per second with 8 clients in parallel for a fixed time. */
-  const throughput = async (fn: () => Promise<unknown>, ms = 3000) => {
-    let done = 0;
-    const end = performance.now() + ms;
-    await Promise.all(Array.from({ length: 8 }, async () => { while (performance.now() < end) { await fn(); done++; } }));
-    return done / (ms / 1000);
-  };
-  const rpsAmlite = await throughput(viaAmlite);
-  const rpsDirect = await throughput(direct);
-  const stat = (xs: number[]) => ({ medianMs: round(quantile(xs, 0.5)), p99Ms: round(quantile(xs, 0.99)) });
-
-  const results = {
-    date: new Date().toISOString(),
-    node: process.version,
-    createAndWait: { n: N_CREATE, medianMs: round(quantile(creates, 0.5)), p99Ms: round(quantile(creates, 0.99)) },
-    getById: {
-      n: N_GET, bodyBytes: sample.length,
-      amlite: { medianMs: round(quantile(ours, 0.5)), p99Ms: round(quantile(ours, 0.99)) },
-      bareFastify: { medianMs: round(quantile(theirs, 0.5)), p99Ms: round(quantile(theirs, 0.99)) },
-      ratioOfMedians: round(quantile(theirs, 0.5) / quantile(ours, 0.5)),
-    },
-    streamedChat: {
-      note: 'amlite over HTTPS with key auth and an openai-compatible backend, versus the plain-HTTP upstream called directly',
-      timeToFirstToken: { amlite: stat(amliteStreams.map((x) => x.ttft)), direct: stat(directStreams.map((x) => x.ttft)) },
-      wholeStream: { amlite: stat(amliteStreams.map((x) => x.total)), direct: stat(directStreams.map((x) => x.total)) },
-      requestsPerSecond8Clients: { amlite: Math.round(rpsAmlite), direct: Math.round(rpsDirect), ratio: round(rpsAmlite / rpsDirect) },
-    },
-  };
-  const sc = results.streamedChat;
-  const md = [
-    '| measure | amlite | yardstick | ratio |',
-    '|---|---|---|---|',
-    `| SDK create-and-wait (serverless endpoint, fast profile), median / p99 | ${results.createAndWait.medianMs} / ${results.createAndWait.p99Ms} ms | – | – |`,
-    `| GET by id, sequential keep-alive HTTPS, median / p99 (${sample.length}-byte body) | ${results.getById.amlite.medianMs} / ${results.getById.amlite.p99Ms} ms | bare Fastify: ${results.getById.bareFastify.medianMs} / ${results.getById.bareFastify.p99Ms} ms | ${results.getById.ratioOfMedians} of the bare route's speed |`,
-    `| streamed chat, time to first token, median / p99 | ${sc.timeToFirstToken.amlite.medianMs} / ${sc.timeToFirstToken.amlite.p99Ms} ms | upstream direct: ${sc.timeToFirstToken.direct.medianMs} / ${sc.timeToFirstToken.direct.p99Ms} ms | +${round(sc.timeToFirstToken.amlite.medianMs - sc.timeToFirstToken.direct.medianMs)} ms overhead |`,
-    `| streamed chat (32 tokens), whole stream, median / p99 | ${sc.wholeStream.amlite.medianMs} / ${sc.wholeStream.amlite.p99Ms} ms | upstream direct: ${sc.wholeStream.direct.medianMs} / ${sc.wholeStream.direct.p99Ms} ms | ${round(sc.wholeStream.direct.medianMs / sc.wholeStream.amlite.medianMs)} of direct speed |`,
-    `| streamed chat, requests/s with 8 clients | ${sc.requestsPerSecond8Clients.amlite} | upstream direct: ${sc.requestsPerSecond8Clients.direct} | ${sc.requestsPerSecond8Clients.ratio} |`,
-  ].join('\n');
-  mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(root, 'bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(join(root, 'bench', 'results', 'latest.md'), `${md}\n`);
-  process.stdout.write(`${md}\n`);
+  process.stderr.write(`bench: all took ${Math.round((performance.now() - t0) / 1000)} s\n`);
 } finally {
-  for (const c of children) c.kill('SIGTERM');
+  killAll();
 }
+
+mkdirSync(resultsDir, { recursive: true });
+writeFileSync(latestJson, `${JSON.stringify(results, null, 2)}\n`);
+if (flag('save-baseline')) writeFileSync(baselineJson, `${JSON.stringify(results, null, 2)}\n`);
+const baseline = !flag('save-baseline') && existsSync(baselineJson) ? (JSON.parse(readFileSync(baselineJson, 'utf8')) as Results) : undefined;
+const md = render(results, baseline) + storesMarkdown(results.stores as StoresResults | undefined) + footer(results, baseline);
+writeFileSync(join(resultsDir, 'latest.md'), `${md}\n`);
+if (flag('readme')) {
+  const readme = join(root, 'README.md');
+  const text = readFileSync(readme, 'utf8');
+  const start = '<!-- bench:start -->', end = '<!-- bench:end -->';
+  const i = text.indexOf(start), j = text.indexOf(end);
+  if (i >= 0 && j > i) writeFileSync(readme, `${text.slice(0, i + start.length)}\n${md}\n${text.slice(j)}`);
+  else process.stderr.write('bench: README.md has no <!-- bench:start --> … <!-- bench:end --> markers; left it alone\n');
+}
+process.stdout.write(`${md}\n`);
+process.exit(failed ? 1 : 0);

@@ -1,8 +1,14 @@
-/** A yardstick upstream: an OpenAI-compatible server streaming a fixed 32-token reply as fast as it can. */
-import { createServer } from 'node:http';
+/**
+ * The yardstick upstream: an OpenAI-compatible server answering a fixed 32-token reply as fast as it can, plain or
+ * streamed. Served over HTTPS with the certificate amlite serves (usage: upstream-server.ts <cert> <key>), so that
+ * calling it directly and calling it through amlite cross the same TLS: the ratio is amlite's own overhead.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:https';
 
+const [certFile, keyFile] = process.argv.slice(2);
 const TOKENS = Array.from({ length: 32 }, (_, i) => `tok${i} `);
-const server = createServer((req, res) => {
+const server = createServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) }, (req, res) => {
   let raw = '';
   req.on('data', (c) => (raw += c));
   req.on('end', () => {
@@ -17,7 +23,8 @@ const server = createServer((req, res) => {
     res.end('data: [DONE]\n\n');
   });
 });
+server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();
-  process.stdout.write(`upstream listening on http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/v1\n`);
+  process.stdout.write(`upstream listening on https://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/v1\n`);
 });

@@ -6,10 +6,13 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadOrCreateCertificate } from '../src/tls.js';
+import { ensureDashboardBundle } from './build-dashboard.js';
 
 const root = resolve(import.meta.dirname, '..');
 const certDir = join(root, '.amlite-test');
 const tls = await loadOrCreateCertificate(certDir);
+// The dashboard's browser test loads the page's bundle: build it when missing or older than its source.
+await ensureDashboardBundle();
 const only = process.argv.slice(2);
 const files = only.length ? only : readdirSync(join(root, 'test')).filter((f) => f.endsWith('.test.ts')).sort().map((f) => join('test', f));
 

@@ -5,8 +5,19 @@ import { startAmlite, VERSION } from './server.js';
 import { TlsError } from './tls.js';
 import { devToken } from './auth/bearer.js';
 import { CatalogError } from './inference/catalog.js';
+import { RulesFileError } from './control/rules-file.js';
+import { controlCli, CONTROL_USAGE, UsageError } from './control/cli.js';
 
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'control') {
+    try {
+      process.stdout.write(`${await controlCli(argv.slice(1), process.env)}\n`);
+    } catch (e) {
+      process.stderr.write(`amlite control: ${(e as Error).message}\n${e instanceof UsageError ? `${CONTROL_USAGE}\n` : ''}`);
+      process.exit(e instanceof UsageError ? 2 : 1);
+    }
+    return;
+  }
   if (argv[0] === 'token') {
     process.stdout.write(`${devToken()}\n`);
     return;
@@ -37,7 +48,7 @@ async function main(argv: string[]): Promise<void> {
     `amlite listening on ${server.url}`,
     `  amlite ${VERSION}: management (ARM) and data plane on one port; readiness at ${server.url}/health`,
     cert ? `  certificate: ${cert}   (Node clients: export NODE_EXTRA_CA_CERTS=${server.certPath})` : '  plain HTTP (--http): Azure SDK clients will not send tokens over it',
-    `  data dir: ${show(server.dataDir)}   store: ${server.database === ':memory:' ? 'in memory (--in-memory)' : show(server.database)}   profile: ${config.profile}   auth: ${config.auth}`,
+    `  data dir: ${show(server.dataDir)}   store: ${server.database === ':memory:' ? 'in memory (--in-memory)' : server.store.shared ? `${server.database} (shared: start more amlite processes on it)` : show(server.database)}   profile: ${config.profile}   auth: ${config.auth}`,
     `  try: curl ${curlTls}-X PUT -H "Authorization: Bearer $(npx amlite token)" -H "Content-Type: application/json" -d '{"location":"eastus"}' "${server.url}/subscriptions/00000000-0000-0000-0000-000000000001/resourcegroups/my-rg?api-version=2025-04-01"`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -55,7 +66,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((e: Error) => {
-  if (e instanceof ConfigError || e instanceof TlsError || e instanceof CatalogError) {
+  if (e instanceof ConfigError || e instanceof TlsError || e instanceof CatalogError || e instanceof RulesFileError) {
     process.stderr.write(`amlite: ${e.message}\n`);
     process.exit(2);
   }

@@ -11,6 +11,7 @@ import { mergePatch, isPlainObject } from './merge-patch.js';
 import { resolveIdentity, type Identity } from './identity.js';
 import { checkTags } from './tags.js';
 import { acceptedHeaders, newOperation } from './operations.js';
+import type { TestControl } from '../control/control.js';
 
 /** A resource addressed by a request: its id and the ids of the resources it lives under. */
 export interface ResourceRef {
@@ -41,6 +42,7 @@ export class Engine {
     private readonly store: Store,
     private readonly provisioner: Provisioner,
     private readonly profile: Profile,
+    private readonly control?: TestControl,
   ) {}
 
   // ---------- reads ----------
@@ -123,7 +125,9 @@ export class Engine {
   }
 
   render(t: ResourceType, r: StoredResource, ctx: RequestContext): Doc {
-    const doc: Doc = { id: r.id, name: r.name, type: t.type, ...structuredClone(r.body), systemData: r.systemData };
+    // A copy of the top level only: render hooks replace or delete top-level members (never edit nested objects in
+    // place), and every caller renders a resource it has just read or committed. A deep clone cost ~40% of a LIST page.
+    const doc: Doc = { id: r.id, name: r.name, type: t.type, ...r.body, systemData: r.systemData };
     t.render?.(r, doc, ctx);
     return doc;
   }
@@ -146,6 +150,8 @@ export class Engine {
       const doc = validate<Doc>(v.put, raw, v.closed);
       if (typeof doc.location === 'string') {
         doc.location = normalizeLocation(doc.location);
+        // A region name: it goes into operation URLs and headers, so nothing else passes.
+        if (!/^[a-z0-9]{1,64}$/.test(doc.location as string)) throw errors.locationNotAvailable(String(raw.location), t.type);
         const storedLocation = existing?.body.location;
         if (storedLocation !== undefined && storedLocation !== doc.location) throw errors.invalidLocation(ref.id, String(storedLocation), String(doc.location));
       }
@@ -166,7 +172,7 @@ export class Engine {
           };
       if (!existing) t.onCreate?.(resource, ctx);
       const writes: Write[] = [existing ? { op: 'update', resource, ifEtag: existing.etag } : { op: 'insert', resource }];
-      const op = async ? this.startOperation(existing ? 'update' : 'create', resource, ctx, writes) : undefined;
+      const op = async ? await this.startOperation(existing ? 'update' : 'create', 'PUT', resource, ctx, writes) : undefined;
       if (!(await this.store.commit(writes))) return undefined;
       if (op) this.provisioner.schedule(op);
       return {
@@ -203,7 +209,7 @@ export class Engine {
       doc.properties = { ...(doc.properties as Doc), ...t.lifecycle(t.async.patch ? 'updating' : 'succeeded') };
       const resource: StoredResource = { ...existing, id: ref.id, name: ref.name, body: doc, systemData: modified(existing.systemData, ctx, now), etag: newEtag(), updatedAt: now };
       const writes: Write[] = [{ op: 'update', resource, ifEtag: existing.etag }];
-      const op = t.async.patch ? this.startOperation('update', resource, ctx, writes) : undefined;
+      const op = t.async.patch ? await this.startOperation('update', 'PATCH', resource, ctx, writes) : undefined;
       if (!(await this.store.commit(writes))) return undefined;
       if (!op) return { status: 200, body: this.render(t, resource, ctx), headers: { etag: resource.etag } };
       this.provisioner.schedule(op);
@@ -230,7 +236,7 @@ export class Engine {
       const properties = { ...(existing.body.properties as Doc | undefined), ...t.lifecycle('deleting') };
       const resource: StoredResource = { ...existing, body: { ...existing.body, properties }, etag: newEtag() };
       const writes: Write[] = [{ op: 'update', resource, ifEtag: existing.etag }];
-      const op = this.startOperation('delete', resource, ctx, writes);
+      const op = await this.startOperation('delete', 'DELETE', resource, ctx, writes);
       if (!(await this.store.commit(writes))) return undefined;
       this.provisioner.schedule(op);
       return { status: 202, headers: acceptedHeaders(op, ctx, this.profile, 'location') };
@@ -258,7 +264,7 @@ export class Engine {
       this.checkIdle(current, ref);
       const resource: StoredResource = { ...(result.update ?? current), etag: newEtag() };
       const writes: Write[] = [{ op: 'update', resource, ifEtag: current.etag }];
-      const op = this.startOperation('action', resource, ctx, writes, { action: action.path, payload: result.async.payload });
+      const op = await this.startOperation('action', 'POST', resource, ctx, writes, { action: action.path, payload: result.async.payload });
       if (!(await this.store.commit(writes))) return undefined;
       this.provisioner.schedule(op);
       return { status: 202, headers: acceptedHeaders(op, ctx, this.profile, 'location') };
@@ -302,12 +308,15 @@ export class Engine {
     }
   }
 
-  private startOperation(kind: OperationRecord['kind'], resource: StoredResource, ctx: RequestContext, writes: Write[], extra?: { action?: string; payload?: unknown }): OperationRecord {
+  /** A new operation for the resource, written with `writes`; test-control rules may make it fail or hold it. */
+  private async startOperation(kind: OperationRecord['kind'], method: string, resource: StoredResource, ctx: RequestContext, writes: Write[], extra?: { action?: string; payload?: unknown }): Promise<OperationRecord> {
     const op = newOperation(kind, resource, ctx, this.profile, extra);
+    await this.control?.onOperationStart(op, { plane: 'management', type: resource.type, name: resource.name, method, action: extra?.action, subscription: op.subscriptionId });
     resource.internal = { ...resource.internal, pendingOperation: op.id };
     writes.push({ op: 'putOperation', operation: op });
     return op;
   }
+
 
   /** Runs a read-modify-write until its conditional commit lands; a conditional request that loses gets 412. */
   private async retrying(ctx: RequestContext, attempt: () => Promise<Reply | undefined>): Promise<Reply> {

@@ -108,6 +108,12 @@ export const errors = {
       `The resource '${id}' already exists in location '${stored}'. A resource with the same name cannot be created in location '${requested}'. Please select a new resource name.`,
       'location'),
 
+  locationNotAvailable: (location: string, type: string) =>
+    new ArmError(400, 'LocationNotAvailableForResourceType',
+      `The provided location '${location.replace(/[^\x20-\x7e]/g, '?').slice(0, 100)}' is not available for resource type '${type}'. ` +
+      "A location is an Azure region name such as 'eastus' or 'West Europe' (letters and digits; spaces and case are ignored).",
+      'location'),
+
   linkedInvalidPropertyId: (value: string, path: string) =>
     new ArmError(400, 'LinkedInvalidPropertyId',
       `Property id '${value}' at path '${path}' is invalid. Expect fully qualified resource Id that start with '/subscriptions/{subscriptionId}' or '/providers/{resourceProviderNamespace}/'.`,

@@ -5,15 +5,18 @@ import { OPERATION_TIMEOUT, type Profile } from '../provisioner/profiles.js';
 
 const RP = 'Microsoft.MachineLearningServices';
 
+/** A path segment as it goes into a URL (and so into a Location header): percent-encoded. */
+const seg = encodeURIComponent;
+
 /** Operation URLs in Azure ML's own shape; resource-group deletes use ARM's. */
 export function statusPath(op: OperationRecord): string {
-  return `/subscriptions/${op.subscriptionId}/providers/${RP}/locations/${op.location}/mfeOperationsStatus/${op.id}`;
+  return `/subscriptions/${seg(op.subscriptionId)}/providers/${RP}/locations/${seg(op.location)}/mfeOperationsStatus/${op.id}`;
 }
 
 export function resultPath(op: OperationRecord): string {
   return isResourceGroupOperation(op)
-    ? `/subscriptions/${op.subscriptionId}/operationresults/${op.id}`
-    : `/subscriptions/${op.subscriptionId}/providers/${RP}/locations/${op.location}/mfeOperationResults/${op.id}`;
+    ? `/subscriptions/${seg(op.subscriptionId)}/operationresults/${op.id}`
+    : `/subscriptions/${seg(op.subscriptionId)}/providers/${RP}/locations/${seg(op.location)}/mfeOperationResults/${op.id}`;
 }
 
 export const isResourceGroupOperation = (op: OperationRecord) => op.resourceType === 'Microsoft.Resources/resourceGroups';

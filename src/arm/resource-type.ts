@@ -3,8 +3,11 @@ import type { NameRule } from './ids.js';
 import type { OperationRecord, StoredResource } from '../store/types.js';
 import type { RequestContext } from './context.js';
 
-/** Where a resource is in its lifecycle; each type maps phases to the state fields it shows in `properties`. */
-export type Phase = 'creating' | 'updating' | 'deleting' | 'succeeded' | 'failed';
+/**
+ * Where a resource is in its lifecycle; each type maps phases to the state fields it shows in `properties`.
+ * `failed` is a create that failed; `updateFailed` and `deleteFailed` leave an existing resource behind.
+ */
+export type Phase = 'creating' | 'updating' | 'deleting' | 'succeeded' | 'failed' | 'updateFailed' | 'deleteFailed';
 
 export interface VersionDef {
   /** The PUT body. Read-only fields are stripped before validation. */

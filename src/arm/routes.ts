@@ -12,6 +12,8 @@ import { collectionOf, lineage, namespaceOf } from './resource-type.js';
 import { acceptedHeaders, statusBody } from './operations.js';
 import { resourceGroups } from '../resources/resource-groups.js';
 import { genericRoutes } from './generic.js';
+import type { TestControl } from '../control/control.js';
+import type { Principal } from './context.js';
 
 export interface ArmDeps {
   engine: Engine;
@@ -21,19 +23,35 @@ export interface ArmDeps {
   types: ResourceType[];
   auth: AuthMode;
   anyApiVersion: boolean;
+  control?: TestControl;
 }
 
 type Params = Record<string, string>;
+/** What a route tells the test-control rules about itself. */
+interface RouteInfo { armType?: string; nameParam?: string; action?: string }
 type Query = Record<string, string | string[] | undefined>;
 
 /** The management plane: every resource type's routes, resource groups, and the operation endpoints. */
 export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<void> {
   const { engine } = deps;
 
-  /** Builds the request context: authenticates the caller and settles the api-version against the type's. */
+  // Every management request: who is calling, then what test-control rules say (injected failures, throttles).
+  const principals = new WeakMap<FastifyRequest, Principal>();
+  app.addHook('preHandler', async (req, reply) => {
+    principals.set(req, authenticate(req.headers.authorization, deps.auth, new Date(), req));
+    if (!deps.control) return;
+    const route = (req.routeOptions.config ?? {}) as RouteInfo;
+    const params = req.params as Params;
+    reply.headers(await deps.control.beforeManagementRequest({
+      plane: 'management', type: route.armType ?? '', name: (route.nameParam && params[route.nameParam]) || '',
+      method: req.method, action: route.action, subscription: params.subscriptionId ?? '',
+    }, Date.now()));
+  });
+
+  /** Builds the request context: the caller (authenticated by the hook above) and the api-version settled against the type's. */
   function context(req: FastifyRequest, t: ResourceType | undefined, versions: readonly string[]): RequestContext {
     const now = new Date();
-    const principal = authenticate(req.headers.authorization, deps.auth, now);
+    const principal = principals.get(req) ?? authenticate(req.headers.authorization, deps.auth, now, req);
     const apiVersion = t ? resolveApiVersion(req, t, versions, deps.anyApiVersion) : anyVersion(req);
     return {
       apiVersion,
@@ -67,7 +85,8 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
     const versions = Object.keys(t.versions);
     const ref = (p: Params) => (isGroup ? groupRef(p) : refOf(t, chain, p));
 
-    app.get(collection, async (req, reply) => {
+    const config: RouteInfo = { armType: t.type, nameParam: t.param };
+    app.get(collection, { config: { armType: t.type } }, async (req, reply) => {
       const p = req.params as Params;
       const ctx = context(req, t, versions);
       if (isGroup) return send(reply, await engine.list(t, keyOf(`/subscriptions/${p.subscriptionId}`), ctx));
@@ -75,18 +94,19 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
       await engine.checkParents(parent);
       return send(reply, await engine.list(t, parent.parentKey, ctx));
     });
-    app.get(item, async (req, reply) => send(reply, await engine.get(t, ref(req.params as Params), context(req, t, versions))));
-    app.head(item, async (req, reply) => {
+    app.get(item, { config }, async (req, reply) => send(reply, await engine.get(t, ref(req.params as Params), context(req, t, versions))));
+    app.head(item, { config }, async (req, reply) => {
       context(req, t, versions);
       return send(reply, await engine.head(t, ref(req.params as Params)));
     });
-    app.put(item, async (req, reply) => send(reply, await engine.put(t, ref(req.params as Params), req.body, context(req, t, versions))));
-    app.patch(item, async (req, reply) => send(reply, await engine.patch(t, ref(req.params as Params), req.body, context(req, t, versions))));
-    app.delete(item, async (req, reply) => send(reply, await engine.delete(t, ref(req.params as Params), context(req, t, versions))));
+    app.put(item, { config }, async (req, reply) => send(reply, await engine.put(t, ref(req.params as Params), req.body, context(req, t, versions))));
+    app.patch(item, { config }, async (req, reply) => send(reply, await engine.patch(t, ref(req.params as Params), req.body, context(req, t, versions))));
+    app.delete(item, { config }, async (req, reply) => send(reply, await engine.delete(t, ref(req.params as Params), context(req, t, versions))));
     for (const action of t.actions ?? []) {
       app.route({
         method: action.method,
         url: `${item}/${action.path}`,
+        config: { ...config, action: action.path },
         handler: async (req, reply) => send(reply,
           await engine.action(t, action, ref(req.params as Params), req.body, context(req, t, versions), flatQuery(req.query as Query))),
       });

@@ -1,21 +1,36 @@
 import { errors } from '../arm/errors.js';
 import type { Principal } from '../arm/context.js';
+import type { StrictAuth } from './strict.js';
 
-export type AuthMode = 'loose' | 'none';
+/** `loose` and `none` by name; strict mode is the verifier holding the issuer's key (see strict.ts). */
+export type AuthMode = 'loose' | 'none' | StrictAuth;
+
+/** What strict mode needs to know of a request: the origin it called and the subscription in its path. */
+export interface RequestLike {
+  protocol: string;
+  host: string;
+  params?: unknown;
+}
 
 const ANONYMOUS: Principal = { name: 'anonymous', type: 'User', objectId: '00000000-0000-0000-0000-000000000000', tenantId: '00000000-0000-0000-0000-000000000000' };
 
 /**
  * Reads the caller from `Authorization: Bearer <jwt>`. Loose mode checks the token's shape and expiry and trusts its
- * claims (no signature check): what a local emulator needs to show systemData and tenants, and no more.
+ * claims (no signature check): what a local emulator needs to show systemData and tenants, and no more. Strict mode
+ * checks signature, issuer, audience, expiry and the subscription's tenant.
  */
-export function authenticate(header: string | undefined, mode: AuthMode, now: Date): Principal {
+export function authenticate(header: string | undefined, mode: AuthMode, now: Date, req?: RequestLike): Principal {
   if (!header) {
     if (mode === 'none') return ANONYMOUS;
     throw errors.authMissing();
   }
   const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
   if (!match) throw errors.authInvalid("The 'Authorization' header must be 'Bearer <token>'.");
+  if (typeof mode === 'object') {
+    const subscriptionId = (req?.params as { subscriptionId?: unknown } | undefined)?.subscriptionId;
+    const scope = { origin: req ? `${req.protocol}://${req.host}` : '', subscriptionId: typeof subscriptionId === 'string' ? subscriptionId : undefined };
+    return principalOf(mode.management(match[1], scope, now));
+  }
   const claims = decodeJwt(match[1]);
   if (!claims) throw errors.authInvalid('The token is not a JSON Web Token.');
   if (typeof claims.exp === 'number' && claims.exp * 1000 <= now.getTime()) throw errors.authExpired();

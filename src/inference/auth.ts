@@ -2,9 +2,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { StoredResource } from '../store/types.js';
 import { decodeJwt } from '../auth/bearer.js';
+import { ML_AUDIENCES as STRICT_ML_AUDIENCES, type StrictAuth } from '../auth/strict.js';
 import { apiError } from './errors.js';
 
-export type DataPlaneAuth = 'loose' | 'none';
+export type DataPlaneAuth = 'loose' | 'none' | StrictAuth;
 
 const ML_AUDIENCES = ['https://ml.azure.com', 'https://ml.azure.com/'];
 
@@ -33,6 +34,12 @@ export function authorize(req: FastifyRequest, endpoint: StoredResource, authMod
   const claims = bearer ? decodeJwt(bearer) : undefined;
   if (claims) {
     if (!acceptsToken) throw unauthorized(`The endpoint '${endpoint.name}' uses key authentication: send one of its keys, not a token.`);
+    if (typeof mode === 'object') {
+      // Strict: signed by amlite's issuer, for https://ml.azure.com, unexpired, from the subscription's tenant.
+      const checked = mode.check(bearer!, STRICT_ML_AUDIENCES, { origin: `${req.protocol}://${req.host}`, subscriptionId: endpoint.id.split('/')[2] }, new Date());
+      if ('failure' in checked) throw unauthorized(checked.failure.message);
+      return;
+    }
     if (typeof claims.exp === 'number' && claims.exp * 1000 <= Date.now()) throw unauthorized('The token has expired.');
     const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
     if (!aud.some((a) => ML_AUDIENCES.includes(String(a)))) throw unauthorized("The token's audience is not https://ml.azure.com.");

@@ -12,11 +12,14 @@ import { textOf } from './tokens.js';
 import { parseDuration } from '../arm/duration.js';
 import { keyOf } from '../arm/ids.js';
 import { servingInstances } from '../resources/inference-groups.js';
+import type { TestControl } from '../control/control.js';
+import type { Subject } from '../control/rules.js';
 
 export interface DataPlaneDeps {
   store: Store;
   catalog: Catalog;
   auth: DataPlaneAuth;
+  control?: TestControl;
 }
 
 type Doc = Record<string, unknown>;
@@ -33,6 +36,8 @@ interface Target {
   /** Pool endpoints: how many requests may be in flight, and how long one may take. */
   maxInFlight?: number;
   timeoutMs?: number;
+  /** How test-control rules see this request. */
+  subject?: Subject;
 }
 
 /**
@@ -42,7 +47,20 @@ interface Target {
 export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps): Promise<void> {
   const limiter = new ConcurrencyLimiter();
 
-  async function target(req: FastifyRequest): Promise<Target> {
+  async function target(req: FastifyRequest, reply: FastifyReply, action: string): Promise<Target> {
+    const t = await resolve(req);
+    if (deps.control) {
+      t.subject = { plane: 'data', type: t.endpoint.type, name: t.endpoint.name, method: req.method, action, subscription: t.endpoint.id.split('/')[2] };
+      reply.headers(await deps.control.beforeDataRequest(t.subject, t.endpoint.key, Date.now()));
+    }
+    return t;
+  }
+
+  /** Charges what a response used against the endpoint's token budgets (test-control throttles). */
+  const charge = (t: Target, usage: Usage) =>
+    t.subject && deps.control?.afterDataResponse(t.subject, t.endpoint.key, usage.promptTokens + usage.completionTokens, Date.now());
+
+  async function resolve(req: FastifyRequest): Promise<Target> {
     const { route } = req.params as { route: string };
     const kind = req.url.startsWith('/serverless/') ? 'serverless' : 'pools';
     const endpoint = await deps.store.getByRoute(route);
@@ -111,7 +129,7 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
   };
 
   async function chat(req: FastifyRequest, reply: FastifyReply) {
-    const t = await target(req);
+    const t = await target(req, reply, 'chat/completions');
     const { request, stream } = parseChat(req.body, extraParameters(req));
     checkContentSafety(t, request.messages.map((m) => textOf(m.content)));
     const id = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
@@ -119,6 +137,7 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
     const model = t.backend.info(t.modelId).model_name;
     if (stream) return streamChat(req, reply, t, request, { id, created, model });
     const { text, finishReason, usage } = await withinLimits(req, t, async (signal) => collect(t.backend.chat(request, { modelId: t.modelId, signal })));
+    await charge(t, usage);
     return reply.send({
       id, object: 'chat.completion', created, model,
       choices: [{ index: 0, finish_reason: finishReason, message: { role: 'assistant', content: text } }],
@@ -133,10 +152,20 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
       let next = await chunks.next();
       reply.hijack();
       reply.raw.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-      const send = (choice: Doc, usage?: Usage) => reply.raw.write(`data: ${JSON.stringify({
-        id: meta.id, object: 'chat.completion.chunk', created: meta.created, model: meta.model, choices: [{ index: 0, ...choice }],
-        ...(usage ? { usage: usageBody(usage) } : {}),
-      })}\n\n`);
+      const send = (choice: Doc, usage?: Usage) => {
+        // The chunks made from what the backend has delivered so far leave in one write, not one write each (a
+        // syscall and a TLS record per chunk cost more than the rest of the proxying): the socket is corked until
+        // this turn of the event loop has handled the I/O at hand — no timer, nothing waits for more tokens.
+        // (end() uncorks fully by itself.)
+        if (!reply.raw.writableCorked) {
+          reply.raw.cork();
+          setImmediate(() => { if (!reply.raw.writableEnded) reply.raw.uncork(); });
+        }
+        return reply.raw.write(`data: ${JSON.stringify({
+          id: meta.id, object: 'chat.completion.chunk', created: meta.created, model: meta.model, choices: [{ index: 0, ...choice }],
+          ...(usage ? { usage: usageBody(usage) } : {}),
+        })}\n\n`);
+      };
       let first = true;
       try {
         for (; !next.done; next = await chunks.next()) {
@@ -146,6 +175,7 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
             first = false;
           } else {
             send({ delta: first ? { role: 'assistant', content: '' } : {}, finish_reason: chunk.finishReason }, chunk.usage);
+            await charge(t, chunk.usage);
           }
         }
         reply.raw.end('data: [DONE]\n\n');
@@ -158,10 +188,11 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
   }
 
   async function embeddings(req: FastifyRequest, reply: FastifyReply) {
-    const t = await target(req);
+    const t = await target(req, reply, 'embeddings');
     const { request, encoding } = parseEmbeddings(req.body, extraParameters(req));
     checkContentSafety(t, request.input);
     const result = await withinLimits(req, t, (signal) => t.backend.embeddings(request, { modelId: t.modelId, signal }));
+    await charge(t, { promptTokens: result.promptTokens, completionTokens: 0 });
     return reply.send({
       id: randomUUID(), object: 'list', model: t.backend.info(t.modelId).model_name,
       data: result.vectors.map((v, index) => ({ object: 'embedding', index, embedding: encoding === 'base64' ? toBase64(v) : v })),
@@ -169,8 +200,8 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
     });
   }
 
-  async function info(req: FastifyRequest) {
-    const t = await target(req);
+  async function info(req: FastifyRequest, reply: FastifyReply) {
+    const t = await target(req, reply, 'info');
     return t.backend.info(t.modelId);
   }
 

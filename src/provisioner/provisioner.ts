@@ -1,13 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { FastifyBaseLogger } from 'fastify';
 import type { OperationRecord, Store, StoredResource, Write } from '../store/types.js';
 import type { ResourceType } from '../arm/resource-type.js';
 import { newEtag } from '../arm/etag.js';
 import type { Profile } from './profiles.js';
 
-/** Drives accepted operations to a terminal state, on a timer and on demand; resumes open ones after a restart. */
+export interface ProvisionerOptions {
+  /** How often a process on a shared store looks for operations nobody drives (accepted by a process that died). */
+  pollMs: number;
+  /** How long a claim on an operation lasts unless renewed; a dead owner's operations are taken over after it. */
+  leaseMs: number;
+  /** This process's name in the operations' owner column (default: host, pid and a random part). */
+  owner?: string;
+}
+
+export const PROVISIONER_DEFAULTS: ProvisionerOptions = { pollMs: 250, leaseMs: 5_000 };
+
+/** At most this many operations are claimed per look. */
+const CLAIM_BATCH = 100;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Drives accepted operations to a terminal state, on a timer and on demand ("settle on read").
+ *
+ * On a single-process store (SQLite) this process drives every open operation, and after a restart takes all of
+ * them back. On a shared store (PostgreSQL) each open operation is driven by one process at a time, the holder of
+ * its lease: the process that accepted it claims it at once, renews the lease while the operation runs, and
+ * completes it when it is due; every process also polls for operations whose lease ended (their owner died, or
+ * stopped and released them) and takes them over. Completion itself is a conditional commit (the resource's ETag,
+ * and the operation still InProgress), so a reader settling a due operation in another process, or a slow former
+ * owner, can never complete an operation twice.
+ */
 export class Provisioner {
+  readonly owner: string;
+  private readonly options: ProvisionerOptions;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly running = new Map<string, Promise<void>>();
+  /** Operations whose lease this process holds. */
+  private readonly held = new Set<string>();
+  /** Claims of just-accepted operations still on their way to the store. */
+  private readonly claiming = new Set<Promise<unknown>>();
+  private pollTimer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> | undefined;
+  private lastRenewal = 0;
   private stopped = false;
 
   constructor(
@@ -16,30 +52,42 @@ export class Provisioner {
     private readonly profile: Profile,
     private readonly now: () => Date,
     private readonly log: FastifyBaseLogger,
-  ) {}
-
-  /** Picks up what a previous process accepted and did not finish. The profile in force now sets the pace. */
-  async resume(): Promise<number> {
-    const open = await this.store.openOperations();
-    for (const op of open) {
-      const due = Math.min(op.dueAt, Date.parse(op.startTime) + this.profile.delayMs[op.kind]);
-      const resumed = { ...op, dueAt: due };
-      if (due !== op.dueAt) await this.store.commit([{ op: 'putOperation', operation: resumed }]);
-      this.schedule(resumed);
-    }
-    return open.length;
+    options: Partial<ProvisionerOptions> = {},
+  ) {
+    this.options = { ...PROVISIONER_DEFAULTS, ...options };
+    this.owner = this.options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   }
 
+  /**
+   * Takes over the open operations nobody drives (accepted by a process that stopped or died); on a shared store,
+   * keeps doing so every `pollMs`. The profile in force here sets the pace of what it takes over.
+   */
+  async resume(): Promise<number> {
+    let taken = 0;
+    if (!this.store.shared) {
+      // One process on the store: every open operation is this process's to finish; no lease is needed.
+      for (const op of await this.store.openOperations()) if (await this.take(op, true)) taken++;
+      return taken;
+    }
+    for (;;) {
+      const batch = await this.store.claimOperations(this.owner, this.now().getTime(), this.options.leaseMs, CLAIM_BATCH);
+      for (const op of batch) if (await this.take(op, true)) taken++;
+      if (batch.length < CLAIM_BATCH) break;
+    }
+    this.schedulePoll();
+    return taken;
+  }
+
+  /** An operation this process just accepted: claim it and complete it when it is due. */
   schedule(op: OperationRecord): void {
     if (this.stopped) return;
-    clearTimeout(this.timers.get(op.id));
-    const wait = Math.max(0, op.dueAt - this.now().getTime());
-    const timer = setTimeout(() => {
-      this.timers.delete(op.id);
-      this.complete(op.id, true).catch((err) => this.log.error({ err, operation: op.id }, 'operation failed to complete'));
-    }, wait);
-    timer.unref();
-    this.timers.set(op.id, timer);
+    // On a single-process store there is nobody to keep out: no lease is written (SQLite would sync it to disk).
+    const claim = this.store.shared ? this.store.claimOperation(op.id, this.owner, this.now().getTime(), this.options.leaseMs) : Promise.resolve(op);
+    const claiming = claim
+      .then((claimed) => (claimed ? this.take(claimed, false) : false))
+      .catch((err) => this.log.error({ err, operation: op.id }, 'could not claim an operation'))
+      .finally(() => this.claiming.delete(claiming));
+    this.claiming.add(claiming);
   }
 
   /** Completes the operation now if it is due: readers call this so a due operation never shows as running. */
@@ -49,7 +97,7 @@ export class Provisioner {
     if (op && op.status === 'InProgress' && op.dueAt <= this.now().getTime()) await this.complete(opId, false);
   }
 
-  /** One completion per operation at a time; a second caller waits for the first. */
+  /** One completion per operation at a time in this process; a second caller waits for the first. */
   complete(opId: string, fromTimer: boolean): Promise<void> {
     let p = this.running.get(opId);
     if (!p) {
@@ -59,18 +107,78 @@ export class Provisioner {
     return p;
   }
 
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.pollTimer);
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    await this.polling?.catch(() => {});
+    await Promise.allSettled([...this.claiming, ...this.running.values()]);
+    // Hand the rest over now rather than when the leases lapse.
+    const held = [...this.held];
+    this.held.clear();
+    await this.store.releaseLeases(this.owner, held).catch((err) => this.log.warn({ err }, 'could not release operation leases'));
+  }
+
+  /**
+   * Holds a claimed operation and times its completion. One taken over from another (or an earlier) process goes
+   * at this process's profile's pace, unless a test-control rule holds it.
+   */
+  private async take(claimed: OperationRecord, takeover: boolean): Promise<boolean> {
+    // Held from the claim on, so that stop() releases it even when stopping overtakes what follows.
+    this.held.add(claimed.id);
+    if (this.stopped) return false;
+    let op = claimed;
+    const due = takeover && !op.heldBy ? Math.min(op.dueAt, Date.parse(op.startTime) + this.profile.delayMs[op.kind]) : op.dueAt;
+    if (due !== op.dueAt) {
+      op = { ...op, dueAt: due };
+      // Only while it is still open: another process may have completed it since the claim.
+      if (!(await this.store.commit([{ op: 'putOperation', operation: op, ifInProgress: true }]))) {
+        this.held.delete(op.id);
+        return false;
+      }
+    }
+    this.setTimer(op);
+    return true;
+  }
+
+  private setTimer(op: OperationRecord): void {
+    if (this.stopped) return;
+    clearTimeout(this.timers.get(op.id));
+    const wait = Math.max(0, op.dueAt - this.now().getTime());
+    // setTimeout fires at once past 2^31-1 ms (about 24.8 days): wait that long, then again.
+    const timer = wait > MAX_TIMER_MS
+      ? setTimeout(() => this.setTimer(op), MAX_TIMER_MS)
+      : setTimeout(() => {
+        this.timers.delete(op.id);
+        this.complete(op.id, true).catch((err) => this.log.error({ err, operation: op.id }, 'operation failed to complete'));
+      }, wait);
+    timer.unref();
+    this.timers.set(op.id, timer);
+  }
+
+  /** Stops driving an operation (it finished, here or elsewhere, or another process took it over). */
+  private drop(opId: string): void {
+    clearTimeout(this.timers.get(opId));
+    this.timers.delete(opId);
+    this.held.delete(opId);
+  }
+
   private async run(opId: string, fromTimer: boolean): Promise<void> {
     for (let attempt = 0; attempt < 10; attempt++) {
       const op = await this.store.getOperation(opId);
-      if (!op || op.status !== 'InProgress') return;
+      if (!op || op.status !== 'InProgress') {
+        this.drop(opId);
+        return;
+      }
       if (!fromTimer && op.dueAt > this.now().getTime()) return;
       const resource = await this.store.get(op.resourceKey);
-      const writes = this.finish(op, resource);
-      writes.push({ op: 'putOperation', operation: { ...op, status: 'Succeeded', endTime: this.now().toISOString() } });
+      const writes = op.failWith ? this.fail(op, resource) : this.finish(op, resource);
+      const status = op.failWith ? 'Failed' : 'Succeeded';
+      writes.push({ op: 'putOperation', ifInProgress: true, operation: { ...op, status, endTime: this.now().toISOString(), ...(op.failWith ? { error: op.failWith } : {}) } });
       if (await this.store.commit(writes)) {
-        clearTimeout(this.timers.get(opId));
-        this.timers.delete(opId);
-        this.log.debug({ operation: op.id, kind: op.kind, resource: op.resourceId }, 'operation succeeded');
+        this.drop(opId);
+        this.log.debug({ operation: op.id, kind: op.kind, resource: op.resourceId, owner: this.owner, status }, `operation ${status.toLowerCase()}`);
         return;
       }
     }
@@ -95,10 +203,45 @@ export class Provisioner {
     return [{ op: 'update', ifEtag: resource.etag, resource: { ...next, internal, etag: newEtag() } }];
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
-    await Promise.allSettled([...this.running.values()]);
+  /** A test-control failure: the resource stays, in its type's failed state for this kind of operation. */
+  private fail(op: OperationRecord, resource: StoredResource | undefined): Write[] {
+    if (!resource || resource.internal.pendingOperation !== op.id) return [];
+    const type = this.typeOf(op.resourceType);
+    const phase = op.kind === 'create' ? 'failed' : op.kind === 'delete' ? 'deleteFailed' : 'updateFailed';
+    const properties = { ...(resource.body.properties as object), ...type?.lifecycle(phase) };
+    const { pendingOperation: _, ...internal } = resource.internal;
+    return [{ op: 'update', ifEtag: resource.etag, resource: { ...resource, body: { ...resource.body, properties }, internal, etag: newEtag() } }];
+  }
+
+  // ---------- shared stores: look for orphans, keep leases alive ----------
+
+  private schedulePoll(): void {
+    if (this.stopped) return;
+    this.pollTimer = setTimeout(() => {
+      this.polling = this.poll()
+        .catch((err) => this.log.warn({ err }, 'looking for operations to drive failed; trying again'))
+        .finally(() => {
+          this.polling = undefined;
+          this.schedulePoll();
+        });
+    }, this.options.pollMs);
+    this.pollTimer.unref();
+  }
+
+  private async poll(): Promise<void> {
+    const now = this.now().getTime();
+    // Renew well before the leases lapse (a third of the way); drop what another process completed or took over.
+    if (this.held.size && now - this.lastRenewal >= this.options.leaseMs / 3) {
+      const ids = [...this.held];
+      const kept = new Set(await this.store.renewLeases(this.owner, ids, now, this.options.leaseMs));
+      this.lastRenewal = now;
+      for (const id of ids) if (!kept.has(id) && !this.running.has(id)) this.drop(id);
+    }
+    if (this.stopped) return;
+    const claimed = await this.store.claimOperations(this.owner, now, this.options.leaseMs, CLAIM_BATCH);
+    for (const op of claimed) {
+      if (this.held.has(op.id)) continue;
+      if (await this.take(op, true)) this.log.info({ operation: op.id, kind: op.kind, resource: op.resourceId, owner: this.owner }, 'took over an operation nobody was driving');
+    }
   }
 }

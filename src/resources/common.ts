@@ -47,5 +47,5 @@ export function armShapes(closed: boolean) {
 
 /** The lifecycle most resources show: only provisioningState. */
 export const provisioningStateOnly = (phase: string) => ({
-  provisioningState: { creating: 'Creating', updating: 'Updating', deleting: 'Deleting', succeeded: 'Succeeded', failed: 'Failed' }[phase],
+  provisioningState: { creating: 'Creating', updating: 'Updating', deleting: 'Deleting', succeeded: 'Succeeded', failed: 'Failed', updateFailed: 'Failed', deleteFailed: 'Failed' }[phase],
 });

@@ -52,6 +52,8 @@ const STATES: Record<Phase, Record<string, string>> = {
   deleting: { provisioningState: 'Deleting', endpointState: 'Deleting' },
   succeeded: { provisioningState: 'Succeeded', endpointState: 'Online' },
   failed: { provisioningState: 'Failed', endpointState: 'CreationFailed' },
+  updateFailed: { provisioningState: 'Failed' },
+  deleteFailed: { provisioningState: 'Failed', endpointState: 'DeletionFailed' },
 };
 
 const listKeys: ActionDef = {

@@ -60,14 +60,24 @@ export interface OperationRecord {
   /** Input an action needs when it completes. */
   payload?: unknown;
   error?: { code: string; message: string };
+  /** Test control: the operation is to end Failed with this error. */
+  failWith?: { code: string; message: string };
+  /** Test control: the delay rule holding the operation (until dueAt, or until released when dueAt is far away). */
+  heldBy?: string;
 }
 
-/** A group of writes applied all or nothing. Conditions that fail make `commit` return false and change nothing. */
+/**
+ * A group of writes applied all or nothing. Conditions that fail make `commit` return false and change nothing.
+ * The conditions are checked by the database itself, atomically with the write, so two processes on one database
+ * cannot both win: `insert` only when the key is absent, `update` only when the stored ETag is `ifEtag`, and
+ * `putOperation` with `ifInProgress` only when the stored operation exists and is still InProgress (so an operation
+ * leaves InProgress once). A plain `putOperation` inserts or replaces. Neither touches the operation's lease.
+ */
 export type Write =
   | { op: 'insert'; resource: StoredResource }
   | { op: 'update'; resource: StoredResource; ifEtag: string }
   | { op: 'deleteTree'; key: string }
-  | { op: 'putOperation'; operation: OperationRecord };
+  | { op: 'putOperation'; operation: OperationRecord; ifInProgress?: boolean };
 
 export interface Page {
   /** Return rows whose sort key is strictly after this key. */
@@ -76,6 +86,10 @@ export interface Page {
 }
 
 export interface Store {
+  /** Whether other processes may share this database: they then poll it for operations whose owner died. */
+  readonly shared: boolean;
+  /** Where the data lives, for the start-up banner: a file path, ':memory:', or a URL without its password. */
+  readonly location: string;
   get(key: string): Promise<StoredResource | undefined>;
   /** The resource whose data-plane route (`internal.route`, set at creation and never changed) is `route`. */
   getByRoute(route: string): Promise<StoredResource | undefined>;
@@ -89,5 +103,20 @@ export interface Store {
   openOperations(): Promise<OperationRecord[]>;
   /** The most recently started operations, newest first (for the dashboard and the control API). */
   recentOperations(limit: number): Promise<OperationRecord[]>;
+
+  // ---- leases: which process drives an open operation ----
+  // Claiming sets an open (InProgress) operation's owner and lease end (nowMs + leaseMs) in one atomic statement, so
+  // concurrent claimers never get the same operation. Its owner keeps it by renewing; releasing (or dying) ends the
+  // lease. One nobody has claimed yet is left to the process that accepted it (which claims it by id) until it is due.
+
+  /** Claims up to `limit` open operations that are free: lease ended, or never claimed and due by `nowMs`. Earliest due first. */
+  claimOperations(owner: string, nowMs: number, leaseMs: number, limit: number): Promise<OperationRecord[]>;
+  /** Claims one open operation if nobody holds it (never claimed, or lease ended): what the accepting process does. */
+  claimOperation(id: string, owner: string, nowMs: number, leaseMs: number): Promise<OperationRecord | undefined>;
+  /** Extends the leases `owner` still holds among `ids` on open operations; returns the ids it still holds. */
+  renewLeases(owner: string, ids: string[], nowMs: number, leaseMs: number): Promise<string[]>;
+  /** Ends `owner`'s leases among `ids` now, so another process can take them over at once. */
+  releaseLeases(owner: string, ids: string[]): Promise<void>;
+
   close(): Promise<void>;
 }

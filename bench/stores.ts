@@ -1,0 +1,252 @@
+/**
+ * The stores side by side: throughput of a mixed management-plane workload on the embedded SQLite file (one
+ * process), on PostgreSQL with one amlite process, and on PostgreSQL with two amlite processes sharing the database
+ * (clients alternate between them, as behind a round-robin load balancer). PostgreSQL is a throwaway server from
+ * Debian's package, durable like the SQLite file (fsync on; SQLite runs synchronous=FULL).
+ *
+ * `stores()` is what bench/run.ts calls; `storesMarkdown()` renders its rows. BENCH_STORE_SECONDS (5) sets how long
+ * each configuration is loaded, BENCH_STORE_CLIENTS (8) by how many clients at once.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { devToken } from '../src/auth/bearer.js';
+import { loadOrCreateCertificate } from '../src/tls.js';
+import { postgresMissing, startPostgres } from '../test/support/postgres.js';
+
+const root = resolve(import.meta.dirname, '..');
+const certDir = join(root, '.amlite-test');
+const SUB = '00000000-0000-0000-0000-0000000000b5';
+const API = '2025-09-01';
+const WS = `/subscriptions/${SUB}/resourceGroups/bench-stores/providers/Microsoft.MachineLearningServices/workspaces/bench-ws`;
+const ENDPOINT = JSON.stringify({
+  location: 'eastus',
+  sku: { name: 'Consumption' },
+  properties: { authMode: 'Key', modelSettings: { modelId: 'azureml://registries/azureml-meta/models/Llama-2-7b-chat' } },
+});
+
+/** The mix, in percent: a request picks one of these. */
+const MIX = { get: 40, create: 20, patch: 15, list: 15, delete: 10 } as const;
+
+export interface StoreRun {
+  store: 'sqlite' | 'postgres';
+  processes: number;
+  clients: number;
+  seconds: number;
+  requests: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Answers other than the expected 2xx (each is reported; a 5xx would be a bug). */
+  unexpected: number;
+  /** Requests per second of every round (the fields above are the median round's). */
+  rounds?: number[];
+}
+
+export interface StoresResults {
+  mix: typeof MIX;
+  runs: StoreRun[];
+  /** Why PostgreSQL was left out, when it was. */
+  skipped?: string;
+}
+
+const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
+
+/**
+ * Starts the three configurations together, then loads them in turn, round after round (noise on a shared machine
+ * hits all alike), and reports for each the round with the median throughput.
+ */
+export async function stores(): Promise<StoresResults> {
+  const seconds = Number(process.env.BENCH_STORE_SECONDS) || 3;
+  const rounds = Number(process.env.BENCH_STORE_ROUNDS) || 3;
+  const clients = Number(process.env.BENCH_STORE_CLIENTS) || 8;
+  await loadOrCreateCertificate(certDir);
+  const scratch = mkdtempSync(join(tmpdir(), 'amlite-bench-stores-'));
+  const started: { stop(): Promise<void> }[] = [];
+  const configs: { store: StoreRun['store']; processes: number; urls: string[]; runs: StoreRun[] }[] = [];
+  let skipped = postgresMissing();
+  try {
+    const one = await startAmlite(join(scratch, 'sqlite'), []);
+    started.push(one);
+    configs.push({ store: 'sqlite', processes: 1, urls: [one.url], runs: [] });
+    if (!skipped) {
+      const pg = await startPostgres({ durable: true });
+      started.push(pg);
+      for (const processes of [1, 2]) {
+        const url = await pg.freshDatabase('amlite_bench');
+        const urls: string[] = [];
+        for (let i = 0; i < processes; i++) {
+          const server = await startAmlite(join(scratch, `pg-${processes}-${i}`), ['--store', url]);
+          started.unshift(server); // stopped before PostgreSQL
+          urls.push(server.url);
+        }
+        configs.push({ store: 'postgres', processes, urls, runs: [] });
+      }
+    }
+    for (let round = 0; round < rounds; round++) {
+      for (const c of configs) c.runs.push({ store: c.store, processes: c.processes, ...(await mixedLoad(c.urls, clients, seconds, `r${round}`)) });
+    }
+  } catch (e) {
+    skipped ??= `PostgreSQL runs failed: ${(e as Error).message}`;
+    if (!configs[0]?.runs.length) throw e;
+  } finally {
+    for (const s of started) await s.stop().catch(() => {});
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  const runs = configs.filter((c) => c.runs.length).map((c) => {
+    const sorted = [...c.runs].sort((x, y) => x.requestsPerSecond - y.requestsPerSecond);
+    return { ...sorted[Math.floor(sorted.length / 2)], rounds: c.runs.map((r) => r.requestsPerSecond) };
+  });
+  return { mix: MIX, runs, ...(skipped ? { skipped } : {}) };
+}
+
+/** Markdown rows for bench/results/latest.md: one table, each configuration beside SQLite's single process. */
+export function storesMarkdown(r: StoresResults | undefined): string {
+  if (!r?.runs.length) return '';
+  const base = r.runs.find((x) => x.store === 'sqlite')?.requestsPerSecond;
+  const mix = Object.entries(r.mix).map(([k, v]) => `${v}% ${k}`).join(', ');
+  const lines = [
+    '',
+    '',
+    `Stores: mixed management requests (${mix}) from ${r.runs[0].clients} clients, median of ${r.runs[0].rounds?.length ?? 1} rounds of ${r.runs[0].seconds} s, durable commits (SQLite synchronous=FULL, PostgreSQL fsync on).`,
+    '',
+    '| store | amlite processes | requests/s | median / p99 | vs SQLite | unexpected answers |',
+    '|---|---|---|---|---|---|',
+    ...r.runs.map((x) => `| ${x.store === 'sqlite' ? 'SQLite file' : 'PostgreSQL'} | ${x.processes} | ${Math.round(x.requestsPerSecond)} | ${x.p50Ms} / ${x.p99Ms} ms | ${base ? round(x.requestsPerSecond / base) : '–'} | ${x.unexpected} |`),
+  ];
+  if (r.skipped) lines.push('', `PostgreSQL left out: ${r.skipped}`);
+  return lines.join('\n');
+}
+
+// ---------- amlite processes ----------
+
+const live = new Set<ChildProcess>();
+// However the bench ends (bench/run.ts exits on SIGINT), no amlite of this section is left behind.
+process.once('exit', () => { for (const c of live) c.kill('SIGKILL'); });
+
+async function startAmlite(dataDir: string, extra: string[]): Promise<{ url: string; stop(): Promise<void> }> {
+  const args = ['--import', 'tsx', 'src/main.ts', '--port', '0', '--data-dir', dataDir, '--cert', join(certDir, 'cert.pem'), '--key', join(certDir, 'key.pem'), '--log-level', 'warn', ...extra];
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  for await (const line of createInterface({ input: child.stdout! })) {
+    const m = /^amlite listening on (\S+)/.exec(line);
+    if (m) {
+      child.stdout!.resume();
+      return { url: m[1], stop };
+    }
+  }
+  throw new Error(`amlite ${extra.join(' ')} exited before it was ready`);
+}
+
+// ---------- the workload ----------
+
+interface Answer { status: number; ms: number }
+
+function client(ca: Buffer) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1, ca });
+  const headers = { authorization: `Bearer ${devToken()}`, 'content-type': 'application/json' };
+  return (base: string, method: string, path: string, body?: string) => new Promise<Answer>((resolvePromise, reject) => {
+    const t0 = performance.now();
+    const req = request(`${base}${path}`, { method, agent, headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, ms: performance.now() - t0 }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** `clients` loops for `seconds`, each owning its endpoints, spreading requests over `urls` in turn. */
+async function mixedLoad(urls: string[], clients: number, seconds: number, prefix: string): Promise<Omit<StoreRun, 'store' | 'processes'>> {
+  const ca = readFileSync(join(certDir, 'cert.pem'));
+  const setup = client(ca);
+  const ok = (a: Answer, what: string) => { if (a.status >= 300) throw new Error(`${what}: ${a.status}`); };
+  ok(await setup(urls[0], 'PUT', `/subscriptions/${SUB}/resourceGroups/bench-stores?api-version=2025-04-01`, '{"location":"eastus"}'), 'resource group');
+  ok(await setup(urls[0], 'PUT', `${WS}?api-version=${API}`, '{"location":"eastus","properties":{}}'), 'workspace');
+
+  const latencies: number[] = [];
+  let unexpected = 0;
+  const warmUpMs = 1000;
+  const t0 = performance.now();
+  const measureFrom = t0 + warmUpMs;
+  const end = measureFrom + seconds * 1000;
+  const picks = Object.entries(MIX).flatMap(([op, pct]) => Array<string>(pct).fill(op));
+
+  await Promise.all(Array.from({ length: clients }, async (_, c) => {
+    const send = client(ca);
+    const mine: string[] = [];
+    let made = 0;
+    let turn = c;
+    for (;;) {
+      const now = performance.now();
+      if (now >= end) break;
+      const measuring = now >= measureFrom;
+      const base = urls[turn++ % urls.length];
+      let op = picks[Math.floor(Math.random() * picks.length)];
+      if (!mine.length && op !== 'list') op = 'create';
+      const pick = () => mine[Math.floor(Math.random() * mine.length)];
+      let a: Answer;
+      let expected: number[];
+      switch (op) {
+        case 'create': {
+          const name = `${prefix}c${c}-e${made++}`;
+          a = await send(base, 'PUT', `${WS}/serverlessEndpoints/${name}?api-version=${API}`, ENDPOINT);
+          expected = [201];
+          if (a.status === 201) mine.push(name);
+          break;
+        }
+        case 'get':
+          a = await send(base, 'GET', `${WS}/serverlessEndpoints/${pick()}?api-version=${API}`);
+          expected = [200];
+          break;
+        case 'patch':
+          a = await send(base, 'PATCH', `${WS}/serverlessEndpoints/${pick()}?api-version=${API}`, JSON.stringify({ tags: { n: String(made) } }));
+          expected = [202];
+          break;
+        case 'list':
+          a = await send(base, 'GET', `${WS}/serverlessEndpoints?api-version=${API}`);
+          expected = [200];
+          break;
+        default: {
+          const name = mine.splice(Math.floor(Math.random() * mine.length), 1)[0];
+          a = await send(base, 'DELETE', `${WS}/serverlessEndpoints/${name}?api-version=${API}`);
+          expected = [202];
+        }
+      }
+      if (!measuring) continue;
+      latencies.push(a.ms);
+      if (!expected.includes(a.status)) {
+        if (unexpected++ < 5) process.stderr.write(`bench stores: ${op} answered ${a.status}\n`);
+      }
+    }
+  }));
+  return {
+    clients,
+    seconds,
+    requests: latencies.length,
+    requestsPerSecond: round(latencies.length / seconds, 0),
+    p50Ms: round(quantile(latencies, 0.5)),
+    p99Ms: round(quantile(latencies, 0.99)),
+    unexpected,
+  };
+}
+
+// `npx tsx bench/stores.ts` runs this section alone.
+if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
+  const r = await stores();
+  process.stdout.write(`${JSON.stringify(r, null, 2)}\n${storesMarkdown(r)}\n`);
+}

@@ -1,0 +1,275 @@
+import pg from 'pg';
+import type { OperationRecord, Page, Store, StoredResource, Write } from './types.js';
+import { descendantRange } from '../arm/ids.js';
+import { MIGRATIONS_TABLE, pendingMigrations } from './migrations.js';
+
+export interface PostgresOptions {
+  /** Connections this process keeps open at most (default 10). */
+  maxConnections?: number;
+}
+
+/** Serialises schema migrations across processes starting at once (pg_advisory_xact_lock key: "amlite" in ASCII). */
+const MIGRATION_LOCK = '107070806123621';
+/** A commit that the database aborted to break a deadlock or a serialization conflict is tried again this often. */
+const COMMIT_ATTEMPTS = 5;
+
+interface DocRow { doc: unknown }
+
+/**
+ * PostgreSQL behind the Store interface, for several amlite processes on one database. The same tables, columns
+ * and indexes as SQLite (documents as JSONB, keys byte-ordered), and the same conditions, checked by the statements
+ * themselves inside one transaction per commit (`UPDATE … WHERE etag = $n`, `INSERT … ON CONFLICT DO NOTHING`,
+ * `UPDATE operations … WHERE status = 'InProgress'`), so of two processes racing for one condition exactly one wins.
+ * Operations are claimed with `FOR UPDATE SKIP LOCKED` and held by leases that their owner renews.
+ */
+export class PostgresStore implements Store {
+  readonly shared = true;
+  private closed = false;
+
+  private constructor(private readonly pool: pg.Pool, readonly location: string) {}
+
+  /** Connects, and creates or migrates the schema (one process at a time). */
+  static async open(url: string, options: PostgresOptions = {}): Promise<PostgresStore> {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.maxConnections ?? 10,
+      application_name: 'amlite',
+      connectionTimeoutMillis: 10_000,
+      idleTimeoutMillis: 30_000,
+    });
+    // A pooled idle connection that breaks is dropped by the pool and the next query opens another; without a
+    // listener the 'error' event would end the process.
+    pool.on('error', () => {});
+    try {
+      await migrate(pool);
+    } catch (e) {
+      await pool.end().catch(() => {});
+      throw e;
+    }
+    return new PostgresStore(pool, redactUrl(url));
+  }
+
+  async get(key: string): Promise<StoredResource | undefined> {
+    return this.one<StoredResource>('amlite_get', 'SELECT doc FROM resources WHERE key = $1', [key]);
+  }
+
+  async getByRoute(route: string): Promise<StoredResource | undefined> {
+    return this.one<StoredResource>('amlite_by_route', 'SELECT doc FROM resources WHERE route = $1', [route]);
+  }
+
+  async listChildren(parentKey: string, type: string, page: Page): Promise<StoredResource[]> {
+    return this.all<StoredResource>('amlite_children',
+      'SELECT doc FROM resources WHERE parent_key = $1 AND type = $2 AND key > $3 ORDER BY key LIMIT $4',
+      [parentKey, type.toLowerCase(), page.after ?? '', page.limit]);
+  }
+
+  async listBelow(scopeKey: string, type: string, page: Page): Promise<StoredResource[]> {
+    const [from, to] = descendantRange(scopeKey);
+    return this.all<StoredResource>('amlite_below',
+      'SELECT doc FROM resources WHERE type = $1 AND key >= $2 AND key < $3 AND key > $4 ORDER BY key LIMIT $5',
+      [type.toLowerCase(), from, to, page.after ?? '', page.limit]);
+  }
+
+  async commit(writes: Write[]): Promise<boolean> {
+    if (writes.length === 0) return true;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.transaction(writes.length > 1, async (c) => {
+          for (const w of writes) if (!(await apply(c, w))) return false;
+          return true;
+        });
+      } catch (e) {
+        if (attempt < COMMIT_ATTEMPTS && isTransient(e)) continue;
+        throw e;
+      }
+    }
+  }
+
+  async getOperation(id: string): Promise<OperationRecord | undefined> {
+    return this.one<OperationRecord>('amlite_get_operation', 'SELECT doc FROM operations WHERE id = $1', [id]);
+  }
+
+  async openOperations(): Promise<OperationRecord[]> {
+    return this.all<OperationRecord>('amlite_open_operations', "SELECT doc FROM operations WHERE status = 'InProgress' ORDER BY due_at", []);
+  }
+
+  async recentOperations(limit: number): Promise<OperationRecord[]> {
+    return this.all<OperationRecord>('amlite_recent_operations',
+      `SELECT doc FROM operations ORDER BY ((doc->>'startTime') COLLATE "C") DESC LIMIT $1`, [limit]);
+  }
+
+  async claimOperations(owner: string, nowMs: number, leaseMs: number, limit: number): Promise<OperationRecord[]> {
+    const rows = await this.all<OperationRecord>('amlite_claim', `
+      UPDATE operations o SET owner = $1, lease_until = $3
+      FROM (SELECT id FROM operations
+            WHERE status = 'InProgress' AND (owner IS NULL AND due_at <= $2 OR owner IS NOT NULL AND lease_until <= $2)
+            ORDER BY due_at
+            LIMIT $4
+            FOR UPDATE SKIP LOCKED) c
+      WHERE o.id = c.id
+      RETURNING o.doc`, [owner, nowMs, nowMs + leaseMs, limit]);
+    return rows.sort((a, b) => a.dueAt - b.dueAt);
+  }
+
+  async claimOperation(id: string, owner: string, nowMs: number, leaseMs: number): Promise<OperationRecord | undefined> {
+    return this.one<OperationRecord>('amlite_claim_one', `
+      UPDATE operations SET owner = $2, lease_until = $4
+      WHERE id = $1 AND status = 'InProgress' AND (owner IS NULL OR lease_until <= $3)
+      RETURNING doc`, [id, owner, nowMs, nowMs + leaseMs]);
+  }
+
+  async renewLeases(owner: string, ids: string[], nowMs: number, leaseMs: number): Promise<string[]> {
+    if (!ids.length) return [];
+    const res = await this.pool.query<{ id: string }>({
+      name: 'amlite_renew',
+      text: "UPDATE operations SET lease_until = $3 WHERE id = ANY($2::text[]) AND owner = $1 AND status = 'InProgress' RETURNING id",
+      values: [owner, ids, nowMs + leaseMs],
+    });
+    return res.rows.map((r) => r.id);
+  }
+
+  async releaseLeases(owner: string, ids: string[]): Promise<void> {
+    if (!ids.length || this.closed) return;
+    await this.pool.query({
+      name: 'amlite_release',
+      text: 'UPDATE operations SET lease_until = 0 WHERE id = ANY($2::text[]) AND owner = $1',
+      values: [owner, ids],
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  private async one<T>(name: string, text: string, values: unknown[]): Promise<T | undefined> {
+    const res = await this.pool.query<DocRow>({ name, text, values });
+    return res.rows.length ? (fromDoc(res.rows[0].doc) as T) : undefined;
+  }
+
+  private async all<T>(name: string, text: string, values: unknown[]): Promise<T[]> {
+    const res = await this.pool.query<DocRow>({ name, text, values });
+    return res.rows.map((r) => fromDoc(r.doc) as T);
+  }
+
+  /** Runs `fn` on one connection, inside BEGIN … COMMIT when `wrap` (a single statement is atomic by itself); `false` rolls back. */
+  private async transaction(wrap: boolean, fn: (c: pg.PoolClient) => Promise<boolean>): Promise<boolean> {
+    const c = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      if (!wrap) return await fn(c);
+      await c.query('BEGIN');
+      const ok = await fn(c);
+      await c.query(ok ? 'COMMIT' : 'ROLLBACK');
+      return ok;
+    } catch (e) {
+      if (wrap) await c.query('ROLLBACK').catch((err: Error) => { broken = err; });
+      throw e;
+    } finally {
+      c.release(broken);
+    }
+  }
+}
+
+/** One write; false when its condition does not hold (nothing was changed by it). */
+async function apply(c: pg.PoolClient, w: Write): Promise<boolean> {
+  switch (w.op) {
+    case 'insert': {
+      const r = w.resource;
+      const res = await c.query({
+        name: 'amlite_insert',
+        text: 'INSERT INTO resources (key, id, parent_key, type, etag, route, doc) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) ON CONFLICT (key) DO NOTHING',
+        values: [r.key, r.id, r.parentKey, r.type.toLowerCase(), r.etag, typeof r.internal.route === 'string' ? r.internal.route : null, toDoc(r)],
+      });
+      return res.rowCount === 1;
+    }
+    case 'update': {
+      const r = w.resource;
+      const res = await c.query({
+        name: 'amlite_update',
+        text: 'UPDATE resources SET id = $1, etag = $2, doc = $3::jsonb WHERE key = $4 AND etag = $5',
+        values: [r.id, r.etag, toDoc(r), r.key, w.ifEtag],
+      });
+      return res.rowCount === 1;
+    }
+    case 'deleteTree': {
+      const [from, to] = descendantRange(w.key);
+      await c.query({ name: 'amlite_delete_tree', text: 'DELETE FROM resources WHERE key = $1 OR (key >= $2 AND key < $3)', values: [w.key, from, to] });
+      return true;
+    }
+    case 'putOperation': {
+      const o = w.operation;
+      if (w.ifInProgress) {
+        const res = await c.query({
+          name: 'amlite_move_operation',
+          text: "UPDATE operations SET status = $2, due_at = $3, doc = $4::jsonb WHERE id = $1 AND status = 'InProgress'",
+          values: [o.id, o.status, o.dueAt, toDoc(o)],
+        });
+        return res.rowCount === 1;
+      }
+      await c.query({
+        name: 'amlite_put_operation',
+        text: 'INSERT INTO operations (id, status, due_at, doc) VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (id) DO UPDATE SET status = excluded.status, due_at = excluded.due_at, doc = excluded.doc',
+        values: [o.id, o.status, o.dueAt, toDoc(o)],
+      });
+      return true;
+    }
+  }
+}
+
+async function migrate(pool: pg.Pool): Promise<void> {
+  const c = await pool.connect();
+  try {
+    await c.query('BEGIN');
+    await c.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK]);
+    await c.query(MIGRATIONS_TABLE);
+    const applied = (await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version);
+    for (const m of pendingMigrations(applied)) {
+      await c.query(m.postgres);
+      await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, new Date().toISOString()]);
+    }
+    await c.query('COMMIT');
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => {});
+    throw e;
+  } finally {
+    c.release();
+  }
+}
+
+/** Deadlocks and serialization failures: the database undid the transaction, and it may simply be tried again. */
+function isTransient(e: unknown): boolean {
+  const code = (e as { code?: string }).code;
+  return code === '40P01' || code === '40001';
+}
+
+/**
+ * JSONB refuses two things a JSON text can hold: the character U+0000 and unpaired surrogates (both come out of
+ * JSON.stringify as \u escapes). A document holding either is kept whole as a JSON string under WRAPPED, so every
+ * document round-trips exactly as in SQLite.
+ */
+const WRAPPED = '~json';
+const JSONB_UNSAFE = /\\u(0000|d[89a-f])/i;
+
+function toDoc(value: object): string {
+  const text = JSON.stringify(value);
+  return JSONB_UNSAFE.test(text) ? JSON.stringify({ [WRAPPED]: text }) : text;
+}
+
+function fromDoc(doc: unknown): unknown {
+  const wrapped = (doc as Record<string, unknown>)[WRAPPED];
+  return typeof wrapped === 'string' ? JSON.parse(wrapped) : doc;
+}
+
+/** The connection URL without its password, for logs and the banner. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '';
+    u.searchParams.delete('password');
+    return u.toString();
+  } catch {
+    return 'postgres://(unparsable URL)';
+  }
+}

@@ -49,6 +49,7 @@ async function main(argv: string[]): Promise<void> {
     `  amlite ${VERSION}: management (ARM) and data plane on one port; readiness at ${server.url}/health`,
     cert ? `  certificate: ${cert}   (Node clients: export NODE_EXTRA_CA_CERTS=${server.certPath})` : '  plain HTTP (--http): Azure SDK clients will not send tokens over it',
     `  data dir: ${show(server.dataDir)}   store: ${server.database === ':memory:' ? 'in memory (--in-memory)' : server.store.shared ? `${server.database} (shared: start more amlite processes on it)` : show(server.database)}   profile: ${config.profile}   auth: ${config.auth}`,
+    `  dashboard: ${server.url}/_dashboard   (from this machine only)`,
     `  try: curl ${curlTls}-X PUT -H "Authorization: Bearer $(npx amlite token)" -H "Content-Type: application/json" -d '{"location":"eastus"}' "${server.url}/subscriptions/00000000-0000-0000-0000-000000000001/resourcegroups/my-rg?api-version=2025-04-01"`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

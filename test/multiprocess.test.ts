@@ -3,14 +3,10 @@
 // its operation finished by another once the lease lapses, and one stopped with SIGTERM hands over at once.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   armFetch,
-  certDir,
   createResourceGroup,
   describeResponse,
   endpointBody,
@@ -23,71 +19,25 @@ import {
 } from './support/harness.js';
 import { postgresUnavailable, startPostgres, type RunningPostgres } from './support/postgres.js';
 import { PROVISIONER_DEFAULTS } from '../src/provisioner/provisioner.js';
+import { killAllCli, startCli, stopCli, type CliServer as Cli } from './support/cli.js';
 
-const REPO_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const STARTUP_TIMEOUT_MS = 30_000;
 const STABLE = '2025-09-01';
 const RG_VERSION = '2025-04-01';
 const TERMINAL = ['Succeeded', 'Failed', 'Canceled'];
 
-interface CliServer {
+/** A CLI process with the name the tests know it by. */
+interface CliServer extends Cli {
   name: string;
-  proc: ChildProcess;
-  url: string;
-  output(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-const children: ChildProcess[] = [];
 const dataDirs: string[] = [];
 
-async function startCli(name: string, store: string, profile: 'fast' | 'realistic'): Promise<CliServer> {
-  const args = [
-    '--import', 'tsx', 'src/main.ts',
-    '--port', '0',
-    '--store', store,
-    '--data-dir', dataDirs[dataDirs.push(freshDataDir(`amlite-mp-${name}-`)) - 1],
-    '--profile', profile,
-    '--cert', join(certDir(), 'cert.pem'),
-    '--key', join(certDir(), 'key.pem'),
-    '--log-level', 'warn',
-  ];
-  const proc = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
-  children.push(proc);
-  let out = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
-    proc.once('exit', (code, signal) => res({ code, signal }));
-  });
-  const url = await new Promise<string>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`${name}: no "amlite listening on" line within ${STARTUP_TIMEOUT_MS} ms:\n${out}`)), STARTUP_TIMEOUT_MS);
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /^amlite listening on (https?:\/\/\S+)/m.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        res(match[1].replace(/\/$/, ''));
-      }
-    });
-    proc.stderr!.on('data', (chunk: Buffer) => { out += chunk.toString(); });
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      rej(new Error(`${name} exited (code ${code}, signal ${signal}) before it was ready:\n${out}`));
-    });
-  });
-  return { name, proc, url, output: () => out, exited };
-}
-
-async function stopCli(server: CliServer, signal: NodeJS.Signals, timeoutMs = 10_000) {
-  server.proc.kill(signal);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, rej) => {
-    timer = setTimeout(() => rej(new Error(`${server.name} did not exit within ${timeoutMs} ms of ${signal}:\n${server.output()}`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([server.exited, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+async function start(name: string, store: string, profile: 'fast' | 'realistic'): Promise<CliServer> {
+  const dataDir = freshDataDir(`amlite-mp-${name}-`);
+  dataDirs.push(dataDir);
+  const args = ['--store', store, '--data-dir', dataDir, '--profile', profile, '--log-level', 'warn'];
+  const server = await startCli(args).catch((e: Error) => { throw new Error(`${name}: ${e.message}`); });
+  return { ...server, name };
 }
 
 /** The same path on another process (a status URL carries the origin of the process that answered). */
@@ -121,12 +71,11 @@ describe('several amlite processes on one PostgreSQL database', { skip: unavaila
   before(async () => {
     postgres = await startPostgres();
     database = await postgres.freshDatabase('amlite_multiprocess');
-    [a, b] = await Promise.all([startCli('a', database, 'realistic'), startCli('b', database, 'fast')]);
+    [a, b] = await Promise.all([start('a', database, 'realistic'), start('b', database, 'fast')]);
   });
 
   after(async () => {
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+    await killAllCli();
     await postgres?.stop();
     for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
   });
@@ -238,7 +187,7 @@ describe('several amlite processes on one PostgreSQL database', { skip: unavaila
   // After the kill, so that b is the only process left to take over (a live realistic process could take it too,
   // and finish it at its own, slower pace).
   test('SIGTERM hands a process\'s running operations over at once (its leases are released)', async (t) => {
-    const c = await startCli('c', database, 'realistic');
+    const c = await start('c', database, 'realistic');
     const ep = endpointPath(sub, 'rg', 'ws-shared', 'handed-over');
     const created = await armFetch(c, 'PUT', withApiVersion(ep, STABLE), { body: endpointBody() });
     assert.equal(created.status, 201, describeResponse(created));

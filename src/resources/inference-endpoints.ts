@@ -5,8 +5,7 @@ import type { ResourceType } from '../arm/resource-type.js';
 import { Enum, Nullable, ReadOnly } from '../arm/schema.js';
 import { errors } from '../arm/errors.js';
 import { keyOf, parentKeyOf } from '../arm/ids.js';
-import { provisioningStateOnly } from './common.js';
-import { ENDPOINT_TYPE, commonRules, duration, inferencePools, int32, previewOnly, openShapes, trackedSchema } from './inference-pools.js';
+import { ENDPOINT_TYPE, commonRules, duration, inferencePools, int32, poolFamilyArm, previewOnly, openShapes, trackedSchema } from './inference-pools.js';
 
 type Doc = Record<string, unknown>;
 
@@ -38,11 +37,8 @@ export const inferenceEndpoints: ResourceType = {
       properties: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     }),
   }),
-  async: { put: true, patch: true, delete: true },
-  deleteDoneStatus: 200,
+  ...poolFamilyArm,
   patchMergesProperties: true,
-  listStyle: 'query',
-  lifecycle: provisioningStateOnly,
   prepare: async (ctx, doc, existing, id) => {
     // A merged PATCH may carry fields the schema does not know: they are dropped, as on PUT.
     const props = Value.Clean(propertiesSchema, doc.properties) as Doc;

@@ -5,10 +5,9 @@ import type { StoredResource } from '../store/types.js';
 import { Nullable } from '../arm/schema.js';
 import { errors } from '../arm/errors.js';
 import { nextLink } from '../arm/engine.js';
-import { provisioningStateOnly } from './common.js';
 import { SKU_CATALOG } from './sku-catalog.js';
 import {
-  GROUP_TYPE, commonRules, duration, endpointsOf, inferencePools, int32, keyValueList, previewOnly, openShapes, trackedSchema,
+  GROUP_TYPE, commonRules, duration, endpointsOf, inferencePools, int32, keyValueList, poolFamilyArm, previewOnly, openShapes, trackedSchema,
 } from './inference-pools.js';
 
 type Doc = Record<string, unknown>;
@@ -195,10 +194,7 @@ export const inferenceGroups: ResourceType = {
     }),
     patch: obj({ tags: partialTags, sku: Type.Optional(partialSku) }),
   }),
-  async: { put: true, patch: true, delete: true },
-  deleteDoneStatus: 200,
-  listStyle: 'query',
-  lifecycle: provisioningStateOnly,
+  ...poolFamilyArm,
   prepare: async (_ctx, doc, existing) => {
     commonRules(doc, existing);
     const props = doc.properties as Doc;

@@ -44,6 +44,15 @@ export function trackedSchema(properties: TProperties) {
   });
 }
 
+/** What the pool, its groups and its endpoints share in ARM: every write a long-running operation, a finished
+ * delete answers 200, lists filter and page by query, and `properties` shows only a provisioningState. */
+export const poolFamilyArm: Pick<ResourceType, 'async' | 'deleteDoneStatus' | 'listStyle' | 'lifecycle'> = {
+  async: { put: true, patch: true, delete: true },
+  deleteDoneStatus: 200,
+  listStyle: 'query',
+  lifecycle: provisioningStateOnly,
+};
+
 export function previewOnly(def: Omit<VersionDef, 'closed' | 'putName' | 'name'>): Record<string, VersionDef> {
   return { [POOL_API_VERSION]: { ...def, closed: false, putName: POOL_NAME, name: POOL_NAME } };
 }
@@ -92,10 +101,7 @@ export const inferencePools: ResourceType = {
     }),
     patch: obj({ tags: partialTags, sku: Type.Optional(partialSku), identity: Type.Optional(partialIdentity) }),
   }),
-  async: { put: true, patch: true, delete: true },
-  deleteDoneStatus: 200,
-  listStyle: 'query',
-  lifecycle: provisioningStateOnly,
+  ...poolFamilyArm,
   prepare: async (_ctx, doc, existing) => {
     commonRules(doc, existing);
     const scaleUnit = (doc.properties as Doc).scaleUnitConfiguration as Doc | null | undefined;

@@ -53,6 +53,14 @@ export async function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Pro
   return { proc, url, output: () => out, exited };
 }
 
+/** SIGKILLs every CLI child of this test file still running and waits for them to exit (for `after` hooks). */
+export async function killAllCli(): Promise<void> {
+  const running = [...children];
+  const gone = running.map((child) => new Promise((res) => child.once('exit', res)));
+  for (const child of running) child.kill('SIGKILL');
+  await Promise.all(gone);
+}
+
 /** Sends `signal` and waits for the exit. */
 export async function stopCli(server: CliServer, signal: NodeJS.Signals, timeoutMs = 10_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   server.proc.kill(signal);

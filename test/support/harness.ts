@@ -13,7 +13,7 @@ import {
   type PipelineResponse,
 } from '@azure/core-rest-pipeline';
 import { startAmlite } from '../../src/server.js';
-import { recordingPolicy, type TrafficRecord } from './recorder.js';
+import { parseBody, recordingPolicy, type TrafficRecord } from './recorder.js';
 
 export type RunningServer = Awaited<ReturnType<typeof startAmlite>>;
 export type ServerOverrides = NonNullable<Parameters<typeof startAmlite>[0]>;
@@ -129,16 +129,7 @@ export async function sdkRequest(
     headers: createHttpHeaders(body === undefined ? {} : { 'content-type': 'application/json' }),
   });
   const response = await client.pipeline.sendRequest(sharedHttpClient, request);
-  const text = response.bodyAsText ?? '';
-  let parsed: any = undefined;
-  if (text.length > 0) {
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = text;
-    }
-  }
-  return { status: response.status, headers: response.headers, body: parsed };
+  return { status: response.status, headers: response.headers, body: parseBody(response.bodyAsText ?? '') };
 }
 
 export interface FetchOptions {
@@ -177,15 +168,7 @@ export async function armFetch(
   for (const [k, v] of Object.entries(options.headers ?? {})) headers[k.toLowerCase()] = v;
   const response = await fetch(url, { method, headers, body });
   const text = method === 'HEAD' ? '' : await response.text();
-  let parsed: any = undefined;
-  if (text.length > 0) {
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = text;
-    }
-  }
-  return { status: response.status, headers: response.headers, body: parsed, text };
+  return { status: response.status, headers: response.headers, body: parseBody(text), text };
 }
 
 /** Formats a response for assertion messages. */

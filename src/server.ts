@@ -29,6 +29,7 @@ import { issuerRoutes } from './auth/issuer.js';
 import { dashboardRoutes } from './dashboard/routes.js';
 import { TestControl } from './control/control.js';
 import { controlRoutes } from './control/routes.js';
+import { pruneOperations } from './provisioner/retention.js';
 import { loadRules } from './control/rules-file.js';
 import { authenticate } from './auth/bearer.js';
 
@@ -141,12 +142,14 @@ export async function startAmlite(overrides: Partial<Config> = {}, tuning: Parti
   await app.register(async (issuer) => issuerRoutes(issuer, { issuer: auth.issuer, clientSecret: config.issuerSecret }));
   await app.register(async (dashboard) => dashboardRoutes(dashboard, { store, engine, provisioner, types: RESOURCE_TYPES }));
 
+  const stopPruning = pruneOperations(store, app.log);
   const resumed = await provisioner.resume();
   if (resumed) app.log.info({ operations: resumed }, 'resuming operations accepted before the last stop');
 
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (e) {
+    stopPruning();
     await provisioner.stop();
     await store.close();
     await catalog.close();
@@ -166,6 +169,7 @@ export async function startAmlite(overrides: Partial<Config> = {}, tuning: Parti
     store,
     close: () => (closing ??= (async () => {
       await app.close();
+      stopPruning();
       await provisioner.stop();
       await store.close();
       await catalog.close();

@@ -350,6 +350,23 @@ function contract(subject: Subject): void {
       assert.deepEqual((await store.openOperations()).map((o) => o.id), [b.id]);
     });
 
+    test('pruneOperations deletes finished operations that ended before the cut-off, never running ones', async (t) => {
+      await use();
+      t.after(done);
+      const iso = (ms: number) => new Date(ms).toISOString();
+      const old = operation({ startTime: iso(T0), status: 'Succeeded', endTime: iso(T0 + 10) });
+      const oldFailed = operation({ startTime: iso(T0), status: 'Failed', endTime: iso(T0 + 20), error: { code: 'X', message: 'y' } });
+      const fresh = operation({ startTime: iso(T0 + 5000), status: 'Succeeded', endTime: iso(T0 + 6000) });
+      const running = operation({ startTime: iso(T0), dueAt: T0 + 100 });
+      await store.commit([put(old), put(oldFailed), put(fresh), put(running)]);
+      assert.equal(await store.pruneOperations(iso(T0 + 1000)), 2);
+      assert.equal(await store.getOperation(old.id), undefined);
+      assert.equal(await store.getOperation(oldFailed.id), undefined);
+      assert.deepEqual(await store.getOperation(fresh.id), fresh);
+      assert.deepEqual(await store.getOperation(running.id), running);
+      assert.equal(await store.pruneOperations(iso(T0 + 1000)), 0);
+    });
+
     test('a conditional putOperation moves an operation out of InProgress once', async (t) => {
       await use();
       t.after(done);

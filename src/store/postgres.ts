@@ -98,6 +98,15 @@ export class PostgresStore implements Store {
       `SELECT doc FROM operations ORDER BY ((doc->>'startTime') COLLATE "C") DESC LIMIT $1`, [limit]);
   }
 
+  async pruneOperations(beforeIso: string): Promise<number> {
+    const res = await this.pool.query({
+      name: 'amlite_prune_operations',
+      text: `DELETE FROM operations WHERE status <> 'InProgress' AND ((doc->>'endTime') COLLATE "C") < $1`,
+      values: [beforeIso],
+    });
+    return res.rowCount ?? 0;
+  }
+
   async claimOperations(owner: string, nowMs: number, leaseMs: number, limit: number): Promise<OperationRecord[]> {
     const rows = await this.all<OperationRecord>('amlite_claim', `
       UPDATE operations o SET owner = $1, lease_until = $3

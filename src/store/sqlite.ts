@@ -44,6 +44,7 @@ export class SqliteStore implements Store {
       getOperation: db.prepare<[string], Row>('SELECT doc FROM operations WHERE id = ?'),
       openOperations: db.prepare<[], Row>("SELECT doc FROM operations WHERE status = 'InProgress' ORDER BY due_at"),
       recentOperations: db.prepare<[number], Row>("SELECT doc FROM operations ORDER BY json_extract(doc, '$.startTime') DESC LIMIT ?"),
+      pruneOperations: db.prepare<[string]>("DELETE FROM operations WHERE status <> 'InProgress' AND json_extract(doc, '$.endTime') < ?"),
       claim: db.prepare<[{ owner: string; until: number; now: number; limit: number }], Row>(`
         UPDATE operations SET owner = @owner, lease_until = @until
         WHERE id IN (SELECT id FROM operations
@@ -128,6 +129,10 @@ export class SqliteStore implements Store {
 
   async recentOperations(limit: number): Promise<OperationRecord[]> {
     return this.stmt.recentOperations.all(limit).map((r) => JSON.parse(r.doc));
+  }
+
+  async pruneOperations(beforeIso: string): Promise<number> {
+    return this.stmt.pruneOperations.run(beforeIso).changes;
   }
 
   async claimOperations(owner: string, nowMs: number, leaseMs: number, limit: number): Promise<OperationRecord[]> {

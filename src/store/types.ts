@@ -103,6 +103,8 @@ export interface Store {
   openOperations(): Promise<OperationRecord[]>;
   /** The most recently started operations, newest first (for the dashboard and the control API). */
   recentOperations(limit: number): Promise<OperationRecord[]>;
+  /** Deletes finished operations that ended before `beforeIso`; returns how many. */
+  pruneOperations(beforeIso: string): Promise<number>;
 
   // ---- leases: which process drives an open operation ----
   // Claiming sets an open (InProgress) operation's owner and lease end (nowMs + leaseMs) in one atomic statement, so

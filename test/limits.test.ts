@@ -9,7 +9,8 @@ import {
   sleep, startTestServer, withApiVersion, workspacePath, RG_API_VERSION, type RunningServer,
 } from './support/harness.js';
 import { closedBy, openTls, rawRequest, readResponse, type RawResponse } from './support/raw-http.js';
-import { BODY_LIMIT, LIMITS, MAX_JSON_DEPTH, startAmlite, type ServerLimits } from '../src/server.js';
+import { startAmlite } from '../src/server.js';
+import { BODY_LIMIT, LIMITS, MAX_JSON_DEPTH, type ServerLimits } from '../src/pipeline.js';
 
 const SUB = randomUUID();
 const PREVIEW = '2026-03-15-preview';

@@ -2,20 +2,36 @@
  * The data plane: chat completions (plain and streamed) through amlite — a serverless endpoint with key auth and the
  * `openai-compatible` backend — versus the same upstream called directly. The upstream serves HTTPS with amlite's
  * certificate, so both paths cross the same TLS and the ratio is amlite's own overhead (its hop included).
+ * With BENCH_BEFORE, the "before" build proxies to the same upstream, in the same rounds.
  */
 import { rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  API, SUB, armClient, authHeaders, certPath, compare, endpointBody, keyPath, num, startAmlite, startProcess, stat, work,
-  type BenchOptions, type Comparison, type LoadSpec,
+  API, SUB, armClient, authHeaders, beforeTree, certPath, compare, endpointBody, keyPath, num, startAmlite, startProcess, stat, work,
+  type BenchOptions, type Comparison, type LoadSpec, type Proc,
 } from './lib.js';
+
+type Latency = { p50Ms: number; p99Ms: number };
 
 export interface DataPlaneResults {
   note: string;
   connections: number;
   chat: { throughput: Comparison; latency: Comparison };
   streamedChat: { throughput: Comparison; latency: Comparison };
-  timeToFirstToken: { amlite: { p50Ms: number; p99Ms: number }; direct: { p50Ms: number; p99Ms: number }; overheadP50Ms: number };
+  timeToFirstToken: { amlite: Latency; direct: Latency; overheadP50Ms: number; before?: { amlite: Latency; overheadP50Ms: number } };
+}
+
+const WS = `/subscriptions/${SUB}/resourceGroups/bench/providers/Microsoft.MachineLearningServices/workspaces/bench-ws`;
+
+/** A serverless endpoint on `p`: its inference URL and key. */
+async function endpointOn(p: Proc): Promise<{ uri: string; key: string; pid?: number }> {
+  const client = armClient(p.url);
+  await client.resourceGroups.createOrUpdate('bench', { location: 'eastus' });
+  await client.resources.beginCreateOrUpdateByIdAndWait(WS, API, { location: 'eastus', properties: {} });
+  const endpoint = await client.resources.beginCreateOrUpdateByIdAndWait(`${WS}/serverlessEndpoints/proxied`, API, endpointBody);
+  const keys = await fetch(`${p.url}${WS}/serverlessEndpoints/proxied/listKeys?api-version=${API}`, { method: 'POST', headers: authHeaders });
+  const { primaryKey } = (await keys.json()) as { primaryKey: string };
+  return { uri: (endpoint.properties as { inferenceEndpoint: { uri: string } }).inferenceEndpoint.uri, key: primaryKey, pid: p.child.pid };
 }
 
 export async function dataPlane(opts: BenchOptions): Promise<DataPlaneResults> {
@@ -26,28 +42,26 @@ export async function dataPlane(opts: BenchOptions): Promise<DataPlaneResults> {
   const dataDir = join(work, 'dataplane');
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
-  const upstream = await startProcess(['--import', 'tsx', 'bench/upstream-server.ts', certPath, keyPath], /^upstream listening on (\S+)/);
-  const catalog = join(dataDir, 'catalog.json');
-  writeFileSync(catalog, JSON.stringify({ models: [{ match: '*', backend: 'openai-compatible', url: upstream.url, model: 'upstream' }] }));
-  const amlite = await startAmlite({ dataDir, catalog, cpuProf: opts.cpuProf ? 'dataplane' : undefined });
+  const started: Proc[] = [];
   try {
-    const client = armClient(amlite.url);
-    await client.resourceGroups.createOrUpdate('bench', { location: 'eastus' });
-    const ws = `/subscriptions/${SUB}/resourceGroups/bench/providers/Microsoft.MachineLearningServices/workspaces/bench-ws`;
-    await client.resources.beginCreateOrUpdateByIdAndWait(ws, API, { location: 'eastus', properties: {} });
-    const endpoint = await client.resources.beginCreateOrUpdateByIdAndWait(`${ws}/serverlessEndpoints/proxied`, API, endpointBody);
-    const keys = await fetch(`${amlite.url}${ws}/serverlessEndpoints/proxied/listKeys?api-version=${API}`, { method: 'POST', headers: authHeaders });
-    const { primaryKey } = (await keys.json()) as { primaryKey: string };
-    const inference = (endpoint.properties as { inferenceEndpoint: { uri: string } }).inferenceEndpoint.uri;
+    const upstream = await startProcess(['--import', 'tsx', 'bench/upstream-server.ts', certPath, keyPath], /^upstream listening on (\S+)/);
+    started.push(upstream);
+    const catalog = join(dataDir, 'catalog.json');
+    writeFileSync(catalog, JSON.stringify({ models: [{ match: '*', backend: 'openai-compatible', url: upstream.url, model: 'upstream' }] }));
+    const amlite = await startAmlite({ dataDir, catalog, cpuProf: opts.cpuProf ? 'dataplane' : undefined });
+    started.push(amlite);
+    const before = beforeTree ? await startAmlite({ dataDir: join(dataDir, 'before'), catalog, tree: beforeTree }) : undefined;
+    if (before) started.push(before);
+    const ours = await endpointOn(amlite);
+    const old = before && (await endpointOn(before));
 
     const request = (stream: boolean) => JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], stream });
-    const spec = (stream: boolean): [LoadSpec, LoadSpec] => [
-      { url: `${inference}/chat/completions`, method: 'POST', headers: { 'api-key': primaryKey }, body: request(stream), pid: amlite.child.pid },
-      { url: `${upstream.url}/chat/completions`, method: 'POST', body: request(stream), pid: upstream.child.pid },
-    ];
+    const through = (e: { uri: string; key: string; pid?: number }, stream: boolean): LoadSpec =>
+      ({ url: `${e.uri}/chat/completions`, method: 'POST', headers: { 'api-key': e.key }, body: request(stream), pid: e.pid });
+    const direct = (stream: boolean): LoadSpec => ({ url: `${upstream.url}/chat/completions`, method: 'POST', body: request(stream), pid: upstream.child.pid });
     const both = async (stream: boolean) => ({
-      throughput: await compare(...spec(stream), connections, seconds, rounds),
-      latency: await compare(...spec(stream), 1, seconds, rounds),
+      throughput: await compare(through(ours, stream), direct(stream), connections, seconds, rounds, old && through(old, stream)),
+      latency: await compare(through(ours, stream), direct(stream), 1, seconds, rounds, old && through(old, stream)),
     });
     const chat = await both(false);
     const streamedChat = await both(true);
@@ -68,26 +82,32 @@ export async function dataPlane(opts: BenchOptions): Promise<DataPlaneResults> {
       if (!first || !text.includes('[DONE]')) throw new Error(`stream from ${u} did not finish: ${text.slice(0, 200)}`);
       return first;
     };
-    const viaAmlite = () => firstToken(`${inference}/chat/completions`, { 'api-key': primaryKey });
-    const direct = () => firstToken(`${upstream.url}/chat/completions`, {});
-    for (let w = 0; w < 50; w++) { await viaAmlite(); await direct(); }
-    const ours: number[] = [], theirs: number[] = [];
+    const sides = [
+      () => firstToken(`${ours.uri}/chat/completions`, { 'api-key': ours.key }),
+      () => firstToken(`${upstream.url}/chat/completions`, {}),
+      ...(old ? [() => firstToken(`${old.uri}/chat/completions`, { 'api-key': old.key })] : []),
+    ];
+    for (let w = 0; w < 50; w++) for (const side of sides) await side();
+    const samples: number[][] = sides.map(() => []);
     const end = performance.now() + 60_000;
     for (let k = 0; k < nStreams && performance.now() < end; k++) {
-      // Alternate, so that noise on the shared machine hits both alike.
-      ours.push(await viaAmlite());
-      theirs.push(await direct());
+      // One after the other, so that noise on the shared machine hits all alike.
+      for (const [i, side] of sides.entries()) samples[i].push(await side());
     }
-    const a = stat(ours), d = stat(theirs);
+    const [a, d, b] = samples.map(stat);
+    const latency = (x: { p50Ms: number; p99Ms: number }) => ({ p50Ms: x.p50Ms, p99Ms: x.p99Ms });
+    const overhead = (x: { p50Ms: number }) => Math.round((x.p50Ms - d.p50Ms) * 100) / 100;
     return {
       note: 'amlite: HTTPS, key auth, endpoint lookup, openai-compatible backend calling the upstream over HTTPS (it always streams from the upstream); direct: the same upstream, same TLS',
       connections,
       chat,
       streamedChat,
-      timeToFirstToken: { amlite: { p50Ms: a.p50Ms, p99Ms: a.p99Ms }, direct: { p50Ms: d.p50Ms, p99Ms: d.p99Ms }, overheadP50Ms: Math.round((a.p50Ms - d.p50Ms) * 100) / 100 },
+      timeToFirstToken: {
+        amlite: latency(a), direct: latency(d), overheadP50Ms: overhead(a),
+        ...(b ? { before: { amlite: latency(b), overheadP50Ms: overhead(b) } } : {}),
+      },
     };
   } finally {
-    await amlite.stop();
-    await upstream.stop();
+    for (const p of started.reverse()) await p.stop();
   }
 }

@@ -90,24 +90,31 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** How amlite is started: the compiled CLI (what `npm start` / `npx amlite` run), built once per bench run. */
-let amliteMain: string[] | undefined;
-export function amliteCommand(): string[] {
-  if (amliteMain) return amliteMain;
-  // BENCH_TREE=DIR measures the amlite sources of another checkout (e.g. `git worktree add DIR HEAD~1`) with this
-  // bench: the way to get "before" numbers for a change (run.ts --save-baseline).
-  const tree = resolve(process.env.BENCH_TREE ?? root);
-  const out = join(work, tree === root ? 'dist' : 'dist-tree');
+/**
+ * How amlite is started: the compiled CLI (what `npm start` / `npx amlite` run), built once per bench run from this
+ * checkout — or, for the "before" side (BENCH_BEFORE=DIR, e.g. a `git worktree add DIR HEAD`), from another
+ * checkout's sources, measured side by side in the same rounds.
+ */
+const builds = new Map<string, string[]>();
+export const beforeTree = process.env.BENCH_BEFORE ? resolve(process.env.BENCH_BEFORE) : undefined;
+export function amliteCommand(tree: string = root): string[] {
+  const known = builds.get(tree);
+  if (known) return known;
+  const out = join(work, tree === root ? 'dist' : 'dist-before');
+  let command: string[];
   // BENCH_REUSE_BUILD=1 keeps an earlier build (to try a change in the built files while profiling).
-  if (process.env.BENCH_REUSE_BUILD === '1' && existsSync(join(out, 'main.js'))) return (amliteMain = [join(out, 'main.js')]);
-  rmSync(out, { recursive: true, force: true });
-  const r = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(tree, 'tsconfig.build.json'), '--outDir', out, '--sourceMap', 'false'], { cwd: tree, encoding: 'utf8' });
-  if (existsSync(join(out, 'main.js'))) amliteMain = [join(out, 'main.js')];
+  if (process.env.BENCH_REUSE_BUILD === '1' && existsSync(join(out, 'main.js'))) command = [join(out, 'main.js')];
   else {
-    process.stderr.write(`bench: could not build amlite (${r.stdout}${r.stderr}); running it through tsx instead\n`);
-    amliteMain = ['--import', 'tsx', join(tree, 'src', 'main.ts')];
+    rmSync(out, { recursive: true, force: true });
+    const r = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(tree, 'tsconfig.build.json'), '--outDir', out, '--sourceMap', 'false'], { cwd: tree, encoding: 'utf8' });
+    if (existsSync(join(out, 'main.js'))) command = [join(out, 'main.js')];
+    else {
+      process.stderr.write(`bench: could not build amlite from ${tree} (${r.stdout}${r.stderr}); running it through tsx instead\n`);
+      command = ['--import', 'tsx', join(tree, 'src', 'main.ts')];
+    }
   }
-  return amliteMain;
+  builds.set(tree, command);
+  return command;
 }
 
 export interface AmliteOptions {
@@ -115,12 +122,14 @@ export interface AmliteOptions {
   inMemory?: boolean;
   catalog?: string;
   cpuProf?: string;
+  /** Which sources: this checkout (default) or the BENCH_BEFORE one. */
+  tree?: string;
 }
 
 export async function startAmlite(o: AmliteOptions): Promise<Proc> {
   const args = [
     ...(o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(resultsDir, 'profiles'), '--cpu-prof-name', `${o.cpuProf}-${Date.now()}.cpuprofile`] : []),
-    ...amliteCommand(),
+    ...amliteCommand(o.tree),
     '--port', '0', '--data-dir', o.dataDir, '--cert', certPath, '--key', keyPath, '--log-level', 'warn',
     ...(o.inMemory ? ['--in-memory'] : []),
     ...(o.catalog ? ['--catalog', o.catalog] : []),
@@ -244,27 +253,30 @@ export interface Comparison {
   ratio: number;
   /** Median over rounds of the yardstick's server CPU per request divided by amlite's (1 = as cheap as the yardstick). */
   cpuRatio?: number;
+  /** The BENCH_BEFORE build, loaded in the same rounds. */
+  before?: { amlite: LoadResult; ratio: number; cpuRatio?: number };
 }
 
 /**
- * amlite and a yardstick, alternately, `rounds` times (noise on a shared machine hits both alike); reports the round
- * with the median req/s for each, and the median of the per-round ratios.
+ * amlite and a yardstick (and the "before" build, when given), one after the other, `rounds` times, so that noise
+ * on a shared machine hits all alike; reports for each the round with the median req/s, and the median of the
+ * per-round ratios to the yardstick.
  */
-export async function compare(ours: LoadSpec, theirs: LoadSpec, connections: number, seconds: number, rounds: number, warmSeconds = 3): Promise<Comparison> {
-  // Warm both up (JIT, caches, connections): the first seconds of a fresh process are much slower.
-  await load(ours, connections, warmSeconds);
-  await load(theirs, connections, warmSeconds);
-  const a: LoadResult[] = [], b: LoadResult[] = [];
+export async function compare(ours: LoadSpec, theirs: LoadSpec, connections: number, seconds: number, rounds: number, before?: LoadSpec, warmSeconds = 3): Promise<Comparison> {
+  const sides = before ? [ours, before, theirs] : [ours, theirs];
+  // Warm all up (JIT, caches, connections): the first seconds of a fresh process are much slower.
+  for (const side of sides) await load(side, connections, warmSeconds);
+  const runs: LoadResult[][] = sides.map(() => []);
   for (let r = 0; r < rounds; r++) {
-    a.push(await load(ours, connections, seconds));
-    b.push(await load(theirs, connections, seconds));
+    for (const [i, side] of sides.entries()) runs[i].push(await load(side, connections, seconds));
   }
-  const bad = [...a, ...b].find((x) => x.errors || x.non2xx);
+  const bad = runs.flat().find((x) => x.errors || x.non2xx);
   if (bad) throw new Error(`load run had ${bad.errors} errors and ${bad.non2xx} non-2xx answers (${ours.method ?? 'GET'} ${ours.url})`);
+  const yard = runs.at(-1)!;
   const mid = (xs: LoadResult[]) => [...xs].sort((x, y) => x.rps - y.rps)[Math.floor(xs.length / 2)];
-  const cpu = a.map((x, i) => (x.cpuUsPerRequest && b[i].cpuUsPerRequest ? b[i].cpuUsPerRequest! / x.cpuUsPerRequest : NaN)).filter((x) => !Number.isNaN(x));
-  return {
-    amlite: mid(a), yardstick: mid(b), ratio: round(median(a.map((x, i) => x.rps / b[i].rps))),
-    ...(cpu.length ? { cpuRatio: round(median(cpu)) } : {}),
+  const versus = (xs: LoadResult[]) => {
+    const cpu = xs.map((x, i) => (x.cpuUsPerRequest && yard[i].cpuUsPerRequest ? yard[i].cpuUsPerRequest! / x.cpuUsPerRequest : NaN)).filter((x) => !Number.isNaN(x));
+    return { amlite: mid(xs), ratio: round(median(xs.map((x, i) => x.rps / yard[i].rps))), ...(cpu.length ? { cpuRatio: round(median(cpu)) } : {}) };
   };
+  return { ...versus(runs[0]), yardstick: mid(yard), ...(before ? { before: versus(runs[1]) } : {}) };
 }

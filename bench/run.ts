@@ -10,8 +10,12 @@
  * Sizes and durations: BENCH_CONNECTIONS (8), BENCH_SECONDS (2), BENCH_ROUNDS (3), BENCH_CREATES (200),
  * BENCH_STREAMS (500), BENCH_SCALE_SMALL (10000), BENCH_SCALE_LARGE (100000), BENCH_WORKSPACES (1000),
  * BENCH_STARTS (3); BENCH_STORE=memory runs the management plane on the in-memory store. The stores section has its
- * own (bench/stores.ts). BENCH_TREE=DIR measures another checkout's sources (the "before" of a change):
- *   git worktree add /tmp/before HEAD && BENCH_TREE=/tmp/before npm run bench -- --save-baseline && npm run bench
+ * own (bench/stores.ts).
+ * Before/after: BENCH_BEFORE=DIR builds another checkout's sources too and measures them side by side with this one,
+ * in the same rounds (the "before" column; about 3 minutes more):
+ *   git worktree add /tmp/before HEAD && BENCH_BEFORE=/tmp/before npm run bench
+ * (--save-baseline keeps a whole run instead, for a later run's "before" column: runs minutes apart on a shared
+ * machine differ more than the change does, so prefer BENCH_BEFORE.)
  * Profiles: `npx tsx bench/profile.ts bench/results/profiles/<file>.cpuprofile` lists the functions with the most time.
  */
 import { spawn } from 'node:child_process';
@@ -20,7 +24,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { loadOrCreateCertificate } from '../src/tls.js';
-import { amliteCommand, certDir, killAll, resultsDir, root, type BenchOptions } from './lib.js';
+import { amliteCommand, beforeTree, certDir, killAll, resultsDir, root, type BenchOptions } from './lib.js';
 import { management } from './management.js';
 import { scale } from './scale.js';
 import { dataPlane } from './dataplane.js';
@@ -51,7 +55,7 @@ const sections: Record<string, (o: BenchOptions) => Promise<unknown>> = {
 const latestJson = join(resultsDir, 'latest.json');
 const baselineJson = join(resultsDir, 'baseline.json');
 const results: Results = only && existsSync(latestJson) ? JSON.parse(readFileSync(latestJson, 'utf8')) : {};
-Object.assign(results, { date: new Date().toISOString(), node: process.version, cpus: cpus().length, tree: process.env.BENCH_TREE ? `BENCH_TREE=${process.env.BENCH_TREE}` : undefined });
+Object.assign(results, { date: new Date().toISOString(), node: process.version, cpus: cpus().length, before: beforeTree ? `the sources in ${beforeTree} (BENCH_BEFORE)` : undefined });
 
 const onSignal = () => { killAll(); process.exit(130); };
 process.on('SIGINT', onSignal);
@@ -60,7 +64,8 @@ let failed = false;
 try {
   const t0 = performance.now();
   amliteCommand();
-  process.stderr.write(`bench: built amlite in ${Math.round(performance.now() - t0)} ms\n`);
+  if (beforeTree) amliteCommand(beforeTree);
+  process.stderr.write(`bench: built amlite${beforeTree ? ` and the "before" sources (${beforeTree})` : ''} in ${Math.round(performance.now() - t0)} ms\n`);
   for (const [name, run] of Object.entries(sections)) {
     if (only && !only.includes(name.toLowerCase())) continue;
     const t = performance.now();
@@ -82,7 +87,7 @@ try {
 mkdirSync(resultsDir, { recursive: true });
 writeFileSync(latestJson, `${JSON.stringify(results, null, 2)}\n`);
 if (flag('save-baseline')) writeFileSync(baselineJson, `${JSON.stringify(results, null, 2)}\n`);
-const baseline = !flag('save-baseline') && existsSync(baselineJson) ? (JSON.parse(readFileSync(baselineJson, 'utf8')) as Results) : undefined;
+const baseline = !flag('save-baseline') && !beforeTree && existsSync(baselineJson) ? (JSON.parse(readFileSync(baselineJson, 'utf8')) as Results) : undefined;
 const md = render(results, baseline) + storesMarkdown(results.stores as StoresResults | undefined) + footer(results, baseline);
 writeFileSync(join(resultsDir, 'latest.md'), `${md}\n`);
 if (flag('readme')) {

@@ -9,7 +9,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  API, SUB, armClient, authHeaders, endpointBody, fileMb, load, median, num, round, rssMb, startAmlite, startProcess, stat, work,
+  API, SUB, armClient, beforeTree, authHeaders, endpointBody, fileMb, load, median, num, round, rssMb, startAmlite, startProcess, stat, work,
   type BenchOptions, type LoadResult,
 } from './lib.js';
 
@@ -38,8 +38,13 @@ export interface ScaleResults {
   /** Spawn to /health 200, median of several starts. */
   startup: { emptyMs: number; largeMs: number; runs: number };
   /** large ÷ small, per request: 1 is flat. */
-  growth: { listPerPageP50: number; getP99: number; /** Own memory (RssAnon). */ rss: number; storePerResource: number };
+  growth: Growth;
+  /** The BENCH_BEFORE build on the same stores, measured right after. */
+  before?: { small: SizeResult; large: SizeResult; growth: Growth; startup: ScaleResults['startup'] };
+  beforeSkipped?: string;
 }
+
+interface Growth { listPerPageP50: number; getP99: number; /** Own memory (RssAnon). */ rss: number; storePerResource: number }
 
 export async function scale(opts: BenchOptions): Promise<ScaleResults> {
   const small = num('BENCH_SCALE_SMALL', 10_000);
@@ -67,9 +72,9 @@ export async function scale(opts: BenchOptions): Promise<ScaleResults> {
     return performance.now() - t0;
   };
 
-  const startTimed = async () => {
+  const startTimed = async (tree?: string) => {
     const t0 = performance.now();
-    const p = await startAmlite({ dataDir, cpuProf: opts.cpuProf ? 'scale' : undefined });
+    const p = await startAmlite({ dataDir, tree, cpuProf: opts.cpuProf && !tree ? 'scale' : undefined });
     const res = await fetch(`${p.url}/health`);
     if (res.status !== 200) throw new Error(`/health answered ${res.status}`);
     await res.arrayBuffer();
@@ -96,8 +101,8 @@ export async function scale(opts: BenchOptions): Promise<ScaleResults> {
     return { pages: times.length, totalMs: round(performance.now() - t0, 0), perPage: { p50Ms, p99Ms } };
   };
 
-  const measure = async (endpoints: number, seedMs: number): Promise<SizeResult> => {
-    const { p, ms } = await startTimed();
+  const measure = async (endpoints: number, seedMs: number, tree?: string): Promise<SizeResult> => {
+    const { p, ms } = await startTimed(tree);
     try {
       const pick = (n: number) => Math.floor(Math.random() * n);
       const listEndpoints = await pageThrough(p.url, `${ws}/serverlessEndpoints?api-version=${API}`, endpoints);
@@ -121,32 +126,56 @@ export async function scale(opts: BenchOptions): Promise<ScaleResults> {
   // One endpoint and one workspace exist already (the templates).
   let seedMs = await seed(`${ws}/serverlessEndpoints/template`, 'ep-', 0, small - 1);
   seedMs += await seed(ws, 'ws-', 0, nWorkspaces - 1);
+  // The "before" build (BENCH_BEFORE) on the same store, right after; left out if it cannot open it (another schema).
+  let beforeFailed: string | undefined;
+  const measureBefore = async (endpoints: number, ms: number) => {
+    if (!beforeTree || beforeFailed) return undefined;
+    try {
+      return await measure(endpoints, ms, beforeTree);
+    } catch (e) {
+      beforeFailed = (e as Error).message;
+      return undefined;
+    }
+  };
   const atSmall = await measure(small, seedMs);
-  const atLarge = await measure(large, await seed(`${ws}/serverlessEndpoints/template`, 'ep-', small - 1, large - small));
+  const beforeSmall = await measureBefore(small, seedMs);
+  const largeSeedMs = await seed(`${ws}/serverlessEndpoints/template`, 'ep-', small - 1, large - small);
+  const atLarge = await measure(large, largeSeedMs);
+  const beforeLarge = await measureBefore(large, largeSeedMs);
 
   const runs = num('BENCH_STARTS', 3);
-  const starts = async () => {
+  const starts = async (tree?: string) => {
     const ms: number[] = [];
     for (let r = 0; r < runs; r++) {
-      const s = await startTimed();
+      const s = await startTimed(tree);
       ms.push(s.ms);
       await s.p.stop();
     }
-    return ms;
+    return median(ms);
   };
   const largeStarts = await starts();
+  const beforeLargeStarts = beforeLarge ? await starts(beforeTree) : undefined;
   rmSync(dataDir, { recursive: true, force: true });
   const emptyStarts = await starts();
+  const beforeEmptyStarts = beforeLarge ? await starts(beforeTree) : undefined;
+  const growth = (a: SizeResult, b: SizeResult) => ({
+    listPerPageP50: round(b.listEndpoints.perPage.p50Ms / a.listEndpoints.perPage.p50Ms),
+    getP99: round(b.getEndpoint.p99Ms / a.getEndpoint.p99Ms),
+    rss: round((b.anonRssMb ?? NaN) / (a.anonRssMb ?? NaN)),
+    storePerResource: round((b.storeMb / (large + nWorkspaces)) / (a.storeMb / (small + nWorkspaces))),
+  });
   return {
     seeding: 'bench/seed.ts: copies of a resource created through the API, written through the Store interface (SqliteStore.commit) in transactions of 5,000',
     small: atSmall,
     large: atLarge,
-    startup: { emptyMs: round(median(emptyStarts), 0), largeMs: round(median(largeStarts), 0), runs },
-    growth: {
-      listPerPageP50: round(atLarge.listEndpoints.perPage.p50Ms / atSmall.listEndpoints.perPage.p50Ms),
-      getP99: round(atLarge.getEndpoint.p99Ms / atSmall.getEndpoint.p99Ms),
-      rss: round((atLarge.anonRssMb ?? NaN) / (atSmall.anonRssMb ?? NaN)),
-      storePerResource: round((atLarge.storeMb / (large + nWorkspaces)) / (atSmall.storeMb / (small + nWorkspaces))),
-    },
+    startup: { emptyMs: round(emptyStarts, 0), largeMs: round(largeStarts, 0), runs },
+    growth: growth(atSmall, atLarge),
+    ...(beforeSmall && beforeLarge ? {
+      before: {
+        small: beforeSmall, large: beforeLarge, growth: growth(beforeSmall, beforeLarge),
+        startup: { emptyMs: round(beforeEmptyStarts!, 0), largeMs: round(beforeLargeStarts!, 0), runs },
+      },
+    } : {}),
+    ...(beforeFailed ? { beforeSkipped: beforeFailed } : {}),
   };
 }

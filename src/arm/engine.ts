@@ -57,9 +57,8 @@ export class Engine {
 
   async get(t: ResourceType, ref: ResourceRef, ctx: RequestContext): Promise<Reply> {
     this.checkName(t, ref, ctx, 'other');
-    await this.checkParents(ref);
     const r = await this.load(ref.key);
-    if (!r) throw notFound(t, ref);
+    if (!r) throw await this.missing(t, ref);
     return { status: 200, body: this.render(t, r, ctx), headers: { etag: r.etag } };
   }
 
@@ -137,10 +136,10 @@ export class Engine {
   async put(t: ResourceType, ref: ResourceRef, raw: unknown, ctx: RequestContext): Promise<Reply> {
     const v = this.version(t, ctx);
     this.checkName(t, ref, ctx, 'put');
-    await this.checkParents(ref);
-    if (!isPlainObject(raw)) throw errors.bodyRequired();
     return this.retrying(ctx, async () => {
       const existing = await this.load(ref.key);
+      if (!existing) await this.checkParents(ref);
+      if (!isPlainObject(raw)) throw errors.bodyRequired();
       checkPreconditions(ctx, existing, ref.id, true);
       this.checkIdle(existing, ref);
       const requestedState = isPlainObject(raw.properties) ? raw.properties.provisioningState : undefined;
@@ -186,10 +185,10 @@ export class Engine {
   async patch(t: ResourceType, ref: ResourceRef, raw: unknown, ctx: RequestContext): Promise<Reply> {
     const v = this.version(t, ctx);
     this.checkName(t, ref, ctx, 'other');
-    await this.checkParents(ref);
-    if (!isPlainObject(raw)) throw errors.bodyRequired();
     return this.retrying(ctx, async () => {
       const existing = await this.load(ref.key);
+      if (!existing) await this.checkParents(ref);
+      if (!isPlainObject(raw)) throw errors.bodyRequired();
       if (!existing) throw notFound(t, ref);
       checkPreconditions(ctx, existing, ref.id, false);
       this.checkIdle(existing, ref);
@@ -219,10 +218,12 @@ export class Engine {
 
   async delete(t: ResourceType, ref: ResourceRef, ctx: RequestContext): Promise<Reply> {
     this.checkName(t, ref, ctx, 'other');
-    await this.checkParents(ref);
     return this.retrying(ctx, async () => {
       const existing = await this.load(ref.key);
-      if (!existing) return { status: 204 };
+      if (!existing) {
+        await this.checkParents(ref);
+        return { status: 204 };
+      }
       checkPreconditions(ctx, existing, ref.id, false);
       const pending = await this.pendingOperation(existing);
       // A delete repeated while the first runs is the same request: answer with the same operation.
@@ -246,8 +247,7 @@ export class Engine {
   async action(t: ResourceType, action: ActionDef, ref: ResourceRef, raw: unknown, ctx: RequestContext, query: Record<string, string>): Promise<Reply> {
     this.version(t, ctx);
     this.checkName(t, ref, ctx, 'other');
-    await this.checkParents(ref);
-    if (!(await this.store.get(ref.key))) throw notFound(t, ref);
+    if (!(await this.store.get(ref.key))) throw await this.missing(t, ref);
     let body: unknown;
     if (action.body) {
       if (raw === undefined && action.bodyRequired) throw errors.bodyRequired();
@@ -283,6 +283,16 @@ export class Engine {
     const v = t.versions[ctx.apiVersion];
     const broken = checkName(ref.name, verb === 'put' ? (v?.putName ?? v?.name) : v?.name);
     if (broken) throw errors.invalidResourceName(ref.name, t.type, broken);
+  }
+
+  /**
+   * The 404 for a resource that is not there: its parent's, when a parent is missing. (A resource that exists has
+   * its parents: deleting one removes everything below it in the same commit, so reads of existing resources skip
+   * the parent checks.)
+   */
+  private async missing(t: ResourceType, ref: ResourceRef): Promise<ArmError> {
+    await this.checkParents(ref);
+    return notFound(t, ref);
   }
 
   async checkParents(ref: ResourceRef): Promise<void> {

@@ -7,19 +7,15 @@
  * `stores()` is what bench/run.ts calls; `storesMarkdown()` renders its rows. BENCH_STORE_SECONDS (5) sets how long
  * each configuration is loaded, BENCH_STORE_CLIENTS (8) by how many clients at once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { devToken } from '../src/auth/bearer.js';
 import { loadOrCreateCertificate } from '../src/tls.js';
 import { postgresMissing, startPostgres } from '../test/support/postgres.js';
+import { certDir, startProcess, type Proc } from './lib.js';
 
-const root = resolve(import.meta.dirname, '..');
-const certDir = join(root, '.amlite-test');
 const SUB = '00000000-0000-0000-0000-0000000000b5';
 const API = '2025-09-01';
 const WS = `/subscriptions/${SUB}/resourceGroups/bench-stores/providers/Microsoft.MachineLearningServices/workspaces/bench-ws`;
@@ -125,31 +121,9 @@ export function storesMarkdown(r: StoresResults | undefined): string {
 
 // ---------- amlite processes ----------
 
-const live = new Set<ChildProcess>();
-// However the bench ends (bench/run.ts exits on SIGINT), no amlite of this section is left behind.
-process.once('exit', () => { for (const c of live) c.kill('SIGKILL'); });
-
-async function startAmlite(dataDir: string, extra: string[]): Promise<{ url: string; stop(): Promise<void> }> {
+function startAmlite(dataDir: string, extra: string[]): Promise<Proc> {
   const args = ['--import', 'tsx', 'src/main.ts', '--port', '0', '--data-dir', dataDir, '--cert', join(certDir, 'cert.pem'), '--key', join(certDir, 'key.pem'), '--log-level', 'warn', ...extra];
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
-  for await (const line of createInterface({ input: child.stdout! })) {
-    const m = /^amlite listening on (\S+)/.exec(line);
-    if (m) {
-      child.stdout!.resume();
-      return { url: m[1], stop };
-    }
-  }
-  throw new Error(`amlite ${extra.join(' ')} exited before it was ready`);
+  return startProcess(args, /^amlite listening on (\S+)/);
 }
 
 // ---------- the workload ----------

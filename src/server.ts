@@ -110,8 +110,12 @@ export async function startAmlite(overrides: Partial<Config> = {}, tuning: Parti
   const resumed = await provisioner.resume();
   if (resumed) app.log.info({ operations: resumed }, 'resuming operations accepted before the last stop');
 
+  // The CLI prints its own banner with the URL: Fastify's "Server listening at" line would only repeat it.
+  const level = app.log.level;
+  app.log.level = 'warn';
   try {
     await app.listen({ host: config.host, port: config.port });
+    app.log.level = level;
   } catch (e) {
     stopPruning();
     await provisioner.stop();

@@ -9,5 +9,3 @@ export function parseDuration(text: string): number {
   if (!m) return Number.NaN;
   return Math.round(m.slice(1).reduce((ms, part, i) => ms + Number(part ?? 0) * UNIT_MS[i], 0));
 }
-
-export const isDuration = (text: string): boolean => !Number.isNaN(parseDuration(text));

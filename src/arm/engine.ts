@@ -373,11 +373,17 @@ export function nextLink(ctx: RequestContext, param: string, token: string): str
   return next.toString();
 }
 
-function intParam(raw: string | null, name: string, fallback: number): number {
-  if (raw === null || raw === '') return fallback;
+/** A whole-number query parameter (-1 allowed, as the swagger's defaults use it); undefined when absent. */
+export function wholeQuery(raw: string | null | undefined, name: string): number | undefined {
+  if (raw === null || raw === undefined || raw === '') return undefined;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < -1) throw errors.badRequest(`The query parameter '${name}' must be a whole number, not '${raw}'.`, name);
-  return n < 0 ? fallback : n;
+  return n;
+}
+
+function intParam(raw: string | null, name: string, fallback: number): number {
+  const n = wholeQuery(raw, name);
+  return n === undefined || n < 0 ? fallback : n;
 }
 
 /** `k1,k2=v` → [[k1, undefined], [k2, 'v']]. */

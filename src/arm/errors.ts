@@ -74,9 +74,6 @@ export const errors = {
   noRoute: (method: string, path: string) =>
     new ArmError(404, 'NotFound', `No HTTP resource was found that matches the request URI '${path}' for method '${method}'.`),
 
-  methodNotAllowed: (method: string, type: string) =>
-    new ArmError(405, 'MethodNotAllowed', `The requested method '${method}' is not allowed on resources of type '${type}'.`),
-
   invalidResourceName: (name: string, type: string, rule: string) =>
     new ArmError(400, 'InvalidResourceName',
       `The resource name '${name}' is invalid for type '${type}'. It must ${rule}.`, 'name'),

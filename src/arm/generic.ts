@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Engine, Reply } from './engine.js';
+import type { Reply } from './engine.js';
 import type { RequestContext } from './context.js';
 import type { ResourceType } from './resource-type.js';
 import type { Store, StoredResource } from '../store/types.js';
@@ -15,7 +15,6 @@ import { resourceGroups } from '../resources/resource-groups.js';
  */
 export interface GenericDeps {
   store: Store;
-  engine: Engine;
   types: ResourceType[];
   context(req: FastifyRequest, t: ResourceType | undefined, versions: readonly string[]): RequestContext;
   send(reply: FastifyReply, r: Reply): FastifyReply;

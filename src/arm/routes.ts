@@ -114,7 +114,7 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
   }
 
   for (const t of [resourceGroups, ...deps.types]) register(t);
-  genericRoutes(app, { store: deps.store, engine, types: deps.types, context, send });
+  genericRoutes(app, { store: deps.store, types: deps.types, context, send });
 
   // Workspaces listed across a subscription.
   const workspaces = deps.types.find((t) => t.type === 'Microsoft.MachineLearningServices/workspaces');

@@ -4,6 +4,7 @@ import type { Store, StoredResource } from '../store/types.js';
 import { Enum } from '../arm/schema.js';
 import { parseDuration } from '../arm/duration.js';
 import { newEtag } from '../arm/etag.js';
+import { globRegExp } from '../glob.js';
 
 /**
  * Test-control rules: inject failures, hold operations, throttle. They live in the store (as documents under the
@@ -98,10 +99,6 @@ export function normalizeRule(input: RuleInput, now: Date): Rule {
   return rule;
 }
 
-function glob(pattern: string): RegExp {
-  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
-}
-
 export function matches(rule: Rule, s: Subject): boolean {
   const m = rule.match ?? {};
   if ((m.plane ?? 'management') !== s.plane) return false;
@@ -111,7 +108,7 @@ export function matches(rule: Rule, s: Subject): boolean {
     const type = s.type.toLowerCase();
     if (type !== want && !type.endsWith(`/${want}`)) return false;
   }
-  if (m.name && !glob(m.name).test(s.name)) return false;
+  if (m.name && !globRegExp(m.name).test(s.name)) return false;
   if (m.method) {
     const methods = Array.isArray(m.method) ? m.method : [m.method];
     if (!methods.includes(s.method as never)) return false;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Backend } from './backend.js';
 import { SimulatedBackend } from './backends/simulated.js';
 import { OpenAICompatibleBackend } from './backends/openai-compatible.js';
+import { globRegExp } from '../glob.js';
 
 /**
  * The catalog maps model ids to backends. A JSON file (--catalog FILE):
@@ -54,7 +55,7 @@ export class Catalog {
   readonly blocklist: string[];
 
   constructor(readonly file: CatalogFile) {
-    this.patterns = file.models.map((e) => [globToRegExp(e.match), e]);
+    this.patterns = file.models.map((e) => [globRegExp(e.match), e]);
     this.blocklist = (file.contentSafety?.blocklist ?? DEFAULT_CATALOG.contentSafety!.blocklist!).map((w) => w.toLowerCase());
   }
 
@@ -103,9 +104,4 @@ async function create(e: CatalogEntry): Promise<Backend> {
       return new LlamaCppBackend({ modelPath: e.modelPath!, contextSize: e.contextSize, threads: e.threads, parallel: e.parallel });
     }
   }
-}
-
-function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, 'i');
 }

@@ -4,7 +4,7 @@ import type { RequestContext } from '../arm/context.js';
 import type { StoredResource } from '../store/types.js';
 import { Nullable } from '../arm/schema.js';
 import { errors } from '../arm/errors.js';
-import { nextLink } from '../arm/engine.js';
+import { nextLink, wholeQuery } from '../arm/engine.js';
 import { SKU_CATALOG } from './sku-catalog.js';
 import {
   GROUP_TYPE, commonRules, duration, endpointsOf, inferencePools, int32, keyValueList, poolFamilyArm, previewOnly, openShapes, trackedSchema,
@@ -59,13 +59,6 @@ async function groupStatus(ctx: RequestContext, r: StoredResource) {
   return { requestedCapacity: requestedUnits(r), actualCapacityInfo: capacityInfo(r), endpointCount: routed.length };
 }
 
-function whole(raw: string | undefined, name: string): number | undefined {
-  if (raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < -1) throw errors.badRequest(`The query parameter '${name}' must be a whole number, not '${raw}'.`, name);
-  return n;
-}
-
 const getStatus: ActionDef = {
   method: 'POST',
   path: 'getStatus',
@@ -76,9 +69,9 @@ const listSkus: ActionDef = {
   method: 'GET',
   path: 'skus',
   handle: async (ctx, _r, _body, query) => {
-    const asked = whole(query.count, 'count') ?? 0;
+    const asked = wholeQuery(query.count, 'count') ?? 0;
     const count = asked > 0 ? asked : SKU_PAGE_SIZE;
-    const skip = Math.max(0, whole(query.$skip ?? query.$skipToken, '$skip') ?? 0);
+    const skip = Math.max(0, wholeQuery(query.$skip ?? query.$skipToken, '$skip') ?? 0);
     const body: Doc = { value: SKU_CATALOG.slice(skip, skip + count) };
     if (skip + count < SKU_CATALOG.length) body.nextLink = nextLink(ctx, '$skip', String(skip + count));
     return { status: 200, body };

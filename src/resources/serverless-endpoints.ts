@@ -74,8 +74,6 @@ const regenerateKeys: ActionDef = {
   },
 };
 
-export const SERVERLESS_API_VERSIONS = ['2025-09-01', '2026-03-15-preview'] as const;
-
 export const serverlessEndpoints: ResourceType = {
   type: 'Microsoft.MachineLearningServices/workspaces/serverlessEndpoints',
   parent: workspaces,

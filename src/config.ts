@@ -93,5 +93,11 @@ export function helpText(): string {
     const value = s.kind === 'bool' ? '' : Array.isArray(s.kind) ? ` ${s.kind.join('|')}` : s.kind === 'int' ? ' N' : ' VALUE';
     return `  ${(s.flag + value).padEnd(34)} ${s.help}${s.default !== undefined && s.kind !== 'bool' ? ` (default ${s.default})` : ''}  [${s.env}]`;
   });
-  return ['usage: amlite [options]        start the emulator', "       amlite token            print a bearer token the emulator accepts (loose auth)", '       amlite control …        test control: rules, releases, endpoint state (amlite control --help)', '', 'options:', ...rows, '  --help'.padEnd(36) + ' this text'].join('\n');
+  return [
+    'usage: amlite [options]        start the emulator',
+    '       amlite token …          print a bearer token loose auth accepts (amlite token --help: audience, tenant, …)',
+    '       amlite connect TOOL     print the setup pointing node, python or curl at the running amlite',
+    '       amlite control …        test control: rules, releases, endpoint state (amlite control --help)',
+    '', 'options:', ...rows, '  --help'.padEnd(36) + ' this text',
+  ].join('\n');
 }

@@ -1,25 +1,32 @@
 #!/usr/bin/env node
-import { relative } from 'node:path';
 import { ConfigError, helpText, loadConfig } from './config.js';
 import { startAmlite, VERSION } from './server.js';
 import { TlsError } from './tls.js';
-import { devToken } from './auth/bearer.js';
+import { TOKEN_USAGE, tokenCli } from './cli/token.js';
+import { CONNECT_USAGE, connectCli } from './cli/connect.js';
+import { banner, catalogWarnings, upstreamWarningsOf } from './cli/banner.js';
 import { CatalogError } from './inference/catalog.js';
 import { RulesFileError } from './control/rules-file.js';
 import { controlCli, CONTROL_USAGE, UsageError } from './control/cli.js';
 
+/** `amlite control|token|connect …`: each prints its answer, or its usage on a usage error (exit 2). */
+type Subcommand = { run: (argv: string[], env: NodeJS.ProcessEnv) => Promise<string> | string; usage: string };
+const SUBCOMMANDS: Record<string, Subcommand> = {
+  control: { run: controlCli, usage: CONTROL_USAGE },
+  token: { run: (argv) => tokenCli(argv), usage: TOKEN_USAGE },
+  connect: { run: connectCli, usage: CONNECT_USAGE },
+};
+
 async function main(argv: string[]): Promise<void> {
-  if (argv[0] === 'control') {
+  const sub = SUBCOMMANDS[argv[0]];
+  if (sub) {
     try {
-      process.stdout.write(`${await controlCli(argv.slice(1), process.env)}\n`);
+      process.stdout.write(`${await sub.run(argv.slice(1), process.env)}\n`);
     } catch (e) {
-      process.stderr.write(`amlite control: ${(e as Error).message}\n${e instanceof UsageError ? `${CONTROL_USAGE}\n` : ''}`);
+      const usage = e instanceof UsageError ? `${sub.usage}\n` : '';
+      process.stderr.write(`amlite ${argv[0]}: ${(e as Error).message}\n${usage}`);
       process.exit(e instanceof UsageError ? 2 : 1);
     }
-    return;
-  }
-  if (argv[0] === 'token') {
-    process.stdout.write(`${devToken()}\n`);
     return;
   }
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -41,18 +48,12 @@ async function main(argv: string[]): Promise<void> {
     if (err.code === 'EADDRNOTAVAIL') throw new ConfigError(`cannot listen on ${config.host}: that address is not on this machine (--host 127.0.0.1 is the default)`);
     throw e;
   }
-  const show = (p: string) => (relative(process.cwd(), p).startsWith('..') ? p : `./${relative(process.cwd(), p) || '.'}`);
-  const cert = server.certPath ? show(server.certPath) : undefined;
-  const curlTls = cert ? `--cacert ${cert} ` : '';
-  const lines = [
-    `amlite listening on ${server.url}`,
-    `  amlite ${VERSION}: management (ARM) and data plane on one port; readiness at ${server.url}/health`,
-    cert ? `  certificate: ${cert}   (Node clients: export NODE_EXTRA_CA_CERTS=${server.certPath})` : '  plain HTTP (--http): Azure SDK clients will not send tokens over it',
-    `  data dir: ${show(server.dataDir)}   store: ${server.database === ':memory:' ? 'in memory (--in-memory)' : server.store.shared ? `${server.database} (shared: start more amlite processes on it)` : show(server.database)}   profile: ${config.profile}   auth: ${config.auth}`,
-    `  dashboard: ${server.url}/_dashboard   (from this machine only)`,
-    `  try: curl ${curlTls}-X PUT -H "Authorization: Bearer $(npx amlite token)" -H "Content-Type: application/json" -d '{"location":"eastus"}' "${server.url}/subscriptions/00000000-0000-0000-0000-000000000001/resourcegroups/my-rg?api-version=2025-04-01"`,
-  ];
+  const lines = banner(server, config, process.cwd());
   process.stdout.write(`${lines.join('\n')}\n`);
+  for (const warning of catalogWarnings(config.catalog)) process.stderr.write(`amlite: warning: ${warning}\n`);
+  void upstreamWarningsOf(config.catalog).then((ws) => {
+    for (const warning of ws) process.stderr.write(`amlite: warning: ${warning}\n`);
+  });
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { ArmError, errors } from './arm/errors.js';
+import { redactQuery } from './http-edge.js';
 
 /**
  * The HTTP pipeline every request goes through, whatever its plane: ARM's request ids, JSON parsing with ARM errors,
@@ -29,7 +30,12 @@ export interface ServerLimits {
   timeoutCheckIntervalMs: number;
   /** Open connections served; a request on a connection beyond gets 503 ServiceUnavailable and the connection closes. */
   maxConnections: number;
+  /** Time from connecting to a finished TLS handshake (the connection closes after); Node's default is 120 s. */
+  handshakeTimeoutMs: number;
 }
+
+/** How long a connection may take to finish its TLS handshake: an idle socket holds a connection slot no longer. */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 export const LIMITS: Readonly<ServerLimits> = {
   bodyBytes: BODY_LIMIT,
@@ -39,6 +45,7 @@ export const LIMITS: Readonly<ServerLimits> = {
   keepAliveTimeoutMs: 72_000,
   timeoutCheckIntervalMs: 1_000,
   maxConnections: 1_000,
+  handshakeTimeoutMs: TLS_HANDSHAKE_TIMEOUT_MS,
 };
 
 /** JSON nesting deeper than this is refused (Json.NET's default MaxDepth, which ARM runs on). */
@@ -72,7 +79,9 @@ export function installPipeline(app: FastifyInstance, limits: ServerLimits): voi
   });
 
   app.addHook('onResponse', async (req, reply) => {
-    req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+    // Query values may be credentials (access_token, code, sig): only api-version's is logged.
+    const ms = Math.round(reply.elapsedTime * 10) / 10;
+    req.log.info({ method: req.method, url: redactQuery(req.url), status: reply.statusCode, ms }, 'request');
   });
 
   app.setNotFoundHandler(async (req, reply) => {
@@ -166,24 +175,46 @@ export function frameworkError(err: FastifyError, _req: unknown, reply: { code(n
 }
 
 /**
- * At most `max` connections are served at once. A request on a connection accepted beyond that gets 503 and the
- * connection is closed; Node's own hard cap (a little higher) drops connections outright before file handles run out.
+ * At most `max` connections are served at once, counted from the moment they connect (before any TLS handshake). At
+ * the limit, the connection that has waited longest without sending a request (TLS handshake or headers unfinished)
+ * is closed to make room, so idle sockets cannot lock clients out. When every served connection has sent a request,
+ * a request on a connection accepted beyond the limit gets 503 and the connection is closed; Node's own hard cap (a
+ * little higher) drops connections outright before file handles run out.
  */
-export function limitConnections(app: FastifyInstance, max: number, event: 'connection' | 'secureConnection'): void {
-  let open = 0;
-  const over = new WeakSet<object>();
+export function limitConnections(app: FastifyInstance, max: number): void {
+  const served = new Set<Socket>();
+  /** Served connections with no request yet, oldest first. */
+  const waiting = new Set<Socket>();
+  const over = new WeakSet<Socket>();
   app.server.maxConnections = max + 100;
-  app.server.on(event, (socket: Socket) => {
-    if (open >= max) {
+  app.server.on('connection', (socket: Socket) => {
+    if (served.size >= max) evictOldest(waiting, served);
+    if (served.size >= max) {
       over.add(socket);
       return;
     }
-    open++;
-    socket.once('close', () => open--);
+    served.add(socket);
+    waiting.add(socket);
+    socket.once('close', () => {
+      served.delete(socket);
+      waiting.delete(socket);
+    });
   });
+  app.server.on('request', (req: { socket: Socket }) => waiting.delete(tcpOf(req.socket)));
   app.addHook('onRequest', async (req, reply) => {
-    if (!over.has(req.raw.socket)) return;
+    if (!over.has(tcpOf(req.raw.socket))) return;
     const e = new ArmError(503, 'ServiceUnavailable', `amlite is serving its limit of ${max} open connections; close idle connections or retry.`);
     return reply.code(503).headers({ 'retry-after': '1', connection: 'close', 'x-ms-request-id': req.id }).send(e.toBody());
   });
 }
+
+function evictOldest(waiting: Set<Socket>, served: Set<Socket>): void {
+  const [oldest] = waiting;
+  if (!oldest) return;
+  waiting.delete(oldest);
+  served.delete(oldest);
+  oldest.destroy();
+}
+
+/** The TCP socket under a request's socket (a TLS socket wraps the one the `connection` event saw). */
+const tcpOf = (socket: Socket) => (socket as Socket & { _parent?: Socket })._parent ?? socket;

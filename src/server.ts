@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
@@ -22,14 +21,15 @@ import { inferenceRoutes } from './inference/routes.js';
 import { inferencePools } from './resources/inference-pools.js';
 import { inferenceGroups } from './resources/inference-groups.js';
 import { inferenceEndpoints } from './resources/inference-endpoints.js';
-import { authSetup } from './auth/strict.js';
+import { authSetup, authenticateRequest } from './auth/strict.js';
+import { prepareDataDir } from './file-modes.js';
 import { issuerRoutes } from './auth/issuer.js';
 import { dashboardRoutes } from './dashboard/routes.js';
 import { TestControl } from './control/control.js';
 import { controlRoutes } from './control/routes.js';
 import { pruneOperations } from './provisioner/retention.js';
 import { loadRules } from './control/rules-file.js';
-import { authenticate } from './auth/bearer.js';
+import { installEdgeRules, isLoopbackBind } from './http-edge.js';
 
 export const VERSION = '0.1.0';
 
@@ -53,7 +53,7 @@ export async function startAmlite(overrides: Partial<Config> = {}, tuning: Parti
   const config: Config = { ...defaults(), ...overrides };
   const limits: ServerLimits = { ...LIMITS, ...tuning };
   const catalog = Catalog.load(config.catalog);
-  mkdirSync(config.dataDir, { recursive: true });
+  prepareDataDir(config.dataDir);
   const tls = config.http ? undefined : await loadOrCreateCertificate(config.dataDir, config.certFile, config.keyFile);
 
   const postgres = config.store !== 'sqlite';
@@ -67,10 +67,12 @@ export async function startAmlite(overrides: Partial<Config> = {}, tuning: Parti
     headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
     requestTimeout: limits.requestTimeoutMs,
     connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
+    // A missing Host gets our own 400 in ARM's envelope (http-edge.ts), not Node's bare one.
+    requireHostHeader: false,
   };
   let logRef: FastifyInstance['log'] | undefined;
   const app = Fastify({
-    https: tls ? { cert: tls.cert, key: tls.key, ...nodeServer } : null,
+    https: tls ? { cert: tls.cert, key: tls.key, handshakeTimeout: limits.handshakeTimeoutMs, ...nodeServer } : null,
     http: nodeServer,
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
@@ -87,8 +89,10 @@ export async function startAmlite(overrides: Partial<Config> = {}, tuning: Parti
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
 
   logRef = app.log;
-  limitConnections(app, limits.maxConnections, tls ? 'secureConnection' : 'connection');
-  const auth = await authSetup(config);
+  limitConnections(app, limits.maxConnections);
+  const auth = await authSetup(config, store);
+  if (auth.imported) app.log.info({ bindings: auth.imported }, 'tenant bindings imported from tenants.json into the store (renamed to tenants.json.imported)');
+  if (tls?.replacedCa) app.log.warn({ certificate: tls.certPath }, 'the generated certificate was a CA certificate (older amlite): replaced by a leaf certificate; clients must trust the new file');
 
   const types = [resourceGroups, ...RESOURCE_TYPES];
   const provisioner = new Provisioner(store, (t) => types.find((x) => x.type === t), profile, () => new Date(), app.log);
@@ -97,9 +101,11 @@ export async function startAmlite(overrides: Partial<Config> = {}, tuning: Parti
   const engine = new Engine(store, provisioner, profile, control);
 
   installPipeline(app, limits);
+  // Bound to loopback, every plane answers under loopback host names only (DNS rebinding); see http-edge.ts.
+  installEdgeRules(app, { loopbackOnly: isLoopbackBind(config.host) });
   app.get('/health', async () => ({ status: 'ok', version: VERSION, profile: profile.name }));
   await app.register(async (arm) => armRoutes(arm, { engine, store, provisioner, profile, types: RESOURCE_TYPES, auth: auth.mode, anyApiVersion: config.anyApiVersion, control }));
-  await app.register(async (ctl) => controlRoutes(ctl, { control, store, provisioner, authenticate: (req) => authenticate(req.headers.authorization, auth.mode, new Date(), req) }));
+  await app.register(async (ctl) => controlRoutes(ctl, { control, store, provisioner, authenticate: (req) => authenticateRequest(req.headers.authorization, auth.mode, new Date(), req), strict: typeof auth.mode === 'object' ? auth.mode : undefined }));
 
   await app.register(async (dataPlane) => inferenceRoutes(dataPlane, { store, catalog, auth: auth.mode, control }));
   // The local token issuer (OpenID discovery, JWKS, client-credentials tokens) at the root, as login.microsoftonline.com.

@@ -1,8 +1,8 @@
-import type { Store, StoredResource, Write, OperationRecord } from '../store/types.js';
+import { isBeingDeleted, type Store, type StoredResource, type Write, type OperationRecord } from '../store/types.js';
 import type { Provisioner } from '../provisioner/provisioner.js';
 import type { Profile } from '../provisioner/profiles.js';
 import type { RequestContext } from './context.js';
-import type { ActionDef, ResourceType, VersionDef } from './resource-type.js';
+import { lineage, type ActionDef, type ResourceType, type VersionDef } from './resource-type.js';
 import { ArmError, errors } from './errors.js';
 import { checkName, keyOf, normalizeLocation } from './ids.js';
 import { checkPreconditions, isConditional, newEtag } from './etag.js';
@@ -12,6 +12,7 @@ import { resolveIdentity, type Identity } from './identity.js';
 import { checkTags } from './tags.js';
 import { acceptedHeaders, newOperation } from './operations.js';
 import type { TestControl } from '../control/control.js';
+import { resourceGroups } from '../resources/resource-groups.js';
 
 /** A resource addressed by a request: its id and the ids of the resources it lives under. */
 export interface ResourceRef {
@@ -138,7 +139,7 @@ export class Engine {
     this.checkName(t, ref, ctx, 'put');
     return this.retrying(ctx, async () => {
       const existing = await this.load(ref.key);
-      if (!existing) await this.checkParents(ref);
+      await this.checkParents(ref, 'write');
       if (!isPlainObject(raw)) throw errors.bodyRequired();
       checkPreconditions(ctx, existing, ref.id, true);
       this.checkIdle(existing, ref);
@@ -170,7 +171,8 @@ export class Engine {
             systemData: created(ctx, now), internal: {}, etag: newEtag(), createdAt: now, updatedAt: now,
           };
       if (!existing) t.onCreate?.(resource, ctx);
-      const writes: Write[] = [existing ? { op: 'update', resource, ifEtag: existing.etag } : { op: 'insert', resource }];
+      const write: Write = existing ? { op: 'update', resource, ifEtag: existing.etag } : { op: 'insert', resource };
+      const writes: Write[] = [...parentsHold(ref), write];
       const op = async ? await this.startOperation(existing ? 'update' : 'create', 'PUT', resource, ctx, writes) : undefined;
       if (!(await this.store.commit(writes))) return undefined;
       if (op) this.provisioner.schedule(op);
@@ -187,7 +189,7 @@ export class Engine {
     this.checkName(t, ref, ctx, 'other');
     return this.retrying(ctx, async () => {
       const existing = await this.load(ref.key);
-      if (!existing) await this.checkParents(ref);
+      await this.checkParents(ref, existing ? 'write' : 'read');
       if (!isPlainObject(raw)) throw errors.bodyRequired();
       if (!existing) throw notFound(t, ref);
       checkPreconditions(ctx, existing, ref.id, false);
@@ -207,7 +209,7 @@ export class Engine {
       const now = ctx.now().toISOString();
       doc.properties = { ...(doc.properties as Doc), ...t.lifecycle(t.async.patch ? 'updating' : 'succeeded') };
       const resource: StoredResource = { ...existing, id: ref.id, name: ref.name, body: doc, systemData: modified(existing.systemData, ctx, now), etag: newEtag(), updatedAt: now };
-      const writes: Write[] = [{ op: 'update', resource, ifEtag: existing.etag }];
+      const writes: Write[] = [...parentsHold(ref), { op: 'update', resource, ifEtag: existing.etag }];
       const op = t.async.patch ? await this.startOperation('update', 'PATCH', resource, ctx, writes) : undefined;
       if (!(await this.store.commit(writes))) return undefined;
       if (!op) return { status: 200, body: this.render(t, resource, ctx), headers: { etag: resource.etag } };
@@ -280,9 +282,24 @@ export class Engine {
   }
 
   private checkName(t: ResourceType, ref: ResourceRef, ctx: RequestContext, verb: 'put' | 'other'): void {
+    this.checkPath(t, ref, ctx);
     const v = t.versions[ctx.apiVersion];
     const broken = checkName(ref.name, verb === 'put' ? (v?.putName ?? v?.name) : v?.name);
     if (broken) throw errors.invalidResourceName(ref.name, t.type, broken);
+  }
+
+  /**
+   * The names of the resources `ref` lives under, each against its own type's rule (as the swagger's path
+   * parameters are): a decoded `%2F` or `%00` in an ancestor would otherwise make an id of another shape.
+   */
+  checkPath(t: ResourceType, ref: ResourceRef, ctx: RequestContext): void {
+    const types = [resourceGroups, ...lineage(t)];
+    ref.ancestors.forEach((a, i) => {
+      const at = types[i];
+      const v = at.versions[ctx.apiVersion] ?? Object.values(at.versions)[0];
+      const broken = checkName(a.name, v?.name);
+      if (broken) throw errors.invalidResourceName(a.name, at.type, broken);
+    });
   }
 
   /**
@@ -295,11 +312,16 @@ export class Engine {
     return notFound(t, ref);
   }
 
-  async checkParents(ref: ResourceRef): Promise<void> {
+  /** Every ancestor exists, as a resource of its own type; for a write, none of them is being deleted (409). */
+  async checkParents(ref: ResourceRef, use: 'read' | 'write' = 'read'): Promise<void> {
     for (const a of ref.ancestors) {
       const parent = await this.store.get(keyOf(a.id));
-      if (parent) continue;
-      if (a.type === 'Microsoft.Resources/resourceGroups') throw errors.resourceGroupNotFound(a.name);
+      const isGroup = a.type === resourceGroups.type;
+      if (parent && parent.type.toLowerCase() === a.type.toLowerCase()) {
+        if (use === 'read' || !isBeingDeleted(parent)) continue;
+        throw isGroup ? errors.resourceGroupBeingDeleted(a.name) : errors.parentBeingDeleted(a.type, a.id);
+      }
+      if (isGroup) throw errors.resourceGroupNotFound(a.name);
       throw errors.parentNotFound(a.type, a.name, ref.resourceGroup);
     }
   }
@@ -338,6 +360,10 @@ export class Engine {
     throw errors.conflict('The resource is being changed by other requests; retry the request.');
   }
 }
+
+/** The commit conditions of a write under `ref`'s ancestors: each still there and not being deleted. */
+const parentsHold = (ref: ResourceRef): Write[] =>
+  ref.ancestors.map((a) => ({ op: 'requireParent', key: keyOf(a.id), notDeleting: true }));
 
 function notFound(t: ResourceType, ref: ResourceRef): ArmError {
   return t.type === 'Microsoft.Resources/resourceGroups'

@@ -127,5 +127,20 @@ export const errors = {
 
   conflict: (message: string, target?: string) => new ArmError(409, 'Conflict', message, target),
 
+  invalidSubscriptionId: (id: string) =>
+    new ArmError(400, 'InvalidSubscriptionId',
+      `The provided subscription identifier '${id.replace(/[^\x20-\x7e]/g, '?').slice(0, 100)}' is malformed or ` +
+      'invalid.'),
+
+  resourceGroupBeingDeleted: (rg: string) =>
+    new ArmError(409, 'ResourceGroupBeingDeleted',
+      `The resource group '${rg}' is in deprovisioning state and cannot perform this operation.`),
+
+  parentBeingDeleted: (parentType: string, parentId: string) =>
+    new ArmError(409, 'Conflict',
+      `The parent resource '${parentId}' of type '${parentType}' is being deleted: ` +
+      'no resource can be created or changed under it.',
+      parentId),
+
   internal: () => new ArmError(500, 'InternalServerError', 'An internal error occurred in amlite. See the server log.'),
 };

@@ -34,8 +34,11 @@ export function genericRoutes(app: FastifyInstance, deps: GenericDeps): void {
   async function list(req: FastifyRequest, reply: FastifyReply, scopeKey: string) {
     const ctx = context(req, resourceGroups, RESOURCES_VERSIONS);
     const q = ctx.url.searchParams;
-    const top = q.get('$top') ? Number(q.get('$top')) : PAGE_SIZE;
-    if (!Number.isInteger(top) || top < 1) throw errors.badRequest(`The $top value '${q.get('$top')}' must be a positive whole number.`, '$top');
+    const asked = q.get('$top') ? Number(q.get('$top')) : PAGE_SIZE;
+    if (!Number.isInteger(asked) || asked < 1)
+      throw errors.badRequest(`The $top value '${q.get('$top')}' must be a positive whole number.`, '$top');
+    // A larger $top is served in pages of PAGE_SIZE with a nextLink, as ARM pages its lists.
+    const top = Math.min(asked, PAGE_SIZE);
     const filter = parseFilter(q.get('$filter'));
     const expand = new Set((q.get('$expand') ?? '').split(',').map((s) => s.trim().toLowerCase()));
     const after = decodeToken(q.get('$skipToken'));

@@ -20,7 +20,14 @@ export function descendantRange(key: string): [string, string] {
 export const normalizeLocation = (location: string): string => location.replace(/\s+/g, '').toLowerCase();
 
 /** Azure Resource Manager's own limits on any resource name (types may add a stricter pattern). */
-const ARM_FORBIDDEN = /[<>%&:\\?/#\u0000-\u001f\u007f]/;
+const ARM_FORBIDDEN = /[<>%&:\\?/#\u0000-\u001f\u007f-\u009f]/;
+/** The longest resource name ARM accepts. */
+export const MAX_NAME_LENGTH = 260;
+/**
+ * Whitespace of any kind (none of the emulated types' swaggers allows it in a name): a space in a name breaks every
+ * URL built from it.
+ */
+const WHITESPACE = /[\s\u200b\u2028\u2029\ufeff]/;
 
 export interface NameRule {
   pattern: RegExp;
@@ -34,8 +41,12 @@ export function nameRule(pattern: string): NameRule {
 
 /** Returns the broken rule's description, or undefined when the name is fine. */
 export function checkName(name: string, rule?: NameRule): string | undefined {
-  if (name.length === 0 || name.length > 260) return 'be between 1 and 260 characters long';
+  if (name.length === 0 || name.length > MAX_NAME_LENGTH) return `be between 1 and ${MAX_NAME_LENGTH} characters long`;
   if (ARM_FORBIDDEN.test(name)) return "not contain '<', '>', '%', '&', ':', '\\', '?', '/', '#' or control characters";
+  // '.' and '..' are path segments that clients and proxies resolve away (a DELETE of '<ws>/endpoints/..' would
+  // reach the workspace); a trailing '.' is dropped by some URL handling, so ARM refuses it.
+  if (name.endsWith('.')) return "not be '.' or '..' nor end with '.'";
+  if (WHITESPACE.test(name)) return 'not contain whitespace';
   if (rule && !rule.pattern.test(name)) return rule.text;
   return undefined;
 }

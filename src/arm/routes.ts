@@ -6,8 +6,9 @@ import type { Store } from '../store/types.js';
 import type { Provisioner } from '../provisioner/provisioner.js';
 import type { Profile } from '../provisioner/profiles.js';
 import { authenticate, type AuthMode } from '../auth/bearer.js';
+import { authenticateRequest } from '../auth/strict.js';
 import { errors } from './errors.js';
-import { keyOf } from './ids.js';
+import { isGuid, keyOf } from './ids.js';
 import { collectionOf, lineage, namespaceOf } from './resource-type.js';
 import { acceptedHeaders, statusBody } from './operations.js';
 import { resourceGroups } from '../resources/resource-groups.js';
@@ -38,7 +39,10 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
   // Every management request: who is calling, then what test-control rules say (injected failures, throttles).
   const principals = new WeakMap<FastifyRequest, Principal>();
   app.addHook('preHandler', async (req, reply) => {
-    principals.set(req, authenticate(req.headers.authorization, deps.auth, new Date(), req));
+    // Before authentication: a subscription that cannot exist is never bound to a tenant.
+    const { subscriptionId } = (req.params ?? {}) as Params;
+    if (subscriptionId !== undefined && !isGuid(subscriptionId)) throw errors.invalidSubscriptionId(subscriptionId);
+    principals.set(req, await authenticateRequest(req.headers.authorization, deps.auth, new Date(), req));
     if (!deps.control) return;
     const route = (req.routeOptions.config ?? {}) as RouteInfo;
     const params = req.params as Params;
@@ -91,6 +95,7 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
       const ctx = context(req, t, versions);
       if (isGroup) return send(reply, await engine.list(t, keyOf(`/subscriptions/${p.subscriptionId}`), ctx));
       const parent = refOf(t, chain, { ...p, [t.param]: '_' });
+      engine.checkPath(t, parent, ctx);
       await engine.checkParents(parent);
       return send(reply, await engine.list(t, parent.parentKey, ctx));
     });

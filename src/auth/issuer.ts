@@ -168,8 +168,11 @@ export async function issuerRoutes(app: FastifyInstance, deps: IssuerDeps): Prom
       return oauthError(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${form.grant_type.slice(0, 64)}'. amlite's token issuer supports client_credentials.`);
     if (MULTI_TENANT.has(segment.toLowerCase()))
       return oauthError(400, 'invalid_request', 900023, `Specified tenant identifier '${segment}' is neither a valid DNS name, nor a valid external domain. The client credentials flow needs a tenant id.`);
-    const basic = /^Basic\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
-    const [basicId, basicSecret] = basic ? Buffer.from(basic, 'base64').toString().split(/:(.*)/s, 2).map(decodeURIComponent) : [];
+    const basic = basicCredentials(req.headers.authorization);
+    if (basic === 'malformed')
+      return oauthError(400, 'invalid_request', 90023, "The Authorization header's Basic credentials are not valid: " +
+        "they must be base64 of the percent-encoded client id and secret joined by ':'.");
+    const [basicId, basicSecret] = basic ?? [];
     const clientId = form.client_id || basicId;
     const secret = form.client_secret || basicSecret;
     if (!clientId) return oauthError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'client_id'.");
@@ -187,6 +190,18 @@ export async function issuerRoutes(app: FastifyInstance, deps: IssuerDeps): Prom
   };
   app.post('/:tenant/oauth2/v2.0/token', token);
   app.post('/:tenant/oauth2/token', token);
+}
+
+/** HTTP Basic client credentials (RFC 6749 2.3.1: each part percent-encoded): none, the pair, or 'malformed'. */
+function basicCredentials(header: string | undefined): [string, string] | 'malformed' | undefined {
+  const basic = /^Basic\s+(\S+)$/i.exec(String(header ?? ''))?.[1];
+  if (!basic) return undefined;
+  const [id, secret] = Buffer.from(basic, 'base64').toString().split(/:(.*)/s, 2);
+  try {
+    return [decodeURIComponent(id), decodeURIComponent(secret ?? '')];
+  } catch {
+    return 'malformed';
+  }
 }
 
 /** `scope=https://management.azure.com/.default` (v2) or `resource=https://management.azure.com/` (v1). */

@@ -1,8 +1,11 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArmError, errors } from '../arm/errors.js';
+import type { Principal } from '../arm/context.js';
+import type { Store } from '../store/types.js';
 import { parseJwt, verifyRs256, type Claims } from './jwt.js';
 import { issuerUrl, TokenIssuer } from './issuer.js';
+import { authenticate, type AuthMode, type RequestLike } from './bearer.js';
 
 /**
  * `--auth strict`: a bearer token must be one amlite's own token issuer signed (RS256, the key in the data dir), for
@@ -56,36 +59,83 @@ export class StrictAuth {
     if (typeof c.exp !== 'number' || c.exp <= seconds) return fail('expired', 'The token has expired.');
     if (typeof c.nbf === 'number' && c.nbf > seconds + NBF_SKEW_SECONDS) return fail('invalid', 'The token is not valid yet (nbf).');
     if (scope.subscriptionId) {
-      const bound = this.bindings.check(scope.subscriptionId, tid);
-      if (bound) return fail('tenant', `The subscription '${scope.subscriptionId}' belongs to the tenant '${bound}', and the token is from the tenant '${tid}'.`, { boundTenant: bound, tokenTenant: tid });
+      // What this process already knows; the store decides the rest (tenantFailure, awaited by every caller).
+      const failure = tenantMismatch(scope.subscriptionId, this.bindings.known(scope.subscriptionId), tid);
+      if (failure) return { failure };
     }
     return { claims: c };
   }
 
+  /**
+   * The subscription's tenant, from the store: binds it to `tenantId` on first use (the first process to bind it
+   * wins); a failure when it belongs to another tenant.
+   */
+  async tenantFailure(subscriptionId: string, tenantId: string): Promise<StrictFailure | undefined> {
+    return tenantMismatch(subscriptionId, await this.bindings.bind(subscriptionId, tenantId), tenantId);
+  }
+
+  /** Management plane: 401 InvalidAuthenticationTokenTenant unless the subscription is (now) the tenant's. */
+  async requireTenant(subscriptionId: string, tenantId: string, origin: string): Promise<void> {
+    const failure = await this.tenantFailure(subscriptionId, tenantId);
+    if (failure) throw managementError(failure, { origin, subscriptionId });
+  }
+
   /** Management plane: the claims, or the ARM error Azure answers with (401). */
   management(token: string, scope: AuthScope, now: Date): Claims {
-    const checked = this.check(token, MANAGEMENT_AUDIENCES, scope, now);
+    const audiences = managementAudiences(scope.origin);
+    const checked = this.check(token, audiences, scope, now);
     if ('claims' in checked) return checked.claims;
-    const r = checked.failure;
-    switch (r.kind) {
-      case 'expired':
-        throw errors.authExpired();
-      case 'audience': {
-        const aud = r.audience ?? '';
-        throw new ArmError(401, 'InvalidAuthenticationTokenAudience',
-          `The access token has been obtained for wrong audience or resource '${aud}'. It should exactly match with one of the allowed audiences ${MANAGEMENT_AUDIENCES.map((a) => `'${a}'`).join(',')}.`,
-          undefined, undefined, challenge(scope.origin, 'common', 'The access token has been obtained for wrong audience or resource.'));
-      }
-      case 'tenant': {
-        const tid = r.tokenTenant ?? '';
-        throw new ArmError(401, 'InvalidAuthenticationTokenTenant',
-          `The access token is from the wrong issuer '${issuerUrl(scope.origin, tid)}'. It must match the tenant '${issuerUrl(scope.origin, r.boundTenant!)}' associated with this subscription. Please use the authority (URL) '${scope.origin}/${r.boundTenant}' to get the token.`,
-          undefined, undefined, challenge(scope.origin, r.boundTenant!, 'The access token is from the wrong issuer.'));
-      }
-      default:
-        throw errors.authInvalid(r.message);
-    }
+    throw managementError(checked.failure, scope, audiences);
   }
+}
+
+/** The ARM error (401) Azure answers a failed check with. */
+function managementError(r: StrictFailure, scope: AuthScope, audiences = MANAGEMENT_AUDIENCES): ArmError {
+  switch (r.kind) {
+    case 'expired':
+      return errors.authExpired();
+    case 'audience': {
+      const aud = r.audience ?? '';
+      return new ArmError(401, 'InvalidAuthenticationTokenAudience',
+        `The access token has been obtained for wrong audience or resource '${aud}'. It should exactly match with one of the allowed audiences ${audiences.map((a) => `'${a}'`).join(',')}.`,
+        undefined, undefined, challenge(scope.origin, 'common', 'The access token has been obtained for wrong audience or resource.'));
+    }
+    case 'tenant': {
+      const tid = r.tokenTenant ?? '';
+      return new ArmError(401, 'InvalidAuthenticationTokenTenant',
+        `The access token is from the wrong issuer '${issuerUrl(scope.origin, tid)}'. It must match the tenant '${issuerUrl(scope.origin, r.boundTenant!)}' associated with this subscription. Please use the authority (URL) '${scope.origin}/${r.boundTenant}' to get the token.`,
+        undefined, undefined, challenge(scope.origin, r.boundTenant!, 'The access token is from the wrong issuer.'));
+    }
+    default:
+      return errors.authInvalid(r.message);
+  }
+}
+
+function tenantMismatch(subscriptionId: string, bound: string | undefined, tokenTenant: string): StrictFailure | undefined {
+  if (!bound || bound === tokenTenant.toLowerCase()) return undefined;
+  return {
+    kind: 'tenant', boundTenant: bound, tokenTenant,
+    message: `The subscription '${subscriptionId}' belongs to the tenant '${bound}', and the token is from the tenant '${tokenTenant}'.`,
+  };
+}
+
+/**
+ * ARM's audiences, and amlite's own origin (as Azure Stack accepts its own endpoint): clients that scope their token
+ * to the endpoint they were given (`@azure/arm-resources` v7 asks for `{endpoint}/.default`) get one for it. Loopback
+ * names of this machine are interchangeable, as for the issuer.
+ */
+export function managementAudiences(origin: string): string[] {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return MANAGEMENT_AUDIENCES;
+  }
+  const host = url.hostname.toLowerCase();
+  const hosts = LOOPBACK.has(host) ? ['127.0.0.1', 'localhost', '[::1]'] : [host];
+  const port = url.port ? `:${url.port}` : '';
+  const own = hosts.flatMap((h) => [`${url.protocol}//${h}${port}`, `${url.protocol}//${h}${port}/`]);
+  return [...MANAGEMENT_AUDIENCES, ...own];
 }
 
 const challenge = (origin: string, tenant: string, why: string) => ({
@@ -108,36 +158,65 @@ function sameIssuer(actual: string, expected: string): boolean {
   }
 }
 
+/** Bindings this process remembers (a binding never changes once made); beyond this many it starts afresh. */
+export const TENANT_CACHE_ENTRIES = 10_000;
+
+/** The file older amlite versions kept the bindings in; imported into the store once, then renamed. */
+export const LEGACY_TENANTS_FILE = 'tenants.json';
+
 /**
- * Which tenant each subscription belongs to: the tenant of the first token used on it. Kept in `<data-dir>/tenants.json`
- * (not with --in-memory, where resources do not outlive the process either).
+ * Which tenant each subscription belongs to: the tenant of the first token used on it. Kept in the store (table
+ * tenant_bindings), so every process on one database agrees: the first binding wins, atomically.
  */
 export class TenantBindings {
-  private readonly tenants = new Map<string, string>();
+  private readonly cache = new Map<string, string>();
 
-  constructor(private readonly file?: string) {
-    if (file && existsSync(file)) {
-      try {
-        for (const [sub, tid] of Object.entries(JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>)) this.tenants.set(sub, tid);
-      } catch {
-        // An unreadable file binds nothing; the next binding rewrites it.
-      }
-    }
+  constructor(private readonly store: Pick<Store, 'bindTenant' | 'tenantOf'>) {}
+
+  /** The tenant this process already knows the subscription belongs to. */
+  known(subscriptionId: string): string | undefined {
+    return this.cache.get(subscriptionId.toLowerCase());
   }
 
-  /** Binds `subscriptionId` to `tenantId` on first use; returns the bound tenant when it is another one. */
-  check(subscriptionId: string, tenantId: string): string | undefined {
-    const sub = subscriptionId.toLowerCase();
-    const tid = tenantId.toLowerCase();
-    const bound = this.tenants.get(sub);
-    if (bound) return bound === tid ? undefined : bound;
-    this.tenants.set(sub, tid);
-    if (this.file) {
-      const tmp = `${this.file}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify(Object.fromEntries(this.tenants), null, 1));
-      renameSync(tmp, this.file);
+  /** Binds the subscription to `tenantId` unless it is bound; returns the tenant it belongs to. */
+  async bind(subscriptionId: string, tenantId: string): Promise<string> {
+    const known = this.known(subscriptionId);
+    return known ?? this.remember(subscriptionId, await this.store.bindTenant(subscriptionId, tenantId));
+  }
+
+  /** The tenant the subscription belongs to, if it is bound (binds nothing). */
+  async tenantOf(subscriptionId: string): Promise<string | undefined> {
+    const known = this.known(subscriptionId);
+    if (known) return known;
+    const bound = await this.store.tenantOf(subscriptionId);
+    return bound && this.remember(subscriptionId, bound);
+  }
+
+  private remember(subscriptionId: string, tenantId: string): string {
+    if (this.cache.size >= TENANT_CACHE_ENTRIES) this.cache.clear();
+    this.cache.set(subscriptionId.toLowerCase(), tenantId);
+    return tenantId;
+  }
+
+  /**
+   * Imports the bindings of an older amlite's `tenants.json` (each only where the store has none), then renames the
+   * file to `tenants.json.imported`: it is read once and never written again. Returns how many it held.
+   */
+  async importLegacyFile(file: string): Promise<number> {
+    if (!existsSync(file)) return 0;
+    let entries: [string, unknown][];
+    try {
+      entries = Object.entries(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>);
+    } catch {
+      return 0; // unreadable: left as it is, binding nothing (as before)
     }
-    return undefined;
+    for (const [sub, tid] of entries) if (typeof tid === 'string' && sub && tid) await this.store.bindTenant(sub, tid);
+    try {
+      renameSync(file, `${file}.imported`);
+    } catch {
+      // Another process on this data dir imported it at the same time.
+    }
+    return entries.length;
   }
 }
 
@@ -145,10 +224,29 @@ export class TenantBindings {
  * The auth mode of a server and its token issuer. The issuer's key is made at start in strict mode and on first use
  * otherwise (loose mode accepts its tokens as well: they are JWTs).
  */
-export async function authSetup(config: { auth: 'loose' | 'none' | 'strict'; dataDir: string; inMemory: boolean }): Promise<{ mode: 'loose' | 'none' | StrictAuth; issuer: () => Promise<TokenIssuer> }> {
+export async function authSetup(
+  config: { auth: 'loose' | 'none' | 'strict'; dataDir: string; inMemory: boolean },
+  store: Pick<Store, 'bindTenant' | 'tenantOf'>,
+): Promise<{ mode: 'loose' | 'none' | StrictAuth; issuer: () => Promise<TokenIssuer>; imported: number }> {
   let loading: Promise<TokenIssuer> | undefined;
   const issuer = () => (loading ??= TokenIssuer.load(config.dataDir));
-  if (config.auth !== 'strict') return { mode: config.auth, issuer };
-  const bindings = new TenantBindings(config.inMemory ? undefined : join(config.dataDir, 'tenants.json'));
-  return { mode: new StrictAuth(await issuer(), bindings), issuer };
+  if (config.auth !== 'strict') return { mode: config.auth, issuer, imported: 0 };
+  const bindings = new TenantBindings(store);
+  // --in-memory never read or wrote the file: its bindings did not outlive the process either.
+  const imported = config.inMemory ? 0 : await bindings.importLegacyFile(join(config.dataDir, LEGACY_TENANTS_FILE));
+  return { mode: new StrictAuth(await issuer(), bindings), issuer, imported };
+}
+
+/**
+ * `authenticate`, and in strict mode the subscription's tenant from the store (bound on first use): what every
+ * management and control request goes through.
+ */
+export async function authenticateRequest(
+  header: string | undefined, mode: AuthMode, now: Date, req?: RequestLike,
+): Promise<Principal> {
+  const principal = authenticate(header, mode, now, req);
+  const subscriptionId = (req?.params as { subscriptionId?: unknown } | undefined)?.subscriptionId;
+  if (typeof mode === 'object' && typeof subscriptionId === 'string' && subscriptionId)
+    await mode.requireTenant(subscriptionId, principal.tenantId, req ? `${req.protocol}://${req.host}` : '');
+  return principal;
 }

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { devToken } from '../auth/bearer.js';
 
 export const CONTROL_USAGE = `usage: amlite control [--url URL] [--cacert FILE] [--token T] COMMAND
+Test control of a running amlite (see README, Testing your failure paths). Commands:
   rules                          list the test-control rules
   add '<json>' | --file FILE     add a rule (or an array of rules)
   remove ID                      remove a rule
@@ -22,6 +23,7 @@ export async function controlCli(argv: string[], env: NodeJS.ProcessEnv): Promis
   const opts: Record<string, string> = {};
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--help' || argv[i] === '-h') return CONTROL_USAGE;
     const m = /^--(url|cacert|token|file|status)(?:=(.*))?$/.exec(argv[i]);
     if (m) opts[m[1]] = m[2] ?? argv[++i];
     else args.push(argv[i]);
@@ -31,6 +33,7 @@ export async function controlCli(argv: string[], env: NodeJS.ProcessEnv): Promis
   const token = opts.token ?? env.AMLITE_TOKEN ?? devToken();
   const call = (method: string, path: string, body?: unknown) => send(url, cacert, token, method, path, body);
   const [command, ...rest] = args;
+  if (command === 'help') return CONTROL_USAGE;
   switch (command) {
     case 'rules': return call('GET', '/_amlite/rules');
     case 'add': {
@@ -71,7 +74,7 @@ function send(base: string, cacert: string, token: string, method: string, path:
         else resolvePromise(text || `${res.statusCode}`);
       });
     });
-    req.on('error', (e) => reject(new Error(`cannot reach amlite at ${base}: ${e.message}${secure && !ca ? ` (no certificate at ${cacert}: pass --cacert)` : ''}`)));
+    req.on('error', (e) => reject(new Error(`cannot reach amlite at ${base}: ${e.message}${secure && !ca ? ` (no certificate at ${cacert}: pass --cacert)` : ''}. Is it running? Point --url or AMLITE_URL at it.`)));
     req.end(payload);
   });
 }

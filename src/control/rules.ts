@@ -1,23 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
-import type { Store, StoredResource } from '../store/types.js';
+import type { CounterKey, RuleRecord, Store } from '../store/types.js';
 import { Enum } from '../arm/schema.js';
 import { parseDuration } from '../arm/duration.js';
-import { newEtag } from '../arm/etag.js';
-import { globRegExp } from '../glob.js';
+import { globMatch } from '../glob.js';
 
 /**
- * Test-control rules: inject failures, hold operations, throttle. They live in the store (as documents under the
- * reserved key /_amlite/rules, never listed with resources), so every amlite process sharing a store applies the
- * same rules and counts against the same budgets.
+ * Test-control rules: inject failures, hold operations, throttle. They live in the store (in test control's own
+ * tables, apart from resources), so every amlite process sharing a store applies the same rules and counts against
+ * the same budgets.
  */
+
+/** The longest name glob a rule may hold: matching costs up to glob length × name length. */
+export const MAX_RULE_GLOB_CHARS = 256;
 
 const Match = Type.Object({
   plane: Type.Optional(Enum(['management', 'data'])),
   /** serverlessEndpoints, inferencePools/groups, … or the full type; case-insensitive. */
   resourceType: Type.Optional(Type.String()),
   /** A glob (* and ?) on the resource name. */
-  name: Type.Optional(Type.String()),
+  name: Type.Optional(Type.String({ maxLength: MAX_RULE_GLOB_CHARS })),
   /** Management plane: the HTTP method(s) of the request that starts the work. */
   method: Type.Optional(Type.Union([Enum(['GET', 'PUT', 'PATCH', 'DELETE', 'POST', 'HEAD']), Type.Array(Enum(['GET', 'PUT', 'PATCH', 'DELETE', 'POST', 'HEAD']))])),
   /** An action (listKeys, regenerateKeys, deltaModels/modify) or a data-plane route (chat/completions, embeddings, info). */
@@ -80,11 +82,6 @@ export class RuleError extends Error {
   }
 }
 
-const RULES = '/_amlite/rules';
-const COUNTERS = '/_amlite/counters';
-const RULE_TYPE = 'amlite/rules';
-const COUNTER_TYPE = 'amlite/counters';
-
 /** Semantic checks a schema cannot make; returns the rule to store. */
 export function normalizeRule(input: RuleInput, now: Date): Rule {
   const rule: Rule = { ...input, id: input.id ?? randomUUID(), match: input.match ?? {}, createdAt: now.toISOString(), hits: 0 };
@@ -108,7 +105,7 @@ export function matches(rule: Rule, s: Subject): boolean {
     const type = s.type.toLowerCase();
     if (type !== want && !type.endsWith(`/${want}`)) return false;
   }
-  if (m.name && !globRegExp(m.name).test(s.name)) return false;
+  if (m.name && !globMatch(m.name, s.name)) return false;
   if (m.method) {
     const methods = Array.isArray(m.method) ? m.method : [m.method];
     if (!methods.includes(s.method as never)) return false;
@@ -117,13 +114,23 @@ export function matches(rule: Rule, s: Subject): boolean {
   return true;
 }
 
-const ruleDoc = (rule: Rule, etag = newEtag()): StoredResource => ({
-  key: `${RULES}/${rule.id.toLowerCase()}`, id: `${RULES}/${rule.id}`, parentKey: RULES, type: RULE_TYPE, name: rule.id,
-  body: { rule }, internal: {}, etag, createdAt: rule.createdAt, updatedAt: new Date().toISOString(),
-  systemData: { createdBy: 'amlite', createdByType: 'Application', createdAt: rule.createdAt, lastModifiedBy: 'amlite', lastModifiedByType: 'Application', lastModifiedAt: rule.createdAt },
-});
+/** A rule as the store keeps it: its definition, and its running totals as columns it updates in place. */
+function toRecord(rule: Rule): RuleRecord {
+  const { hits, count, ...spec } = rule;
+  const record: RuleRecord = { id: rule.id, createdAt: rule.createdAt, spec, hits };
+  if (count !== undefined) record.remaining = count;
+  return record;
+}
 
-/** Rules and their budgets in the store. Every change is a conditional write, so processes never double-spend a count. */
+function fromRecord(r: RuleRecord): Rule {
+  return { ...(r.spec as unknown as Rule), hits: r.hits, ...(r.remaining !== undefined ? { count: r.remaining } : {}) };
+}
+
+/**
+ * Rules and their budgets, in the store's test-control tables. Every change is one atomic statement (an upsert, a
+ * conditional decrement, an increment), so processes sharing a store never double-spend a count, never lose a hit,
+ * and concurrent writers of one rule all succeed (the last one wins).
+ */
 export class RuleBook {
   /**
    * Every request asks for the rules. On a store only this process writes (SQLite) they are read once and again
@@ -136,8 +143,7 @@ export class RuleBook {
 
   async list(fresh = false): Promise<Rule[]> {
     if (fresh || !this.cache || this.store.shared) {
-      const rules = this.store.listChildren(RULES, RULE_TYPE, { limit: 10_000 })
-        .then((rows) => rows.map((r) => r.body.rule as Rule).sort((a, b) => (a.createdAt < b.createdAt ? -1 : 1)));
+      const rules = this.store.listRules().then((rows) => rows.map(fromRecord));
       this.cache = { rules };
       rules.catch(() => { this.cache = undefined; });
     }
@@ -149,34 +155,33 @@ export class RuleBook {
   }
 
   async get(id: string): Promise<Rule | undefined> {
-    return (await this.store.get(`${RULES}/${id.toLowerCase()}`))?.body.rule as Rule | undefined;
+    const record = await this.store.getRule(id);
+    return record && fromRecord(record);
   }
 
   /** Adds or replaces a rule; true when it is new. */
   async put(rule: Rule): Promise<boolean> {
-    const existing = await this.store.get(`${RULES}/${rule.id.toLowerCase()}`);
-    const doc = ruleDoc(rule);
-    const ok = existing
-      ? await this.store.commit([{ op: 'update', resource: doc, ifEtag: existing.etag }])
-      : await this.store.commit([{ op: 'insert', resource: doc }]);
-    this.changed();
-    if (!ok) throw new RuleError(`The rule '${rule.id}' changed while it was written; try again.`);
-    return !existing;
+    try {
+      return await this.store.putRule(toRecord(rule));
+    } finally {
+      this.changed();
+    }
   }
 
   async delete(id: string): Promise<boolean> {
-    const key = `${RULES}/${id.toLowerCase()}`;
-    if (!(await this.store.get(key))) return false;
-    await this.store.commit([{ op: 'deleteTree', key }, { op: 'deleteTree', key: `${COUNTERS}/${id.toLowerCase()}` }]);
-    this.changed();
-    return true;
+    try {
+      return await this.store.deleteRule(id);
+    } finally {
+      this.changed();
+    }
   }
 
   async reset(): Promise<number> {
-    const n = (await this.list(true)).length;
-    await this.store.commit([{ op: 'deleteTree', key: RULES }, { op: 'deleteTree', key: COUNTERS }]);
-    this.changed();
-    return n;
+    try {
+      return await this.store.deleteRules();
+    } finally {
+      this.changed();
+    }
   }
 
   /**
@@ -187,57 +192,35 @@ export class RuleBook {
     for (const rule of await this.list()) {
       if (rule.kind !== kind || rule.count === 0 || !filter(rule) || !matches(rule, s)) continue;
       if (rule.percent !== undefined && this.random() * 100 >= rule.percent) continue;
-      const spent = await this.spend(rule.id);
-      if (spent) return spent;
-    }
-    return undefined;
-  }
-
-  /** Counts one hit on a rule and spends one of its count; a spent-out rule stays listed (count 0) but inactive. */
-  private async spend(id: string): Promise<Rule | undefined> {
-    const key = `${RULES}/${id.toLowerCase()}`;
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const row = await this.store.get(key);
-      const rule = row?.body.rule as Rule | undefined;
-      if (!row || !rule || rule.count === 0) return undefined;
-      const next: Rule = { ...rule, hits: rule.hits + 1, ...(rule.count !== undefined ? { count: rule.count - 1 } : {}) };
-      if (await this.store.commit([{ op: 'update', resource: ruleDoc(next), ifEtag: row.etag }])) {
-        this.changed();
-        return next;
-      }
+      const spent = await this.store.spendRule(rule.id);
+      this.changed();
+      if (spent) return fromRecord(spent);
     }
     return undefined;
   }
 
   /**
    * Fixed-window counting for throttles: adds `amount` to this window's use of `bucket` and returns the total
-   * and the seconds until the window ends.
+   * and the seconds until the window ends. The first count of a window deletes every window that has ended.
    */
-  async count(rule: Rule, bucket: string, amount: number, windowMs: number, now: number): Promise<{ used: number; resetSeconds: number }> {
-    const start = Math.floor(now / windowMs) * windowMs;
-    const parent = `${COUNTERS}/${rule.id.toLowerCase()}`;
-    const key = `${parent}/${encodeURIComponent(bucket.toLowerCase())}@${start}`;
-    const resetSeconds = Math.max(1, Math.ceil((start + windowMs - now) / 1000));
-    for (let attempt = 0; attempt < 50; attempt++) {
-      const row = await this.store.get(key);
-      const used = Number(row?.body.used ?? 0) + amount;
-      const doc: StoredResource = {
-        ...ruleDoc({ ...rule }), key, id: key, parentKey: parent, type: COUNTER_TYPE, name: bucket, body: { used },
-      };
-      const ok = row
-        ? await this.store.commit([{ op: 'update', resource: doc, ifEtag: row.etag }])
-        : await this.store.commit([{ op: 'insert', resource: doc }]);
-      if (ok) return { used, resetSeconds };
-    }
-    throw new RuleError(`The throttle counter ${bucket} is too contended.`);
+  async count(
+    rule: Rule, bucket: string, amount: number, windowMs: number, now: number,
+  ): Promise<{ used: number; resetSeconds: number }> {
+    const counter = counterKey(rule, bucket, windowMs, now);
+    const used = await this.store.addToCounter(counter, amount);
+    if (used === amount) await this.store.pruneCounters(now);
+    return { used, resetSeconds: Math.max(1, Math.ceil((counter.windowEnd - now) / 1000)) };
   }
 
   /** Reads this window's use of a bucket without changing it. */
   async peek(rule: Rule, bucket: string, windowMs: number, now: number): Promise<number> {
-    const start = Math.floor(now / windowMs) * windowMs;
-    const row = await this.store.get(`${COUNTERS}/${rule.id.toLowerCase()}/${encodeURIComponent(bucket.toLowerCase())}@${start}`);
-    return Number(row?.body.used ?? 0);
+    return this.store.readCounter(counterKey(rule, bucket, windowMs, now));
   }
+}
+
+function counterKey(rule: Rule, bucket: string, windowMs: number, now: number): CounterKey {
+  const windowStart = Math.floor(now / windowMs) * windowMs;
+  return { ruleId: rule.id, bucket: bucket.toLowerCase(), windowStart, windowEnd: windowStart + windowMs };
 }
 
 export const windowMs = (rule: Rule) => parseDuration(rule.window ?? 'PT1M');

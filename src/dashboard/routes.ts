@@ -6,6 +6,7 @@ import { ArmError } from '../arm/errors.js';
 import { DashboardView, type ViewDeps } from './view.js';
 import { API_BASE, DASHBOARD_BASE, type ChangeEvent, type OperationsResponse } from './api.js';
 import { BUNDLE_DIR } from './bundle.js';
+import { isLoopbackAddress, isLoopbackHost } from '../http-edge.js';
 
 export interface DashboardDeps extends ViewDeps {
   /** How often the change feed looks at the store while a page listens (ms). */
@@ -176,24 +177,9 @@ class ChangeFeed {
 export function whyDenied(remoteAddress: string | undefined, host: string | undefined): string | undefined {
   if (!remoteAddress || !isLoopbackAddress(remoteAddress))
     return `The dashboard and its API answer requests from this machine (loopback) only; this one came from ${remoteAddress ?? 'an unknown address'}.`;
-  if (host !== undefined && !isLoopbackHost(host))
+  if (!host || !isLoopbackHost(host))
     return `The dashboard and its API answer under a loopback host name only (localhost, 127.0.0.1, [::1]), not '${host}'.`;
   return undefined;
-}
-
-function isLoopbackAddress(address: string): boolean {
-  const a = address.toLowerCase().replace(/^::ffff:/, '');
-  return a === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
-}
-
-function isLoopbackHost(host: string): boolean {
-  let hostname: string;
-  try {
-    hostname = new URL(`http://${host}`).hostname.toLowerCase();
-  } catch {
-    return false;
-  }
-  return hostname === 'localhost' || hostname.endsWith('.localhost') || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Engine } from '../arm/engine.js';
 import type { RequestContext } from '../arm/context.js';
 import type { ResourceType } from '../arm/resource-type.js';
@@ -100,14 +99,12 @@ export class DashboardView {
   }
 
   /**
-   * A digest of everything the page shows (every resource, every recent operation). It changes whenever any writer
-   * (a request, the provisioner's timers, another process sharing the store) changes something.
+   * Moves whenever anything the page shows may have changed: the store's change sequence, which every writer (a
+   * request, the provisioner's timers, another process sharing the store) moves in its own transaction. One row read,
+   * however many resources there are.
    */
   async fingerprint(): Promise<string> {
-    const hash = createHash('sha1');
-    for (const t of this.all) for (const r of await this.rows(t)) hash.update(JSON.stringify(r));
-    for (const op of await this.deps.store.recentOperations(50)) hash.update(`${op.id}:${op.status}:${op.endTime ?? ''};`);
-    return hash.digest('base64url');
+    return String(await this.deps.store.changeSeq());
   }
 
   private childTypesOf(t: ResourceType): ResourceType[] {

@@ -21,7 +21,7 @@ const unauthorized = (message: string) =>
  * them now: a regenerated key stops working at once). AAD endpoints take bearer tokens for https://ml.azure.com.
  * Nothing here ever logs or echoes a credential.
  */
-export function authorize(req: FastifyRequest, endpoint: StoredResource, authMode: string, mode: DataPlaneAuth): void {
+export function authorize(req: FastifyRequest, endpoint: StoredResource, authMode: string, mode: DataPlaneAuth): void | Promise<void> {
   if (mode === 'none') return;
   const apiKey = header(req, 'api-key');
   const bearer = /^Bearer\s+(\S+)$/i.exec(header(req, 'authorization') ?? '')?.[1];
@@ -36,9 +36,11 @@ export function authorize(req: FastifyRequest, endpoint: StoredResource, authMod
     if (!acceptsToken) throw unauthorized(`The endpoint '${endpoint.name}' uses key authentication: send one of its keys, not a token.`);
     if (typeof mode === 'object') {
       // Strict: signed by amlite's issuer, for https://ml.azure.com, unexpired, from the subscription's tenant.
-      const checked = mode.check(bearer!, STRICT_ML_AUDIENCES, { origin: `${req.protocol}://${req.host}`, subscriptionId: endpoint.id.split('/')[2] }, new Date());
+      const subscriptionId = endpoint.id.split('/')[2];
+      const checked = mode.check(bearer!, STRICT_ML_AUDIENCES, { origin: `${req.protocol}://${req.host}`, subscriptionId }, new Date());
       if ('failure' in checked) throw unauthorized(checked.failure.message);
-      return;
+      // The subscription's tenant as the store has it (another process may have bound it).
+      return mode.tenantFailure(subscriptionId, String(checked.claims.tid)).then((f) => { if (f) throw unauthorized(f.message); });
     }
     if (typeof claims.exp === 'number' && claims.exp * 1000 <= Date.now()) throw unauthorized('The token has expired.');
     const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];

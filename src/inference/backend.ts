@@ -15,6 +15,8 @@ export interface ChatRequest {
   top_p?: number;
   seed?: number;
   stop?: string[];
+  /** The prompt's tokens as the data plane counted them (cl100k) when it checked the model's context. */
+  promptTokens?: number;
   /** Fields the client sent that the API does not define, forwarded when extra-parameters is pass-through. */
   extra?: Record<string, unknown>;
 }
@@ -36,6 +38,8 @@ export interface EmbeddingsRequest {
   input: string[];
   dimensions?: number;
   inputType?: 'text' | 'query' | 'document';
+  /** The inputs' tokens as the data plane counted them (cl100k) when it checked the model's context. */
+  promptTokens?: number;
   extra?: Record<string, unknown>;
 }
 

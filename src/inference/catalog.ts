@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import type { Backend } from './backend.js';
 import { SimulatedBackend } from './backends/simulated.js';
 import { OpenAICompatibleBackend } from './backends/openai-compatible.js';
-import { globRegExp } from '../glob.js';
+import { globMatch } from '../glob.js';
+import { apiError } from './errors.js';
+import { assertServable, creationError, entryLabel, labelled } from './catalog-health.js';
+import { MAX_EMBEDDING_DIMENSIONS, limitsOf, type ModelLimits } from './input-limits.js';
 
 /**
  * The catalog maps model ids to backends. A JSON file (--catalog FILE):
@@ -23,6 +26,7 @@ export interface CatalogEntry {
   /** simulated */
   tokensPerSecond?: number;
   replyTokens?: number;
+  /** Any backend: the embeddings' size, the largest `dimensions` a request may ask for (simulated default 1024). */
   dimensions?: number;
   /** openai-compatible */
   url?: string;
@@ -30,6 +34,7 @@ export interface CatalogEntry {
   apiKey?: string;
   /** llama-cpp */
   modelPath?: string;
+  /** Any backend: the model's context in tokens; longer prompts answer 400 (simulated default 128,000 / 8,192). */
   contextSize?: number;
   /** CPU threads (default: cores - 1) and requests generated at once (default 2). */
   threads?: number;
@@ -49,13 +54,14 @@ export const DEFAULT_CATALOG: CatalogFile = {
 
 export class CatalogError extends Error {}
 
+/** The longest model id the data plane looks up in the catalog; a longer one answers 400. */
+export const MAX_MODEL_ID_CHARS = 1024;
+
 export class Catalog {
   private readonly backends = new Map<CatalogEntry, Promise<Backend>>();
-  private readonly patterns: [RegExp, CatalogEntry][];
   readonly blocklist: string[];
 
   constructor(readonly file: CatalogFile) {
-    this.patterns = file.models.map((e) => [globRegExp(e.match), e]);
     this.blocklist = (file.contentSafety?.blocklist ?? DEFAULT_CATALOG.contentSafety!.blocklist!).map((w) => w.toLowerCase());
   }
 
@@ -73,24 +79,48 @@ export class Catalog {
       if (!['simulated', 'openai-compatible', 'llama-cpp'].includes(e.backend)) throw new CatalogError(`catalog models[${i}].backend must be simulated, openai-compatible or llama-cpp`);
       if (e.backend === 'openai-compatible' && !e.url) throw new CatalogError(`catalog models[${i}] (openai-compatible) needs a "url"`);
       if (e.backend === 'llama-cpp' && !e.modelPath) throw new CatalogError(`catalog models[${i}] (llama-cpp) needs a "modelPath" to a local GGUF file`);
+      checkModelLimits(e, i);
     }
     return new Catalog(file);
   }
 
   /** The backend serving `modelId`; created once per catalog entry and shared by every endpoint it matches. */
   backendFor(modelId: string): Promise<Backend> {
-    const entry = this.patterns.find(([re]) => re.test(modelId))?.[1] ?? DEFAULT_CATALOG.models[0];
+    if (modelId.length > MAX_MODEL_ID_CHARS) {
+      return Promise.reject(apiError(400, 'InvalidModelId',
+        `The endpoint's model id has ${modelId.length} characters; the most amlite serves is ${MAX_MODEL_ID_CHARS}.`));
+    }
+    const entry = this.file.models.find((e) => globMatch(e.match, modelId)) ?? DEFAULT_CATALOG.models[0];
+    assertServable(this.file, entry, modelId);
     let backend = this.backends.get(entry);
     if (!backend) {
-      backend = create(entry);
+      const label = entryLabel(this.file, entry);
+      backend = create(entry).then((b) => (entry.backend === 'simulated' ? b : labelled(b, label)), (e: unknown) => {
+        this.backends.delete(entry);
+        throw creationError(this.file, entry, e);
+      });
       this.backends.set(entry, backend);
     }
     return backend;
   }
 
+  /** The limits a request to `modelId` must keep (call after backendFor, which checks the model id). */
+  limitsFor(modelId: string): ModelLimits {
+    return limitsOf(this.file.models.find((e) => globMatch(e.match, modelId)) ?? DEFAULT_CATALOG.models[0], modelId);
+  }
+
   async close(): Promise<void> {
     for (const b of this.backends.values()) await (await b.catch(() => undefined))?.close?.();
   }
+}
+
+/** `contextSize` and `dimensions`, when given, are whole numbers in range. */
+function checkModelLimits(e: CatalogEntry, i: number): void {
+  const whole = (v: unknown, max: number) => v === undefined || (Number.isInteger(v) && Number(v) >= 1 && Number(v) <= max);
+  if (!whole(e.contextSize, 2 ** 31 - 1))
+    throw new CatalogError(`catalog models[${i}].contextSize must be a whole number of tokens`);
+  if (!whole(e.dimensions, MAX_EMBEDDING_DIMENSIONS))
+    throw new CatalogError(`catalog models[${i}].dimensions must be a whole number from 1 to ${MAX_EMBEDDING_DIMENSIONS}`);
 }
 
 async function create(e: CatalogEntry): Promise<Backend> {

@@ -1,5 +1,6 @@
 import type { ChatMessage, ChatRequest, EmbeddingsRequest } from './backend.js';
 import { apiError } from './errors.js';
+import { MAX_CHAT_MESSAGES, MAX_EMBEDDING_INPUTS } from './input-limits.js';
 
 export type ExtraParameters = 'error' | 'drop' | 'pass-through';
 
@@ -10,6 +11,9 @@ const ROLES = new Set(['system', 'user', 'assistant', 'tool', 'developer']);
 const invalid = (message: string) => apiError(422, 'InvalidRequest', message);
 
 type Body = Record<string, unknown>;
+
+const tooMany = (name: string, n: number, max: number) =>
+  apiError(400, 'BadRequest', `'${name}' has ${n} items; at most ${max} are allowed. Send fewer per request.`);
 
 function body(raw: unknown): Body {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw apiError(400, 'BadRequest', 'The request body must be a JSON object.');
@@ -37,6 +41,7 @@ export function parseChat(raw: unknown, mode: ExtraParameters): { request: ChatR
   const b = body(raw);
   const messages = b.messages;
   if (!Array.isArray(messages) || messages.length === 0) throw invalid("'messages' must be a non-empty array.");
+  if (messages.length > MAX_CHAT_MESSAGES) throw tooMany('messages', messages.length, MAX_CHAT_MESSAGES);
   messages.forEach((m, i) => {
     if (!m || typeof m !== 'object' || !ROLES.has((m as ChatMessage).role)) throw invalid(`'messages[${i}].role' must be one of system, user, assistant, tool.`);
     const c = (m as ChatMessage).content;
@@ -66,12 +71,16 @@ export function parseEmbeddings(raw: unknown, mode: ExtraParameters): { request:
   const b = body(raw);
   const input = typeof b.input === 'string' ? [b.input] : b.input;
   if (!Array.isArray(input) || input.length === 0 || input.some((s) => typeof s !== 'string')) throw invalid("'input' must be a string or a non-empty array of strings.");
+  if (input.length > MAX_EMBEDDING_INPUTS) throw tooMany('input', input.length, MAX_EMBEDDING_INPUTS);
   const encoding = (b.encoding_format ?? 'float') as string;
   if (encoding !== 'float' && encoding !== 'base64') throw invalid(`The encoding_format '${encoding}' is not supported by this model: use float or base64.`);
   const inputType = b.input_type as EmbeddingsRequest['inputType'];
   if (inputType !== undefined && !['text', 'query', 'document'].includes(inputType)) throw invalid("'input_type' must be text, query or document.");
   return {
     encoding,
-    request: { input: input as string[], dimensions: num(b, 'dimensions', 1, 65536, true), inputType, extra: extras(b, EMBEDDINGS_FIELDS, mode) },
+    request: {
+      input: input as string[], dimensions: num(b, 'dimensions', 1, 2 ** 31 - 1, true), inputType,
+      extra: extras(b, EMBEDDINGS_FIELDS, mode),
+    },
   };
 }

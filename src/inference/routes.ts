@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Store, StoredResource } from '../store/types.js';
 import type { Catalog } from './catalog.js';
 import type { Backend, ChatChunk, ChatRequest, FinishReason, Usage } from './backend.js';
@@ -9,8 +9,8 @@ import { authorize, type DataPlaneAuth } from './auth.js';
 import { ConcurrencyLimiter } from './limits.js';
 import { parseChat, parseEmbeddings, type ExtraParameters } from './requests.js';
 import { textOf } from './tokens.js';
+import { DATA_PLANE_BODY_LIMIT, checkChatInput, checkEmbeddingsInput } from './input-limits.js';
 import { parseDuration } from '../arm/duration.js';
-import { keyOf } from '../arm/ids.js';
 import { servingInstances } from '../resources/inference-groups.js';
 import type { TestControl } from '../control/control.js';
 import type { Subject } from '../control/rules.js';
@@ -25,6 +25,10 @@ export interface DataPlaneDeps {
 type Doc = Record<string, unknown>;
 
 const SERVERLESS = 'microsoft.machinelearningservices/workspaces/serverlessendpoints';
+/** Provisioning states in which an Online serverless endpoint does not serve: not yet created, or going away. */
+const NOT_SERVING = new Set(['Creating', 'Deleting']);
+/** Pool endpoints have no endpointState: they serve once created, and while an update runs. */
+const POOL_SERVING = new Set(['Succeeded', 'Updating']);
 const POOL_ENDPOINT = 'microsoft.machinelearningservices/workspaces/inferencepools/endpoints';
 
 /** What a request is served by: the endpoint, its model, and (pool endpoints) its limits. */
@@ -46,6 +50,12 @@ interface Target {
  */
 export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps): Promise<void> {
   const limiter = new ConcurrencyLimiter();
+  // The data plane's own body limit, answered in its own envelope; any other error goes on to the server's handler.
+  app.setErrorHandler(async (err: FastifyError) => {
+    if (err.code !== 'FST_ERR_CTP_BODY_TOO_LARGE') throw err;
+    throw apiError(413, 'RequestEntityTooLarge', `The request body is larger than the data plane's limit of ` +
+      `${DATA_PLANE_BODY_LIMIT} bytes. Send less text per request, or images by URL.`);
+  });
 
   async function target(req: FastifyRequest, reply: FastifyReply, action: string): Promise<Target> {
     const t = await resolve(req);
@@ -68,18 +78,23 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
     if (!endpoint || (kind === 'serverless' ? type !== SERVERLESS : type !== POOL_ENDPOINT))
       throw apiError(404, 'NotFound', `No endpoint is served at /${kind}/${route}.`);
     const props = (endpoint.body.properties ?? {}) as Doc;
-    authorize(req, endpoint, kind === 'serverless' ? String(props.authMode ?? 'Key') : 'AAD', deps.auth);
+    await authorize(req, endpoint, kind === 'serverless' ? String(props.authMode ?? 'Key') : 'AAD', deps.auth);
     if (kind === 'serverless') {
+      // As in Azure, an endpoint being updated (or whose update failed) keeps serving: endpointState says.
       const state = String(props.endpointState);
-      if (props.provisioningState !== 'Succeeded' || state !== 'Online')
-        throw apiError(409, 'EndpointNotReady', `The serverless endpoint '${endpoint.name}' is not serving requests: its provisioningState is '${props.provisioningState}' and its endpointState is '${state}'. It serves once it is Succeeded and Online.`);
+      if (state !== 'Online' || NOT_SERVING.has(String(props.provisioningState)))
+        throw apiError(409, 'EndpointNotReady', `The serverless endpoint '${endpoint.name}' is not serving requests: ` +
+          `its provisioningState is '${props.provisioningState}' and its endpointState is '${state}'. ` +
+          'It serves while it is Online (not Creating or Deleting).');
       const modelId = String((props.modelSettings as Doc | null | undefined)?.modelId ?? endpoint.name);
       const safety = props.contentSafety as Doc | null | undefined;
       return { endpoint, modelId, backend: await deps.catalog.backendFor(modelId), contentSafety: safety?.contentSafetyStatus === 'Enabled' };
     }
-    if (props.provisioningState !== 'Succeeded')
-      throw apiError(409, 'EndpointNotReady', `The pool endpoint '${endpoint.name}' is not serving requests: its provisioningState is '${props.provisioningState}'.`);
-    const group = await deps.store.get(keyOf(`${endpoint.id.split('/endpoints/')[0]}/groups/${String(props.groupName)}`));
+    if (!POOL_SERVING.has(String(props.provisioningState)))
+      throw apiError(409, 'EndpointNotReady', `The pool endpoint '${endpoint.name}' is not serving requests: its ` +
+        `provisioningState is '${props.provisioningState}'. It serves once Succeeded, and while Updating.`);
+    // The group is a sibling under the endpoint's own pool (its stored parent), whatever its ancestors are named.
+    const group = await deps.store.get(`${endpoint.parentKey}/groups/${String(props.groupName).toLowerCase()}`);
     if (!group) throw apiError(409, 'EndpointNotReady', `The pool endpoint '${endpoint.name}' routes to the group '${String(props.groupName)}', which does not exist.`);
     const groupProps = (group.body.properties ?? {}) as Doc;
     const modelId = String((groupProps.modelConfiguration as Doc | null | undefined)?.modelId ?? group.name);
@@ -131,6 +146,7 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
   async function chat(req: FastifyRequest, reply: FastifyReply) {
     const t = await target(req, reply, 'chat/completions');
     const { request, stream } = parseChat(req.body, extraParameters(req));
+    await checkChatInput(request, deps.catalog.limitsFor(t.modelId));
     checkContentSafety(t, request.messages.map((m) => textOf(m.content)));
     const id = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
     const created = Math.floor(Date.now() / 1000);
@@ -190,6 +206,7 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
   async function embeddings(req: FastifyRequest, reply: FastifyReply) {
     const t = await target(req, reply, 'embeddings');
     const { request, encoding } = parseEmbeddings(req.body, extraParameters(req));
+    await checkEmbeddingsInput(request, deps.catalog.limitsFor(t.modelId));
     checkContentSafety(t, request.input);
     const result = await withinLimits(req, t, (signal) => t.backend.embeddings(request, { modelId: t.modelId, signal }));
     await charge(t, { promptTokens: result.promptTokens, completionTokens: 0 });
@@ -207,8 +224,8 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
 
   for (const base of ['/serverless/:route', '/pools/:route']) {
     for (const prefix of ['', '/v1', '/openai/deployments/:deployment', '/models']) {
-      app.post(`${base}${prefix}/chat/completions`, chat);
-      app.post(`${base}${prefix}/embeddings`, embeddings);
+      app.post(`${base}${prefix}/chat/completions`, { bodyLimit: DATA_PLANE_BODY_LIMIT }, chat);
+      app.post(`${base}${prefix}/embeddings`, { bodyLimit: DATA_PLANE_BODY_LIMIT }, embeddings);
     }
     app.get(`${base}/info`, info);
     app.get(`${base}/v1/info`, info);

@@ -174,8 +174,10 @@ export class Provisioner {
       if (!fromTimer && op.dueAt > this.now().getTime()) return;
       const resource = await this.store.get(op.resourceKey);
       const writes = op.failWith ? this.fail(op, resource) : this.finish(op, resource);
-      const status = op.failWith ? 'Failed' : 'Succeeded';
-      writes.push({ op: 'putOperation', ifInProgress: true, operation: { ...op, status, endTime: this.now().toISOString(), ...(op.failWith ? { error: op.failWith } : {}) } });
+      const outcome = op.failWith ? { status: 'Failed' as const, error: op.failWith } : this.outcome(op, resource);
+      const { status } = outcome;
+      const ended: OperationRecord = { ...op, ...outcome, endTime: this.now().toISOString() };
+      writes.push({ op: 'putOperation', ifInProgress: true, operation: ended });
       if (await this.store.commit(writes)) {
         this.drop(opId);
         this.log.debug({ operation: op.id, kind: op.kind, resource: op.resourceId, owner: this.owner, status }, `operation ${status.toLowerCase()}`);
@@ -183,6 +185,17 @@ export class Provisioner {
       }
     }
     throw new Error(`operation ${opId} kept losing races with other writers`);
+  }
+
+  /**
+   * How an operation that was not made to fail ends: Succeeded, unless what it was changing is gone (a parent's
+   * delete took it) or belongs to another operation now, which cancels it. A delete whose resource is gone did its job.
+   */
+  private outcome(op: OperationRecord, resource?: StoredResource): Pick<OperationRecord, 'status' | 'error'> {
+    if (op.kind === 'delete' || resource?.internal.pendingOperation === op.id) return { status: 'Succeeded' };
+    const why = resource ? 'is owned by another operation now' : 'was deleted (or its parent was) before it completed';
+    const message = `The operation was canceled: the resource '${op.resourceId}' ${why}.`;
+    return { status: 'Canceled', error: { code: 'OperationCanceled', message } };
   }
 
   /** The writes that take the resource to its terminal state. */

@@ -1,6 +1,16 @@
 import { Type } from '@sinclair/typebox';
 import { Enum, Nullable, ReadOnly, shapes } from '../arm/schema.js';
 
+/** The swagger's `format: int32` bounds. */
+export const INT32_MIN = -(2 ** 31);
+export const INT32_MAX = 2 ** 31 - 1;
+/** The least `sku.capacity` any type takes (the swagger says int32; a negative count of instances means nothing). */
+export const MIN_SKU_CAPACITY = 0;
+
+/** An int32 integer, optionally with a tighter minimum or maximum. */
+export const int32 = (opts: { minimum?: number; maximum?: number } = {}) =>
+  Type.Integer({ minimum: INT32_MIN, maximum: INT32_MAX, ...opts });
+
 export const IDENTITY_TYPES = ['None', 'SystemAssigned', 'UserAssigned', 'SystemAssigned,UserAssigned'] as const;
 export const SKU_TIERS = ['Free', 'Basic', 'Standard', 'Premium'] as const;
 
@@ -12,14 +22,14 @@ export function armShapes(closed: boolean) {
     tier: Type.Optional(Enum(SKU_TIERS)),
     size: Type.Optional(Type.String()),
     family: Type.Optional(Type.String()),
-    capacity: Type.Optional(Type.Integer()),
+    capacity: Type.Optional(int32({ minimum: MIN_SKU_CAPACITY })),
   });
   const partialSku = obj({
     name: Type.Optional(Type.String()),
     tier: Type.Optional(Enum(SKU_TIERS)),
     size: Type.Optional(Type.String()),
     family: Type.Optional(Type.String()),
-    capacity: Type.Optional(Type.Integer()),
+    capacity: Type.Optional(int32({ minimum: MIN_SKU_CAPACITY })),
   });
   const userIdentity = Nullable(obj({ principalId: ReadOnly(), clientId: ReadOnly() }));
   const identity = obj({

@@ -11,6 +11,9 @@ type Doc = Record<string, unknown>;
 
 const { obj, partialTags, partialSku, partialIdentity } = openShapes;
 
+/** At least one request in flight per instance: with 0, every data-plane request would be refused (429) forever. */
+export const MIN_CONCURRENT_REQUESTS = 1;
+
 const REQUEST_DEFAULTS = { maxConcurrentRequestsPerInstance: 1, requestTimeout: 'PT5S' };
 
 const put = trackedSchema({
@@ -18,7 +21,7 @@ const put = trackedSchema({
   groupName: Type.String({ minLength: 1, pattern: '[a-zA-Z0-9_]' }),
   endpointUri: ReadOnly(),
   requestConfiguration: Type.Optional(Nullable(obj({
-    maxConcurrentRequestsPerInstance: Type.Optional(int32()),
+    maxConcurrentRequestsPerInstance: Type.Optional(int32({ minimum: MIN_CONCURRENT_REQUESTS })),
     requestTimeout: Type.Optional(duration()),
   }))),
 });
@@ -55,6 +58,7 @@ export const inferenceEndpoints: ResourceType = {
     r.internal.route = `${r.name.toLowerCase()}-${randomBytes(3).toString('hex')}`;
   },
   render: (r, doc, ctx) => {
-    doc.properties = { ...(doc.properties as Doc), endpointUri: `${ctx.origin}/pools/${r.internal.route}` };
+    const route = encodeURIComponent(String(r.internal.route));
+    doc.properties = { ...(doc.properties as Doc), endpointUri: `${ctx.origin}/pools/${route}` };
   },
 };

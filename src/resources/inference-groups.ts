@@ -14,11 +14,14 @@ type Doc = Record<string, unknown>;
 
 const { obj, partialTags, partialSku } = openShapes;
 
+/** A probe counts at least one result before it decides (as Kubernetes requires of its thresholds). */
+export const MIN_PROBE_THRESHOLD = 1;
+
 const probe = obj({
-  failureThreshold: Type.Optional(int32()),
+  failureThreshold: Type.Optional(int32({ minimum: MIN_PROBE_THRESHOLD })),
   initialDelay: Type.Optional(Nullable(duration())),
   period: Type.Optional(duration()),
-  successThreshold: Type.Optional(int32()),
+  successThreshold: Type.Optional(int32({ minimum: MIN_PROBE_THRESHOLD })),
   timeout: Type.Optional(duration()),
 });
 
@@ -168,6 +171,19 @@ const deltaModify: ActionDef = {
   },
 };
 
+/** A catalog SKU runs at least its catalog minimum of instances (ListSkus shows it). */
+function checkCatalogCapacity(sku: Doc | undefined): void {
+  if (typeof sku?.capacity !== 'number' || typeof sku.name !== 'string') return;
+  const name = sku.name.toLowerCase();
+  const entry = SKU_CATALOG.find((e) => e.sku.name.toLowerCase() === name);
+  if (entry && sku.capacity < entry.capacity.minimum) {
+    throw errors.invalidContent([{
+      path: 'sku.capacity',
+      message: `The capacity ${sku.capacity} is below the SKU '${entry.sku.name}''s minimum ${entry.capacity.minimum}.`,
+    }]);
+  }
+}
+
 export const inferenceGroups: ResourceType = {
   type: GROUP_TYPE,
   parent: inferencePools,
@@ -190,6 +206,7 @@ export const inferenceGroups: ResourceType = {
   ...poolFamilyArm,
   prepare: async (_ctx, doc, existing) => {
     commonRules(doc, existing);
+    checkCatalogCapacity(doc.sku as Doc | undefined);
     const props = doc.properties as Doc;
     const env = (props.environmentConfiguration ?? {}) as Doc;
     for (const p of PROBES) env[p] = { ...PROBE_DEFAULTS, ...(env[p] as Doc | null | undefined) };

@@ -19,7 +19,7 @@ type Doc = Record<string, unknown>;
 interface KeyValue { key?: string; value?: string }
 
 export const openShapes = armShapes(false);
-export const int32 = (opts: { minimum?: number } = {}) => Type.Integer({ minimum: -(2 ** 31), maximum: 2 ** 31 - 1, ...opts });
+export { int32 } from './common.js';
 export const duration = () =>
   Type.String({ pattern: '^-?P(?!$)(\\d+(\\.\\d+)?Y)?(\\d+(\\.\\d+)?M)?(\\d+(\\.\\d+)?W)?(\\d+(\\.\\d+)?D)?(T(?=\\d)(\\d+(\\.\\d+)?H)?(\\d+(\\.\\d+)?M)?(\\d+(\\.\\d+)?S)?)?$' });
 export const keyValueList = () =>

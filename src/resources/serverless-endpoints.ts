@@ -90,7 +90,8 @@ export const serverlessEndpoints: ResourceType = {
     r.internal.route = `${r.name.toLowerCase()}-${randomBytes(3).toString('hex')}`;
   },
   render: (r, doc, ctx) => {
-    doc.properties = { ...(doc.properties as object), inferenceEndpoint: { uri: `${ctx.origin}/serverless/${r.internal.route}` } };
+    const uri = `${ctx.origin}/serverless/${encodeURIComponent(String(r.internal.route))}`;
+    doc.properties = { ...(doc.properties as object), inferenceEndpoint: { uri } };
   },
   actions: [listKeys, regenerateKeys],
 };

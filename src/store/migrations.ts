@@ -89,6 +89,117 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX operations_open ON operations (due_at) WHERE status = 'InProgress';
     `,
   },
+  {
+    version: 3,
+    name: 'tenant bindings',
+    // Strict mode: which tenant a subscription belongs to (the first to use it), shared by every process on the store.
+    // Ids are kept in lower case; a row is written once (INSERT … ON CONFLICT DO NOTHING) and never changed.
+    sqlite: `
+      CREATE TABLE tenant_bindings (
+        subscription_id TEXT PRIMARY KEY,
+        tenant_id TEXT NOT NULL,
+        bound_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+    postgres: `
+      CREATE TABLE tenant_bindings (
+        subscription_id TEXT COLLATE "C" PRIMARY KEY,
+        tenant_id TEXT COLLATE "C" NOT NULL,
+        bound_at TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 4,
+    name: 'test-control tables and a change counter',
+    // Rules move out of `resources` (where they were documents under /_amlite/rules) into their own table, with
+    // their running totals as columns so a hit is one UPDATE; throttle counters are one row per rule, bucket and
+    // window, incremented in place and deleted once their window has ended. amlite_changes.seq moves (triggers,
+    // in the writer's own transaction) whenever a resource or an operation's status or document changes, so a
+    // reader learns whether anything changed from one row. Old counters are dropped: their windows are over.
+    sqlite: `
+      CREATE TABLE amlite_rules (
+        id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        hits INTEGER NOT NULL DEFAULT 0,
+        remaining INTEGER,
+        version INTEGER NOT NULL DEFAULT 1
+      ) WITHOUT ROWID;
+      CREATE TABLE amlite_counters (
+        rule_id TEXT NOT NULL,
+        bucket TEXT NOT NULL,
+        window_start INTEGER NOT NULL,
+        window_end INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (rule_id, bucket, window_start)
+      ) WITHOUT ROWID;
+      CREATE INDEX amlite_counters_by_end ON amlite_counters (window_end);
+      INSERT OR REPLACE INTO amlite_rules (id, created_at, spec, hits, remaining)
+        SELECT lower(json_extract(doc, '$.body.rule.id')), json_extract(doc, '$.body.rule.createdAt'),
+               json_extract(doc, '$.body.rule'), coalesce(json_extract(doc, '$.body.rule.hits'), 0),
+               json_extract(doc, '$.body.rule.count')
+        FROM resources WHERE type = 'amlite/rules' AND json_extract(doc, '$.body.rule.id') IS NOT NULL;
+      DELETE FROM resources WHERE key >= '/_amlite/' AND key < '/_amlite0';
+      CREATE TABLE amlite_changes (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
+      INSERT INTO amlite_changes (id, seq) VALUES (1, 0);
+      CREATE TRIGGER amlite_resource_inserted AFTER INSERT ON resources
+        BEGIN UPDATE amlite_changes SET seq = seq + 1 WHERE id = 1; END;
+      CREATE TRIGGER amlite_resource_updated AFTER UPDATE ON resources
+        BEGIN UPDATE amlite_changes SET seq = seq + 1 WHERE id = 1; END;
+      CREATE TRIGGER amlite_resource_deleted AFTER DELETE ON resources
+        BEGIN UPDATE amlite_changes SET seq = seq + 1 WHERE id = 1; END;
+      CREATE TRIGGER amlite_operation_inserted AFTER INSERT ON operations
+        BEGIN UPDATE amlite_changes SET seq = seq + 1 WHERE id = 1; END;
+      CREATE TRIGGER amlite_operation_updated AFTER UPDATE OF status, doc ON operations
+        BEGIN UPDATE amlite_changes SET seq = seq + 1 WHERE id = 1; END;
+      CREATE TRIGGER amlite_operation_deleted AFTER DELETE ON operations
+        BEGIN UPDATE amlite_changes SET seq = seq + 1 WHERE id = 1; END;
+    `,
+    // The triggers are deferred to the commit and bump once per transaction, so the counter's row is locked only
+    // while a transaction commits, and last: no lock waits beside the writers' own, and no new deadlocks.
+    postgres: `
+      CREATE TABLE amlite_rules (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        created_at TEXT COLLATE "C" NOT NULL,
+        spec TEXT NOT NULL,
+        hits BIGINT NOT NULL DEFAULT 0,
+        remaining BIGINT,
+        version BIGINT NOT NULL DEFAULT 1
+      );
+      CREATE TABLE amlite_counters (
+        rule_id TEXT COLLATE "C" NOT NULL,
+        bucket TEXT COLLATE "C" NOT NULL,
+        window_start BIGINT NOT NULL,
+        window_end BIGINT NOT NULL,
+        n BIGINT NOT NULL,
+        PRIMARY KEY (rule_id, bucket, window_start)
+      );
+      CREATE INDEX amlite_counters_by_end ON amlite_counters (window_end);
+      INSERT INTO amlite_rules (id, created_at, spec, hits, remaining)
+        SELECT lower(doc->'body'->'rule'->>'id'), doc->'body'->'rule'->>'createdAt', (doc->'body'->'rule')::text,
+               coalesce((doc->'body'->'rule'->>'hits')::bigint, 0), (doc->'body'->'rule'->>'count')::bigint
+        FROM resources WHERE type = 'amlite/rules' AND doc->'body'->'rule'->>'id' IS NOT NULL
+        ON CONFLICT (id) DO NOTHING;
+      DELETE FROM resources WHERE key >= '/_amlite/' AND key < '/_amlite0';
+      CREATE TABLE amlite_changes (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL);
+      INSERT INTO amlite_changes (id, seq) VALUES (1, 0);
+      CREATE FUNCTION amlite_note_change() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF coalesce(current_setting('amlite.changed', true), '') <> '1' THEN
+          PERFORM set_config('amlite.changed', '1', true);
+          UPDATE amlite_changes SET seq = seq + 1 WHERE id = 1;
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE CONSTRAINT TRIGGER amlite_resource_changed AFTER INSERT OR UPDATE OR DELETE ON resources
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION amlite_note_change();
+      CREATE CONSTRAINT TRIGGER amlite_operation_written AFTER INSERT OR DELETE ON operations
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION amlite_note_change();
+      CREATE CONSTRAINT TRIGGER amlite_operation_changed AFTER UPDATE OF status, doc ON operations
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION amlite_note_change();
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

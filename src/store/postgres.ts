@@ -1,5 +1,8 @@
 import pg from 'pg';
-import type { OperationRecord, Page, Store, StoredResource, Write } from './types.js';
+import {
+  isBeingDeleted, type OperationRecord, type Page, type Store, type StoredResource, type Write,
+} from './types.js';
+import type { CounterKey, RuleRecord } from './types.js';
 import { descendantRange } from '../arm/ids.js';
 import { MIGRATIONS_TABLE, pendingMigrations } from './migrations.js';
 
@@ -74,7 +77,7 @@ export class PostgresStore implements Store {
     if (writes.length === 0) return true;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.transaction(writes.length > 1, async (c) => {
+        return await this.transaction(writes.length > 1 || writes[0].op === 'deleteTree', async (c) => {
           for (const w of writes) if (!(await apply(c, w))) return false;
           return true;
         });
@@ -146,6 +149,113 @@ export class PostgresStore implements Store {
     });
   }
 
+  async bindTenant(subscriptionId: string, tenantId: string): Promise<string> {
+    const sub = subscriptionId.toLowerCase();
+    // Two statements, not one: the read's own snapshot (READ COMMITTED) sees a row another process committed while
+    // this insert waited on it and then did nothing.
+    await this.pool.query({
+      name: 'amlite_bind_tenant',
+      text: `INSERT INTO tenant_bindings (subscription_id, tenant_id, bound_at) VALUES ($1, $2, $3)
+             ON CONFLICT (subscription_id) DO NOTHING`,
+      values: [sub, tenantId.toLowerCase(), new Date().toISOString()],
+    });
+    return (await this.tenantOf(sub))!;
+  }
+
+  async tenantOf(subscriptionId: string): Promise<string | undefined> {
+    const res = await this.pool.query<{ tenant_id: string }>({
+      name: 'amlite_tenant_of',
+      text: 'SELECT tenant_id FROM tenant_bindings WHERE subscription_id = $1',
+      values: [subscriptionId.toLowerCase()],
+    });
+    return res.rows[0]?.tenant_id;
+  }
+
+  async listRules(): Promise<RuleRecord[]> {
+    const rows = await this.control<RuleRow>('amlite_list_rules',
+      `SELECT ${RULE_COLUMNS} FROM amlite_rules ORDER BY created_at, id`, []);
+    return rows.map(ruleOf);
+  }
+
+  async getRule(id: string): Promise<RuleRecord | undefined> {
+    const [row] = await this.control<RuleRow>('amlite_get_rule',
+      `SELECT ${RULE_COLUMNS} FROM amlite_rules WHERE id = $1`, [id.toLowerCase()]);
+    return row && ruleOf(row);
+  }
+
+  async putRule(rule: RuleRecord): Promise<boolean> {
+    const { id, createdAt, spec, hits, remaining } = rule;
+    const [row] = await this.control<{ version: string }>('amlite_put_rule', `
+      INSERT INTO amlite_rules (id, created_at, spec, hits, remaining) VALUES ($1, $2, $3, $4, $5)
+      ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at, spec = excluded.spec, hits = excluded.hits,
+        remaining = excluded.remaining, version = amlite_rules.version + 1
+      RETURNING version`, [id.toLowerCase(), createdAt, JSON.stringify(spec), hits, remaining ?? null]);
+    return Number(row.version) === 1;
+  }
+
+  async deleteRule(id: string): Promise<boolean> {
+    const [row] = await this.control<{ n: string }>('amlite_delete_rule', `
+      WITH r AS (DELETE FROM amlite_rules WHERE id = $1 RETURNING id),
+           c AS (DELETE FROM amlite_counters WHERE rule_id = $1)
+      SELECT count(*) AS n FROM r`, [id.toLowerCase()]);
+    return Number(row.n) === 1;
+  }
+
+  async deleteRules(): Promise<number> {
+    const [row] = await this.control<{ n: string }>('amlite_delete_rules', `
+      WITH r AS (DELETE FROM amlite_rules RETURNING id), c AS (DELETE FROM amlite_counters)
+      SELECT count(*) AS n FROM r`, []);
+    return Number(row.n);
+  }
+
+  async spendRule(id: string): Promise<RuleRecord | undefined> {
+    const [row] = await this.control<RuleRow>('amlite_spend_rule', `
+      UPDATE amlite_rules SET hits = hits + 1, remaining = remaining - 1
+      WHERE id = $1 AND (remaining IS NULL OR remaining > 0)
+      RETURNING ${RULE_COLUMNS}`, [id.toLowerCase()]);
+    return row && ruleOf(row);
+  }
+
+  async addToCounter(c: CounterKey, amount: number): Promise<number> {
+    const [row] = await this.control<{ n: string }>('amlite_add_to_counter', `
+      INSERT INTO amlite_counters (rule_id, bucket, window_start, window_end, n) VALUES ($1, $2, $3, $4, $5)
+      ON CONFLICT (rule_id, bucket, window_start) DO UPDATE SET n = amlite_counters.n + excluded.n
+      RETURNING n`, [c.ruleId.toLowerCase(), c.bucket, c.windowStart, c.windowEnd, amount]);
+    return Number(row.n);
+  }
+
+  async readCounter(c: CounterKey): Promise<number> {
+    const [row] = await this.control<{ n: string }>('amlite_read_counter',
+      'SELECT n FROM amlite_counters WHERE rule_id = $1 AND bucket = $2 AND window_start = $3',
+      [c.ruleId.toLowerCase(), c.bucket, c.windowStart]);
+    return row ? Number(row.n) : 0;
+  }
+
+  async pruneCounters(nowMs: number): Promise<number> {
+    const res = await this.pool.query({
+      name: 'amlite_prune_counters', text: 'DELETE FROM amlite_counters WHERE window_end <= $1', values: [nowMs],
+    });
+    return res.rowCount ?? 0;
+  }
+
+  async changeSeq(): Promise<number> {
+    const [row] = await this.control<{ seq: string }>('amlite_change_seq',
+      'SELECT seq FROM amlite_changes WHERE id = 1', []);
+    return Number(row.seq);
+  }
+
+  /** One test-control statement (each is atomic by itself), tried again when the database broke a deadlock. */
+  private async control<R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]): Promise<R[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await this.pool.query<R>({ name, text, values })).rows;
+      } catch (e) {
+        if (attempt < COMMIT_ATTEMPTS && isTransient(e)) continue;
+        throw e;
+      }
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -203,9 +313,20 @@ async function apply(c: pg.PoolClient, w: Write): Promise<boolean> {
       return res.rowCount === 1;
     }
     case 'deleteTree': {
+      // The resource first, then what is below it in a second statement: its fresh snapshot (READ COMMITTED) sees a
+      // child whose commit held the resource's row (requireParent, FOR SHARE) while the first statement waited.
       const [from, to] = descendantRange(w.key);
-      await c.query({ name: 'amlite_delete_tree', text: 'DELETE FROM resources WHERE key = $1 OR (key >= $2 AND key < $3)', values: [w.key, from, to] });
+      await c.query({ name: 'amlite_delete_one', text: 'DELETE FROM resources WHERE key = $1', values: [w.key] });
+      await c.query({
+        name: 'amlite_delete_below', text: 'DELETE FROM resources WHERE key >= $1 AND key < $2', values: [from, to],
+      });
       return true;
+    }
+    case 'requireParent': {
+      const res = await c.query<DocRow>({
+        name: 'amlite_require_parent', text: 'SELECT doc FROM resources WHERE key = $1 FOR SHARE', values: [w.key],
+      });
+      return res.rows.length === 1 && !(w.notDeleting && isBeingDeleted(fromDoc(res.rows[0].doc) as StoredResource));
     }
     case 'putOperation': {
       const o = w.operation;
@@ -245,6 +366,18 @@ async function migrate(pool: pg.Pool): Promise<void> {
   } finally {
     c.release();
   }
+}
+
+interface RuleRow { id: string; created_at: string; spec: string; hits: string; remaining: string | null }
+
+const RULE_COLUMNS = 'id, created_at, spec, hits, remaining';
+
+function ruleOf(row: RuleRow): RuleRecord {
+  const rule: RuleRecord = {
+    id: row.id, createdAt: row.created_at, spec: JSON.parse(row.spec), hits: Number(row.hits),
+  };
+  if (row.remaining !== null) rule.remaining = Number(row.remaining);
+  return rule;
 }
 
 /** Deadlocks and serialization failures: the database undid the transaction, and it may simply be tried again. */

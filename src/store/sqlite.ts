@@ -1,7 +1,11 @@
 import Database from 'better-sqlite3';
-import type { OperationRecord, Page, Store, StoredResource, Write } from './types.js';
+import {
+  isBeingDeleted, type OperationRecord, type Page, type Store, type StoredResource, type Write,
+} from './types.js';
+import type { CounterKey, RuleRecord } from './types.js';
 import { descendantRange } from '../arm/ids.js';
 import { MIGRATIONS_TABLE, pendingMigrations } from './migrations.js';
+import { createPrivate, tightenSecrets } from '../file-modes.js';
 
 interface Row { doc: string }
 
@@ -15,9 +19,15 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly stmt;
   private readonly commitTx: (writes: Write[]) => boolean;
+  private readonly control: ReturnType<typeof controlStatements>;
 
   constructor(file: string) {
     this.location = file;
+    if (file !== ':memory:') {
+      // Every endpoint key is in here: owner-only. SQLite gives the -wal and -shm files the database file's mode.
+      createPrivate(file);
+      tightenSecrets([file, `${file}-wal`, `${file}-shm`]);
+    }
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     // FULL: an acknowledged write survives power loss as well as a crash of the process.
@@ -59,7 +69,12 @@ export class SqliteStore implements Store {
       renew: db.prepare<[number, string, string], { id: string }>(
         "UPDATE operations SET lease_until = ? WHERE id = ? AND owner = ? AND status = 'InProgress' RETURNING id"),
       release: db.prepare('UPDATE operations SET lease_until = 0 WHERE id = ? AND owner = ?'),
+      bindTenant: db.prepare<[string, string, string]>(`INSERT INTO tenant_bindings (subscription_id, tenant_id, bound_at)
+        VALUES (?, ?, ?) ON CONFLICT (subscription_id) DO NOTHING`),
+      tenantOf: db.prepare<[string], { tenant_id: string }>(
+        'SELECT tenant_id FROM tenant_bindings WHERE subscription_id = ?'),
     };
+    this.control = controlStatements(db);
     this.commitTx = db.transaction((writes: Write[]) => {
       for (const w of writes) {
         if (!this.apply(w)) throw new ConditionFailed();
@@ -86,6 +101,11 @@ export class SqliteStore implements Store {
         if (w.ifInProgress) return this.stmt.moveOperation.run(o.status, o.dueAt, JSON.stringify(o), o.id).changes === 1;
         this.stmt.putOperation.run(o.id, o.status, o.dueAt, JSON.stringify(o));
         return true;
+      }
+      case 'requireParent': {
+        // One process, one transaction: nothing can change the parent between this read and the commit.
+        const row = this.stmt.get.get(w.key);
+        return row !== undefined && !(w.notDeleting && isBeingDeleted(JSON.parse(row.doc) as StoredResource));
       }
     }
   }
@@ -153,9 +173,108 @@ export class SqliteStore implements Store {
     this.db.transaction(() => { for (const id of ids) this.stmt.release.run(id, owner); })();
   }
 
+  async bindTenant(subscriptionId: string, tenantId: string): Promise<string> {
+    const sub = subscriptionId.toLowerCase();
+    this.stmt.bindTenant.run(sub, tenantId.toLowerCase(), new Date().toISOString());
+    return this.stmt.tenantOf.get(sub)!.tenant_id;
+  }
+
+  async tenantOf(subscriptionId: string): Promise<string | undefined> {
+    return this.stmt.tenantOf.get(subscriptionId.toLowerCase())?.tenant_id;
+  }
+
+  async listRules(): Promise<RuleRecord[]> {
+    return this.control.listRules.all().map(ruleOf);
+  }
+
+  async getRule(id: string): Promise<RuleRecord | undefined> {
+    const row = this.control.getRule.get(id.toLowerCase());
+    return row && ruleOf(row);
+  }
+
+  async putRule(rule: RuleRecord): Promise<boolean> {
+    const { id, createdAt, spec, hits, remaining } = rule;
+    const row = this.control.putRule.get(id.toLowerCase(), createdAt, JSON.stringify(spec), hits, remaining ?? null);
+    return row!.version === 1;
+  }
+
+  async deleteRule(id: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      this.control.deleteCounters.run(id.toLowerCase());
+      return this.control.deleteRule.run(id.toLowerCase()).changes === 1;
+    })();
+  }
+
+  async deleteRules(): Promise<number> {
+    return this.db.transaction(() => {
+      this.control.deleteAllCounters.run();
+      return this.control.deleteAllRules.run().changes;
+    })();
+  }
+
+  async spendRule(id: string): Promise<RuleRecord | undefined> {
+    const row = this.control.spendRule.get(id.toLowerCase());
+    return row && ruleOf(row);
+  }
+
+  async addToCounter(c: CounterKey, amount: number): Promise<number> {
+    return this.control.addToCounter.get(c.ruleId.toLowerCase(), c.bucket, c.windowStart, c.windowEnd, amount)!.n;
+  }
+
+  async readCounter(c: CounterKey): Promise<number> {
+    return this.control.readCounter.get(c.ruleId.toLowerCase(), c.bucket, c.windowStart)?.n ?? 0;
+  }
+
+  async pruneCounters(nowMs: number): Promise<number> {
+    return this.control.pruneCounters.run(nowMs).changes;
+  }
+
+  async changeSeq(): Promise<number> {
+    return this.control.changeSeq.get()!.seq;
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
+}
+
+interface RuleRow { id: string; created_at: string; spec: string; hits: number; remaining: number | null }
+
+const RULE_COLUMNS = 'id, created_at, spec, hits, remaining';
+
+/** Test control's statements: every change is one statement, so it is atomic by itself. */
+function controlStatements(db: Database.Database) {
+  return {
+    listRules: db.prepare<[], RuleRow>(`SELECT ${RULE_COLUMNS} FROM amlite_rules ORDER BY created_at, id`),
+    getRule: db.prepare<[string], RuleRow>(`SELECT ${RULE_COLUMNS} FROM amlite_rules WHERE id = ?`),
+    putRule: db.prepare<[string, string, string, number, number | null], { version: number }>(`
+      INSERT INTO amlite_rules (id, created_at, spec, hits, remaining) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at, spec = excluded.spec, hits = excluded.hits,
+        remaining = excluded.remaining, version = amlite_rules.version + 1
+      RETURNING version`),
+    deleteRule: db.prepare<[string]>('DELETE FROM amlite_rules WHERE id = ?'),
+    deleteCounters: db.prepare<[string]>('DELETE FROM amlite_counters WHERE rule_id = ?'),
+    deleteAllRules: db.prepare('DELETE FROM amlite_rules'),
+    deleteAllCounters: db.prepare('DELETE FROM amlite_counters'),
+    spendRule: db.prepare<[string], RuleRow>(`
+      UPDATE amlite_rules SET hits = hits + 1, remaining = remaining - 1
+      WHERE id = ? AND (remaining IS NULL OR remaining > 0)
+      RETURNING ${RULE_COLUMNS}`),
+    addToCounter: db.prepare<[string, string, number, number, number], { n: number }>(`
+      INSERT INTO amlite_counters (rule_id, bucket, window_start, window_end, n) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (rule_id, bucket, window_start) DO UPDATE SET n = amlite_counters.n + excluded.n
+      RETURNING n`),
+    readCounter: db.prepare<[string, string, number], { n: number }>(
+      'SELECT n FROM amlite_counters WHERE rule_id = ? AND bucket = ? AND window_start = ?'),
+    pruneCounters: db.prepare<[number]>('DELETE FROM amlite_counters WHERE window_end <= ?'),
+    changeSeq: db.prepare<[], { seq: number }>('SELECT seq FROM amlite_changes WHERE id = 1'),
+  };
+}
+
+function ruleOf(row: RuleRow): RuleRecord {
+  const rule: RuleRecord = { id: row.id, createdAt: row.created_at, spec: JSON.parse(row.spec), hits: row.hits };
+  if (row.remaining !== null) rule.remaining = row.remaining;
+  return rule;
 }
 
 /** Applies the migrations this file lacks, in one immediate transaction (so two processes opening it do not both). */

@@ -77,7 +77,14 @@ export type Write =
   | { op: 'insert'; resource: StoredResource }
   | { op: 'update'; resource: StoredResource; ifEtag: string }
   | { op: 'deleteTree'; key: string }
-  | { op: 'putOperation'; operation: OperationRecord; ifInProgress?: boolean };
+  | { op: 'putOperation'; operation: OperationRecord; ifInProgress?: boolean }
+  /**
+   * A condition, no change: holds when the resource `key` exists and, with `notDeleting`, its
+   * `properties.provisioningState` is not `Deleting`. A child's commit carries one per ancestor, so a child is never
+   * written under a parent that is gone or being deleted. PostgreSQL locks the row (FOR SHARE) until the commit
+   * ends: a concurrent delete of the parent waits for the child's commit, or the child's check sees the delete.
+   */
+  | { op: 'requireParent'; key: string; notDeleting: boolean };
 
 export interface Page {
   /** Return rows whose sort key is strictly after this key. */
@@ -120,5 +127,69 @@ export interface Store {
   /** Ends `owner`'s leases among `ids` now, so another process can take them over at once. */
   releaseLeases(owner: string, ids: string[]): Promise<void>;
 
+  // ---- test control: rules and throttle counters, in tables of their own ----
+
+  /** Every rule, oldest first (by creation time, then id). */
+  listRules(): Promise<RuleRecord[]>;
+  /** The rule `id` (compared in lower case). */
+  getRule(id: string): Promise<RuleRecord | undefined>;
+  /** Inserts or replaces the rule in one statement (concurrent writers of one id all succeed); true when inserted. */
+  putRule(rule: RuleRecord): Promise<boolean>;
+  /** Deletes a rule and its counters; false when there was none. */
+  deleteRule(id: string): Promise<boolean>;
+  /** Deletes every rule and counter; returns how many rules there were. */
+  deleteRules(): Promise<number>;
+  /**
+   * Counts one hit on a rule, and spends one of its `remaining` when it has a count, in one statement; undefined when
+   * the rule is gone or spent (remaining 0). Returns the rule as it now is.
+   */
+  spendRule(id: string): Promise<RuleRecord | undefined>;
+  /** Adds `amount` to a throttle counter's window (created at 0) in one statement; returns the new total. */
+  addToCounter(counter: CounterKey, amount: number): Promise<number>;
+  /** A counter window's total without changing it (0 when absent). */
+  readCounter(counter: CounterKey): Promise<number>;
+  /** Deletes counter windows that ended at or before `nowMs`; returns how many. */
+  pruneCounters(nowMs: number): Promise<number>;
+
+  /**
+   * A number that moves whenever a resource, or an operation's status or document, is written by any process
+   * sharing the store (moved by the writing transaction itself). Reading it is O(1): change feeds poll it.
+   */
+  changeSeq(): Promise<number>;
+
+  // ---- strict mode's tenant bindings: which tenant a subscription belongs to (ids compared in lower case) ----
+
+  /**
+   * Binds `subscriptionId` to `tenantId` unless it is bound already, then reads the binding back: returns the tenant
+   * it belongs to. Of two processes binding one subscription at once, the first insert wins and both read it.
+   */
+  bindTenant(subscriptionId: string, tenantId: string): Promise<string>;
+  /** The tenant `subscriptionId` is bound to, if any (binds nothing). */
+  tenantOf(subscriptionId: string): Promise<string | undefined>;
+
   close(): Promise<void>;
 }
+
+/** A test-control rule as stored: its definition as written (JSON) and its running totals. */
+export interface RuleRecord {
+  id: string;
+  createdAt: string;
+  /** The rule's definition, without `hits` and `count` (kept as columns). */
+  spec: Record<string, unknown>;
+  hits: number;
+  /** How many more requests a count-limited rule applies to; undefined: unlimited. */
+  remaining?: number;
+}
+
+/** One throttle counter window: per rule, bucket (what is counted, e.g. a subscription's writes) and window. */
+export interface CounterKey {
+  ruleId: string;
+  bucket: string;
+  windowStart: number;
+  /** When the window ends (epoch ms): the row is deleted after that. */
+  windowEnd: number;
+}
+
+/** Whether a stored resource shows `provisioningState: Deleting` (what `requireParent` with `notDeleting` refuses). */
+export const isBeingDeleted = (r: StoredResource): boolean =>
+  (r.body.properties as { provisioningState?: unknown } | undefined)?.provisioningState === 'Deleting';

@@ -30,7 +30,8 @@ function useLiveUpdates(onChange: () => void): Connection {
 
 export function App() {
   const [tree, setTree] = useState<TreeResponse>();
-  const [operations, setOperations] = useState<OperationView[]>([]);
+  // Undefined until the first answer: the page shows "loading", not "no operations yet".
+  const [operations, setOperations] = useState<OperationView[]>();
   const [error, setError] = useState<string>();
   const [version, setVersion] = useState(0);
   const [health, setHealth] = useState<{ version: string; profile: string }>();
@@ -63,7 +64,7 @@ export function App() {
   useEffect(() => { void refresh(); api.health().then(setHealth, () => undefined); }, [refresh]);
 
   // Running operations show their elapsed time.
-  const running = operations.some((o) => o.status === 'InProgress');
+  const running = operations?.some((o) => o.status === 'InProgress') ?? false;
   useEffect(() => {
     if (!running) return;
     const t = setInterval(() => setNow(Date.now()), 250);

@@ -4,12 +4,27 @@ import { Badge } from './badge.js';
 
 const nameOf = (id: string) => id.split('/').at(-1) ?? id;
 
-/** The most recent long-running operations, newest first, with their timings and outcomes. */
-export function OperationsPanel({ operations, now }: { operations: OperationView[]; now: number }) {
+/**
+ * The most recent long-running operations, newest first, with their timings and outcomes. `operations` is undefined
+ * until the first answer arrives: the panel says it is loading, never "no operations" before it knows.
+ */
+export function OperationsPanel({ operations, now }: { operations: OperationView[] | undefined; now: number }) {
+  if (!operations) {
+    return (
+      <div class="card ops">
+        <div class="card-title">Recent operations</div>
+        <div class="none" data-testid="operations-loading">Loading…</div>
+      </div>
+    );
+  }
   return (
     <div class="card ops">
       <div class="card-title">Recent operations <span class="count">{operations.length}</span></div>
-      {operations.length === 0 ? <div class="none">No operations yet: creates, updates and deletes show here while they run.</div> : (
+      {operations.length === 0 ? (
+        <div class="none" data-testid="operations-empty">
+          No operations yet: creates, updates and deletes show here while they run.
+        </div>
+      ) : (
         <div class="scroll">
           <table class="grid" data-testid="operations">
             <thead><tr><th>operation</th><th>resource</th><th>status</th><th class="num">took</th></tr></thead>

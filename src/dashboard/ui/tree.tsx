@@ -16,7 +16,7 @@ interface TreeProps {
 }
 
 export function ResourceTree({ tree, version, chatWith, onChat }: TreeProps) {
-  if (!tree) return <div class="card empty">Loading…</div>;
+  if (!tree) return <div class="card empty" data-testid="loading">Loading…</div>;
   if (!tree.subscriptions.length) {
     return (
       <div class="card empty" data-testid="empty">

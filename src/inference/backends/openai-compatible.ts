@@ -2,7 +2,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Backend, CallOptions, ChatChunk, ChatRequest, EmbeddingsRequest, EmbeddingsResult, FinishReason, ModelInfo } from '../backend.js';
 import { BackendError } from '../backend.js';
-import { countPromptTokens, countTokens } from '../tokens.js';
+import { countPromptTokensPaced, countTokens, countTokensPaced, pacer } from '../tokens.js';
 import { describeModel } from './simulated.js';
 
 export interface OpenAICompatibleOptions {
@@ -90,7 +90,11 @@ export class OpenAICompatibleBackend implements Backend {
     }
     yield {
       type: 'done', finishReason,
-      usage: { promptTokens: usage?.prompt_tokens ?? countPromptTokens(req.messages), completionTokens: usage?.completion_tokens ?? countTokens(text) },
+      usage: {
+        // An upstream that reports no usage: counted here, paced (a long prompt delays no other request).
+        promptTokens: usage?.prompt_tokens ?? req.promptTokens ?? (await countPromptTokensPaced(req.messages)),
+        completionTokens: usage?.completion_tokens ?? countTokens(text),
+      },
     };
   }
 
@@ -100,8 +104,16 @@ export class OpenAICompatibleBackend implements Backend {
     }, opts.signal);
     const body = JSON.parse(await textOf(res)) as { data: { embedding: number[]; index: number }[]; usage?: { prompt_tokens?: number } };
     const vectors = [...body.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
-    return { vectors, promptTokens: body.usage?.prompt_tokens ?? req.input.reduce((n, t) => n + countTokens(t), 0) };
+    return { vectors, promptTokens: body.usage?.prompt_tokens ?? req.promptTokens ?? (await inputTokens(req.input)) };
   }
+}
+
+/** The inputs' tokens, counted paced (see countTokensPaced). */
+async function inputTokens(input: string[]): Promise<number> {
+  const pace = pacer();
+  let n = 0;
+  for (const text of input) n += await countTokensPaced(text, Infinity, pace);
+  return n;
 }
 
 /** A response body as text. */

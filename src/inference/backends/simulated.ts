@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Backend, CallOptions, ChatChunk, ChatRequest, EmbeddingsRequest, EmbeddingsResult, ModelInfo } from '../backend.js';
 import { countPromptTokens, countTokens, detokenize, textOf, tokenize } from '../tokens.js';
+import { SIMULATED_DIMENSIONS } from '../input-limits.js';
 
 export interface SimulatedOptions {
   /** Streaming pace; 0 sends every token at once. */
@@ -56,18 +57,19 @@ export class SimulatedBackend implements Backend {
       if (pace) await sleep(pace, undefined, { signal: opts.signal }).catch(() => undefined);
       yield { type: 'delta', text: detokenize([token]) };
     }
-    yield { type: 'done', finishReason, usage: { promptTokens: countPromptTokens(req.messages), completionTokens: tokens.length } };
+    const promptTokens = req.promptTokens ?? countPromptTokens(req.messages);
+    yield { type: 'done', finishReason, usage: { promptTokens, completionTokens: tokens.length } };
   }
 
   async embeddings(req: EmbeddingsRequest, opts: CallOptions): Promise<EmbeddingsResult> {
-    const size = req.dimensions ?? this.options.dimensions ?? 1024;
+    const size = req.dimensions ?? this.options.dimensions ?? SIMULATED_DIMENSIONS;
     const vectors = req.input.map((text) => {
       const random = prng(digest([opts.modelId, text]));
       const v = Array.from({ length: size }, () => random() * 2 - 1);
       const norm = Math.hypot(...v) || 1;
       return v.map((x) => x / norm);
     });
-    return { vectors, promptTokens: req.input.reduce((n, t) => n + countTokens(t), 0) };
+    return { vectors, promptTokens: req.promptTokens ?? req.input.reduce((n, t) => n + countTokens(t), 0) };
   }
 }
 

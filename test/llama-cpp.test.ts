@@ -1,16 +1,71 @@
 /**
  * The llama-cpp backend through the real node-llama-cpp and its prebuilt llama.cpp binary, on a tiny random-weight
- * GGUF model written here (no download). If node-llama-cpp or its binary cannot be loaded, these tests fail.
+ * GGUF model written here (no download). node-llama-cpp is opt-in (`npm run setup:llama`, which CI runs): without it
+ * these tests are reported as skipped, and the ones below prove what a user without it is told.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { CallOptions, ChatChunk, ChatRequest } from '../src/inference/backend.js';
 import { BackendError } from '../src/inference/backend.js';
-import { LlamaCppBackend } from '../src/inference/backends/llama-cpp.js';
+import { LLAMA_SETUP_COMMAND, LlamaCppBackend, llamaCppMissing } from '../src/inference/backends/llama-cpp.js';
 import { TINY_GGUF, writeTinyGguf } from './support/tiny-gguf.js';
+
+const missing = llamaCppMissing();
+const skip = missing ? `node-llama-cpp is not installed (run ${LLAMA_SETUP_COMMAND}): ${missing}` : false;
+const root = resolve(import.meta.dirname, '..');
+
+/** A module hook that makes `node-llama-cpp` unresolvable, as on a default install. */
+const HIDE_LLAMA = `data:text/javascript,${encodeURIComponent(`import { register } from 'node:module';
+register('data:text/javascript,' + encodeURIComponent(\`export async function resolve(s, c, next) {
+  if (s === 'node-llama-cpp' || s.startsWith('node-llama-cpp/')) {
+    throw Object.assign(new Error("Cannot find package 'node-llama-cpp'"), { code: 'ERR_MODULE_NOT_FOUND' });
+  }
+  return next(s, c);
+}\`));`)}`;
+
+describe('llama-cpp without node-llama-cpp installed (the default install)', () => {
+  it('warns at start and answers 503 naming the setup command', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'amlite-nollama-'));
+    try {
+      const modelPath = join(dir, 'tiny.gguf');
+      writeTinyGguf(modelPath, { seed: 1 });
+      const catalogPath = join(dir, 'catalog.json');
+      writeFileSync(catalogPath, JSON.stringify({ models: [{ match: '*', backend: 'llama-cpp', modelPath }] }));
+      const src = (p: string) => JSON.stringify(pathToFileURL(join(root, 'src', p)).href);
+      const script = `
+        const { llamaCppMissing } = await import(${src('inference/backends/llama-cpp.ts')});
+        const { Catalog } = await import(${src('inference/catalog.ts')});
+        const { fileWarnings } = await import(${src('inference/catalog-health.ts')});
+        const catalog = Catalog.load(${JSON.stringify(catalogPath)});
+        const out = { missing: llamaCppMissing(), warnings: fileWarnings(catalog.file) };
+        try {
+          const backend = await catalog.backendFor('azureml://registries/local/models/tiny/versions/1');
+          await backend.embeddings({ input: ['hi'] }, { modelId: 'tiny', signal: new AbortController().signal });
+        } catch (e) {
+          out.error = { status: e.status ?? e.statusCode, code: e.code, message: e.message };
+        }
+        console.log(JSON.stringify(out));`;
+      const run = spawnSync(process.execPath, ['--import', 'tsx', '--import', HIDE_LLAMA, '--input-type=module', '-e', script],
+        { cwd: root, encoding: 'utf8', timeout: 60_000 });
+      assert.equal(run.status, 0, run.stderr);
+      const out = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+      assert.match(out.missing, /npm run setup:llama/);
+      assert.equal(out.warnings.length, 1, JSON.stringify(out.warnings));
+      assert.match(out.warnings[0], /models\[0\].*node-llama-cpp is not installed.*npm run setup:llama/);
+      assert.equal(out.error?.status, 503, JSON.stringify(out.error));
+      assert.match(out.error.message, /node-llama-cpp is not installed.*npm run setup:llama/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+if (skip) it('llama-cpp backend on a tiny random-weight GGUF (real node-llama-cpp)', { skip }, () => {});
 
 const call = (signal = new AbortController().signal): CallOptions => ({ modelId: 'azureml://registries/local/models/tiny/versions/1', signal });
 
@@ -25,7 +80,7 @@ async function run(backend: LlamaCppBackend, req: ChatRequest, opts = call()) {
 
 const ask = (content: string, more: Partial<ChatRequest> = {}): ChatRequest => ({ messages: [{ role: 'user', content }], ...more });
 
-describe('llama-cpp backend on a tiny random-weight GGUF', () => {
+if (!skip) describe('llama-cpp backend on a tiny random-weight GGUF', () => {
   let dir: string;
   let modelPath: string;
   let backend: LlamaCppBackend;

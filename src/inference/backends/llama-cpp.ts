@@ -5,6 +5,22 @@ import type { Backend, CallOptions, ChatChunk, ChatMessage, ChatRequest, Embeddi
 import { BackendError } from '../backend.js';
 import { textOf } from '../tokens.js';
 
+/** The one command that installs node-llama-cpp and this machine's prebuilt llama.cpp binary (not in `npm ci`). */
+export const LLAMA_SETUP_COMMAND = 'npm run setup:llama';
+
+const NOT_INSTALLED = `the package node-llama-cpp is not installed: local llama.cpp generation is opt-in, run ` +
+  `\`${LLAMA_SETUP_COMMAND}\` in amlite's folder, then restart amlite`;
+
+/** Why the llama-cpp backend cannot load here (the package is not installed), or undefined: a start-up warning. */
+export function llamaCppMissing(): string | undefined {
+  try {
+    import.meta.resolve('node-llama-cpp');
+    return undefined;
+  } catch {
+    return NOT_INSTALLED;
+  }
+}
+
 export interface LlamaCppOptions {
   /** A local GGUF file. Nothing is downloaded, neither weights nor binaries. */
   modelPath: string;
@@ -21,7 +37,8 @@ export interface LlamaCppOptions {
 
 /**
  * A local GGUF model on the CPU through node-llama-cpp's prebuilt llama.cpp binary (`gpu: false`, `build: 'never'`).
- * The package is an optional dependency, imported only when a llama-cpp model is first used.
+ * The package is installed on demand (LLAMA_SETUP_COMMAND), imported only when a llama-cpp model is first used;
+ * a missing package, binary or model file answers 503 naming the cause.
  */
 export class LlamaCppBackend implements Backend {
   readonly kind = 'llama-cpp';
@@ -151,14 +168,15 @@ export class LlamaCppBackend implements Backend {
     try {
       await access(modelPath);
     } catch {
-      throw new Error(`llama-cpp backend: the model file ${modelPath} does not exist or cannot be read.`);
+      throw unavailable(`the model file ${modelPath} does not exist or cannot be read.`);
     }
     let lib: NodeLlamaCpp;
     try {
       lib = (await import('node-llama-cpp' as string)) as NodeLlamaCpp;
     } catch (e) {
-      throw new Error('llama-cpp backend: the package node-llama-cpp is not installed or cannot be loaded (it is one of the ' +
-        `optionalDependencies: run npm ci without --omit=optional): ${(e as Error).message}`);
+      const code = (e as NodeJS.ErrnoException).code;
+      throw unavailable(code === 'ERR_MODULE_NOT_FOUND' && llamaCppMissing() ? `${NOT_INSTALLED}.`
+        : `the package node-llama-cpp cannot be loaded (reinstall it: ${LLAMA_SETUP_COMMAND}): ${(e as Error).message}`);
     }
     let llama: Llama;
     try {
@@ -167,8 +185,8 @@ export class LlamaCppBackend implements Backend {
         logLevel: lib.LlamaLogLevel.error, maxThreads: threads,
       });
     } catch (e) {
-      throw new Error(`llama-cpp backend: node-llama-cpp found no usable prebuilt llama.cpp binary for ${process.platform}-${process.arch} ` +
-        `(install @node-llama-cpp/${process.platform}-${process.arch}; nothing is built or downloaded at run time): ${(e as Error).message}`);
+      throw unavailable(`node-llama-cpp found no usable prebuilt llama.cpp binary for ${process.platform}-${process.arch} ` +
+        `(${LLAMA_SETUP_COMMAND} installs it; nothing is built or downloaded at run time): ${(e as Error).message}`);
     }
     let loaded: Loaded;
     try {
@@ -183,7 +201,7 @@ export class LlamaCppBackend implements Backend {
       loaded = { llama, model, contextSize, pool: new Pool(slots) };
     } catch (e) {
       await llama.dispose().catch(() => undefined);
-      throw new Error(`llama-cpp backend: could not load the model ${modelPath}: ${(e as Error).message}`);
+      throw unavailable(`could not load the model ${modelPath}: ${(e as Error).message}`);
     }
     if (this.closed) {
       await llama.dispose();
@@ -203,6 +221,9 @@ export class LlamaCppBackend implements Backend {
     return this.embedding;
   }
 }
+
+/** A load failure as the data plane's 503: the server cannot serve this model until its operator fixes the cause. */
+const unavailable = (why: string) => new BackendError(503, 'ModelUnavailable', `llama-cpp backend: ${why}`);
 
 /** OpenAI-style messages as node-llama-cpp's chat history, ending with the model's turn to answer. */
 function toHistory(messages: ChatMessage[]): ChatHistoryItem[] {

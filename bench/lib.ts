@@ -7,9 +7,7 @@ import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import autocannon from 'autocannon';
-import { ResourceManagementClient } from '@azure/arm-resources';
-import type { TokenCredential } from '@azure/core-auth';
+import { autocannon, ResourceManagementClient, type TokenCredential } from '../test/support/bench-clients.js';
 import { devToken } from '../src/auth/bearer.js';
 
 export const root = resolve(import.meta.dirname, '..');

@@ -6,7 +6,7 @@
  *   npm run bench -- --only=management,dataplane  some sections (merged into the existing latest.json)
  *   npm run bench -- --cpu-prof                   also profile amlite (V8 .cpuprofile files in bench/results/profiles/)
  *   npm run bench -- --save-baseline              also keep this run as bench/results/baseline.json ("before")
- *   npm run bench -- --readme                     also put the tables into README.md's Benchmarks section
+ *   npm run bench -- --readme                     also put the tables into docs/benchmarks.md (the README links it)
  * Sizes and durations: BENCH_CONNECTIONS (8), BENCH_SECONDS (2), BENCH_ROUNDS (3), BENCH_CREATES (200),
  * BENCH_STREAMS (500), BENCH_SCALE_SMALL (10000), BENCH_SCALE_LARGE (100000), BENCH_WORKSPACES (1000),
  * BENCH_STARTS (3); BENCH_STORE=memory runs the management plane on the in-memory store. The stores section has its
@@ -91,12 +91,12 @@ const baseline = !flag('save-baseline') && !beforeTree && existsSync(baselineJso
 const md = render(results, baseline) + storesMarkdown(results.stores as StoresResults | undefined) + footer(results, baseline);
 writeFileSync(join(resultsDir, 'latest.md'), `${md}\n`);
 if (flag('readme')) {
-  const readme = join(root, 'README.md');
+  const readme = join(root, 'docs', 'benchmarks.md');
   const text = readFileSync(readme, 'utf8');
   const start = '<!-- bench:start -->', end = '<!-- bench:end -->';
   const i = text.indexOf(start), j = text.indexOf(end);
   if (i >= 0 && j > i) writeFileSync(readme, `${text.slice(0, i + start.length)}\n${md}\n${text.slice(j)}`);
-  else process.stderr.write('bench: README.md has no <!-- bench:start --> … <!-- bench:end --> markers; left it alone\n');
+  else process.stderr.write('bench: docs/benchmarks.md has no <!-- bench:start --> … <!-- bench:end --> markers; left it alone\n');
 }
 process.stdout.write(`${md}\n`);
 process.exit(failed ? 1 : 0);

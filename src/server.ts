@@ -1,31 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { LIMITS, clientError, frameworkError, installPipeline, limitConnections, type ServerLimits } from './pipeline.js';
 import { ConfigError, defaults, type Config } from './config.js';
 import { Engine } from './arm/engine.js';
 import { armRoutes } from './arm/routes.js';
 import type { ResourceType } from './arm/resource-type.js';
+import { TypeRegistry } from './arm/registry.js';
+import { createManagementHooks } from './arm/hooks.js';
 import { SqliteStore } from './store/sqlite.js';
 import { PostgresStore, redactUrl } from './store/postgres.js';
 import type { Store } from './store/types.js';
 import { Provisioner } from './provisioner/provisioner.js';
 import { PROFILES } from './provisioner/profiles.js';
 import { loadOrCreateCertificate } from './tls.js';
-import { resourceGroups } from './resources/resource-groups.js';
-import { workspaces } from './resources/workspaces.js';
-import { serverlessEndpoints } from './resources/serverless-endpoints.js';
+import { machineLearning, servingTargets } from './providers/machine-learning/index.js';
 import { Catalog } from './inference/catalog.js';
 import { inferenceRoutes } from './inference/routes.js';
-import { inferencePools } from './resources/inference-pools.js';
-import { inferenceGroups } from './resources/inference-groups.js';
-import { inferenceEndpoints } from './resources/inference-endpoints.js';
+import { createDataPlaneHooks } from './inference/serving.js';
 import { authSetup, authenticateRequest } from './auth/strict.js';
 import { prepareDataDir } from './file-modes.js';
 import { issuerRoutes } from './auth/issuer.js';
 import { dashboardRoutes } from './dashboard/routes.js';
-import { TestControl } from './control/control.js';
+import { TestControl, testControlPlugin } from './control/control.js';
 import { controlRoutes } from './control/routes.js';
 import { pruneOperations } from './provisioner/retention.js';
 import { loadRules } from './control/rules-file.js';
@@ -33,8 +31,11 @@ import { installEdgeRules, isLoopbackBind } from './http-edge.js';
 
 export const VERSION = '0.1.0';
 
-/** Every resource type the management plane serves, parents first. */
-export const RESOURCE_TYPES: ResourceType[] = [workspaces, serverlessEndpoints, inferencePools, inferenceGroups, inferenceEndpoints];
+/** The providers served beside ARM's own types. */
+export const PROVIDERS = [machineLearning];
+
+/** Every provider resource type the management plane serves, parents first (resource groups are ARM's own). */
+export const RESOURCE_TYPES: ResourceType[] = PROVIDERS.flatMap((p) => p.types);
 
 export interface RunningAmlite {
   url: string;
@@ -94,20 +95,29 @@ export async function startAmlite(overrides: Partial<Config> = {}, tuning: Parti
   if (auth.imported) app.log.info({ bindings: auth.imported }, 'tenant bindings imported from tenants.json into the store (renamed to tenants.json.imported)');
   if (tls?.replacedCa) app.log.warn({ certificate: tls.certPath }, 'the generated certificate was a CA certificate (older amlite): replaced by a leaf certificate; clients must trust the new file');
 
-  const types = [resourceGroups, ...RESOURCE_TYPES];
-  const provisioner = new Provisioner(store, (t) => types.find((x) => x.type === t), profile, () => new Date(), app.log);
+  const registry = new TypeRegistry(PROVIDERS);
+  const provisioner = new Provisioner(store, (t) => registry.find(t), profile, () => new Date(), app.log);
   const control = new TestControl(store, app.log);
   if (config.rules) await loadRules(control, config.rules);
-  const engine = new Engine(store, provisioner, profile, control);
+  const hooks = createManagementHooks();
+  const dataPlaneHooks = createDataPlaneHooks();
+  const engine = new Engine(store, provisioner, profile, registry, hooks);
+  const authenticate = (req: FastifyRequest) => authenticateRequest(req.headers.authorization, auth.mode, new Date(), req);
 
   installPipeline(app, limits);
   // Bound to loopback, every plane answers under loopback host names only (DNS rebinding); see http-edge.ts.
   installEdgeRules(app, { loopbackOnly: isLoopbackBind(config.host) });
   app.get('/health', async () => ({ status: 'ok', version: VERSION, profile: profile.name }));
-  await app.register(async (arm) => armRoutes(arm, { engine, store, provisioner, profile, types: RESOURCE_TYPES, auth: auth.mode, anyApiVersion: config.anyApiVersion, control }));
-  await app.register(async (ctl) => controlRoutes(ctl, { control, store, provisioner, authenticate: (req) => authenticateRequest(req.headers.authorization, auth.mode, new Date(), req), strict: typeof auth.mode === 'object' ? auth.mode : undefined }));
+  // Test control plugs in from outside, through the planes' hooks.
+  await app.register(testControlPlugin, { control, management: hooks, dataPlane: dataPlaneHooks });
+  await app.register(async (arm) => armRoutes(arm, {
+    engine, store, provisioner, profile, registry, authenticate, anyApiVersion: config.anyApiVersion, hooks,
+  }));
+  await app.register(async (ctl) => controlRoutes(ctl, { control, store, provisioner, authenticate, strict: typeof auth.mode === 'object' ? auth.mode : undefined }));
 
-  await app.register(async (dataPlane) => inferenceRoutes(dataPlane, { store, catalog, auth: auth.mode, control }));
+  await app.register(async (dataPlane) => inferenceRoutes(dataPlane, {
+    store, catalog, auth: auth.mode, targets: servingTargets, hooks: dataPlaneHooks,
+  }));
   // The local token issuer (OpenID discovery, JWKS, client-credentials tokens) at the root, as login.microsoftonline.com.
   await app.register(async (issuer) => issuerRoutes(issuer, { issuer: auth.issuer, clientSecret: config.issuerSecret }));
   await app.register(async (dashboard) => dashboardRoutes(dashboard, { store, engine, provisioner, types: RESOURCE_TYPES }));

@@ -1,8 +1,9 @@
 // `amlite connect node|python|curl`: every printed recipe is run as printed, in a clean environment (no trust
 // settings inherited from the test runner), against a loose and a strict server.
+import { pythonWith } from './support/python.js';
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,7 +51,8 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): P
   });
 }
 
-const pythonHas = (modules: string) => spawnSync('python3', ['-c', `import ${modules}`]).status === 0;
+/** The Python with the SDK the recipe's program needs, or python3 (which runs the stdlib fallback). */
+const sdkPython = (modules: string[]) => pythonWith(modules).python;
 
 /** A directory with an `amlite` command (this checkout's CLI), as a global install puts on PATH. */
 function amliteOnPath(): string {
@@ -65,9 +67,10 @@ function amliteOnPath(): string {
 function runPython(recipe: string, strict: boolean, work: string) {
   const env = cleanEnv(exportsOf(recipe));
   const program = programOf(recipe, 'app.py');
-  if (pythonHas(strict ? 'azure.mgmt.resource, azure.identity' : 'azure.mgmt.resource, azure.core')) {
+  const python = sdkPython(strict ? ['azure.mgmt.resource', 'azure.identity'] : ['azure.mgmt.resource', 'azure.core']);
+  if (python) {
     writeFileSync(join(work, 'app.py'), program);
-    return run('python3', [join(work, 'app.py')], env, work);
+    return run(python, [join(work, 'app.py')], env, work);
   }
   const values = program.split('\n').filter((l) => /^(subscription_id|tenant_id|client_id|client_secret) = /.test(l)).join('\n');
   const credentialClass = /^class AmliteCredential:[\s\S]*?(?=^credential = )/m.exec(program)?.[0] ?? '';

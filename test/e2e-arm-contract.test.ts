@@ -31,6 +31,7 @@ import {
   type FetchResult,
   type RunningServer,
 } from './support/harness.js';
+import { assertArmError } from './support/assertions.js';
 
 const STABLE = '2025-09-01';
 const PREVIEW = '2026-03-15-preview';
@@ -38,15 +39,6 @@ const STABLE_NAME_PATTERN = '^[a-zA-Z][a-zA-Z0-9-]{0,51}$';
 const WORKSPACE_NAME_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$';
 const ISO_DURATION = /^P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
 
-function assertArmError(res: FetchResult, status: number, code: string, target?: string): void {
-  assert.equal(res.status, status, `expected ${status} ${code}, got ${describeResponse(res)}`);
-  assert.equal(typeof res.body?.error, 'object', `ARM error envelope expected: ${describeResponse(res)}`);
-  assert.equal(res.body.error.code, code, `expected error.code ${code}: ${describeResponse(res)}`);
-  assert.equal(typeof res.body.error.message, 'string');
-  assert.ok(res.body.error.message.length > 0, 'error.message is not empty');
-  if (target !== undefined) assert.equal(res.body.error.target, target, `error.target: ${describeResponse(res)}`);
-  assert.match(res.headers.get('content-type') ?? '', /application\/json/);
-}
 
 function assertStatus(res: FetchResult, ...statuses: number[]): void {
   assert.ok(statuses.includes(res.status), `expected ${statuses.join(' or ')}, got ${describeResponse(res)}`);
@@ -245,14 +237,14 @@ describe('ARM contract over raw HTTPS', () => {
         const body = endpointBody();
         delete body.properties.authMode;
         const res = await put(ep('ep-noauthmode'), body, v);
-        assertArmError(res, 400, 'InvalidRequestContent', 'properties.authMode');
+        assertArmError(res, 400, 'InvalidRequestContent', { target: 'properties.authMode' });
         await assertAbsent(ep('ep-noauthmode'), v);
       });
 
       test(`${v}: missing location → 400 InvalidRequestContent targeting location`, async () => {
         const { location: _dropped, ...body } = endpointBody();
         const res = await put(ep('ep-nolocation'), body, v);
-        assertArmError(res, 400, 'InvalidRequestContent', 'location');
+        assertArmError(res, 400, 'InvalidRequestContent', { target: 'location' });
         await assertAbsent(ep('ep-nolocation'), v);
       });
     }

@@ -23,6 +23,7 @@ import {
 } from './support/harness.js';
 import type { TrafficRecord } from './support/recorder.js';
 import { assertConformant, loadSpecs } from './support/conformance.js';
+import { expectRestError } from './support/assertions.js';
 
 const API = '2026-03-15-preview';
 const POOL_TYPE = 'Microsoft.MachineLearningServices/workspaces/inferencePools';
@@ -78,17 +79,6 @@ async function rawFetch(records: TrafficRecord[], server: { url: string }, metho
   return res;
 }
 
-async function expectRestError(promise: Promise<unknown>, statusCode: number, code?: string): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    const e = errorOf(err);
-    assert.equal(e.statusCode, statusCode, `expected HTTP ${statusCode}, got ${e.statusCode} ${e.code}: ${e.message}`);
-    if (code) assert.equal(e.code, code, `expected ${code}, got ${e.code}: ${e.message}`);
-    return e.message;
-  }
-  return assert.fail(`expected HTTP ${statusCode}${code ? ` ${code}` : ''}, but the call succeeded`);
-}
 
 describe('inference pools through @azure/arm-resources', () => {
   let server: RunningServer;

@@ -282,13 +282,16 @@ describe('data plane of pool endpoints', () => {
 
   test('at most maxConcurrentRequestsPerInstance × instances in flight: the next gets 429 with Retry-After', async () => {
     const uri = await poolEndpoint('e-busy', { maxConcurrentRequestsPerInstance: 2, requestTimeout: 'PT30S' });
-    const slow = { ...chatBody, max_tokens: 12 }; // ~0.3 s at 40 tokens/s
-    const inFlight = [ask(uri, slow), ask(uri, slow)];
-    await new Promise((r) => setTimeout(r, 100));
+    // Streamed answers hold their slot from the moment their headers arrive until the stream ends (~1 s at 40
+    // tokens/s), so once both have answered with headers the third request meets a full endpoint, however slow the
+    // machine is.
+    const slow = { ...chatBody, max_tokens: 40, stream: true };
+    const inFlight = await Promise.all([ask(uri, slow), ask(uri, slow)]);
+    assert.deepEqual(inFlight.map((r) => r.status), [200, 200]);
     const third = await ask(uri, slow);
     assert.equal(third.status, 429);
     assert.ok(Number(third.headers.get('retry-after')) >= 1);
-    assert.deepEqual((await Promise.all(inFlight)).map((r) => r.status), [200, 200]);
+    await Promise.all(inFlight.map((r) => r.text()));
     assert.equal((await ask(uri, { ...chatBody, max_tokens: 1 })).status, 200, 'capacity is back once they finish');
   });
 

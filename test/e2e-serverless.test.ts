@@ -25,6 +25,7 @@ import {
 } from './support/harness.js';
 import type { TrafficRecord } from './support/recorder.js';
 import { assertConformant, loadSpecs } from './support/conformance.js';
+import { expectRestError } from './support/assertions.js';
 
 const SUB = randomUUID();
 const WORKSPACE_API_VERSION = '2025-09-01';
@@ -39,17 +40,6 @@ function recordedStatuses(records: TrafficRecord[], method: string, path: string
   return out;
 }
 
-async function expectRestError(promise: Promise<unknown>, statusCode: number, code?: string): Promise<void> {
-  try {
-    await promise;
-  } catch (err) {
-    const e = errorOf(err);
-    assert.equal(e.statusCode, statusCode, `expected HTTP ${statusCode}${code ? ` ${code}` : ''}, got ${e.statusCode} ${e.code}: ${e.message}`);
-    if (code) assert.equal(e.code, code, `expected error code ${code}, got ${e.code}: ${e.message}`);
-    return;
-  }
-  assert.fail(`expected HTTP ${statusCode}${code ? ` ${code}` : ''}, but the call succeeded`);
-}
 
 function assertIsoDate(value: unknown, what: string): void {
   assert.equal(typeof value, 'string', `${what} should be a string, got ${JSON.stringify(value)}`);

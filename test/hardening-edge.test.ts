@@ -15,6 +15,7 @@ import { killAllCli, startCli } from './support/cli.js';
 import { startAmlite } from '../src/server.js';
 import { LIMITS, TLS_HANDSHAKE_TIMEOUT_MS, type ServerLimits } from '../src/pipeline.js';
 import { hostRefusal, installEdgeRules, isLoopbackBind, redactQuery } from '../src/http-edge.js';
+import { assertArmError } from './support/assertions.js';
 
 const SUB = randomUUID();
 const STABLE = '2025-09-01';
@@ -25,11 +26,6 @@ const startTuned = (overrides: Parameters<typeof startAmlite>[0], tuning: Partia
   certFile: join(certDir(), 'cert.pem'), keyFile: join(certDir(), 'key.pem'), ...overrides,
 }, tuning);
 
-function assertArmError(res: { status: number; json?: any }, status: number, code: string, what: string): void {
-  assert.equal(res.status, status, `${what}: ${JSON.stringify(res.json)}`);
-  assert.equal(typeof res.json?.error?.message, 'string', `${what}: ARM envelope: ${JSON.stringify(res.json)}`);
-  assert.equal(res.json.error.code, code, what);
-}
 
 /** A TCP connection that never sends a byte (so never starts TLS). */
 function openIdleTcp(url: string): Promise<Socket> {
@@ -114,7 +110,7 @@ describe('connections that never start TLS (item 8)', () => {
       const r = readResponse(over, 5000);
       over.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
       const res: RawResponse = await r;
-      assertArmError(res, 503, 'ServiceUnavailable', 'over the limit');
+      assertArmError(res, 503, 'ServiceUnavailable', { what: 'over the limit' });
       assert.equal(res.headers['retry-after'], '1');
       await Promise.all(idle.map((s) => closedByServer(s, 6000)));
       held.pop()!.destroy();
@@ -197,7 +193,7 @@ describe('hostile input gets a 4xx, never a 5xx (item 10)', () => {
       for (const [host, version] of hosts as [string | null, string][]) {
         const what = `${method} ${path} with Host ${JSON.stringify(host)} over HTTP/${version}`;
         const res = await rawRequest(server.url, request(method, path, host, auth + extra, version));
-        assertArmError(res, 400, 'InvalidHostHeader', what);
+        assertArmError(res, 400, 'InvalidHostHeader', { what });
         assert.ok(res.headers['x-ms-request-id'], `${what}: x-ms-request-id`);
       }
     }
@@ -272,7 +268,7 @@ describe('DNS rebinding and cross-site requests (item 15)', () => {
       const body = extra.includes('form-urlencoded') ? form : extra.includes('json') ? chat : '';
       for (const host of ['evil.example', `evil.example:${port}`, `127.0.0.1.nip.io:${port}`, '10.0.0.1']) {
         const res = await rawRequest(server.url, request(method, path, host, extra) + body);
-        assertArmError(res, 403, 'Forbidden', `${method} ${path} with Host ${host}`);
+        assertArmError(res, 403, 'Forbidden', { what: `${method} ${path} with Host ${host}` });
         assert.match(res.json.error.message, /loopback/);
       }
       for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, '127.0.0.1', 'LOCALHOST']) {

@@ -11,16 +11,11 @@ import {
 import { closedBy, openTls, rawRequest, readResponse, type RawResponse } from './support/raw-http.js';
 import { startAmlite } from '../src/server.js';
 import { BODY_LIMIT, LIMITS, MAX_JSON_DEPTH, type ServerLimits } from '../src/pipeline.js';
+import { assertArmError } from './support/assertions.js';
 
 const SUB = randomUUID();
 const PREVIEW = '2026-03-15-preview';
 
-function assertArmError(res: { status: number; json?: any; body?: any }, status: number, code: string): void {
-  const body = 'json' in res ? res.json : res.body;
-  assert.equal(res.status, status, JSON.stringify(body));
-  assert.equal(typeof body?.error?.message, 'string', `an ARM error envelope: ${JSON.stringify(body)}`);
-  assert.equal(body.error.code, code, JSON.stringify(body));
-}
 
 const startTuned = (tuning: Partial<ServerLimits>) => startAmlite({
   port: 0, host: '127.0.0.1', inMemory: true, dataDir: freshDataDir(), logLevel: 'silent',

@@ -4,10 +4,11 @@
  * (in memory). Checks: no 5xx, and every response conforms to the swagger's schema for its status. Bounded in time
  * (SCHEMATHESIS_SECONDS_PER_SPEC each).
  *
- * Needs the venv that .ci/run creates (python3 -m venv .schemathesis-venv && .schemathesis-venv/bin/pip install -r
- * test/python/requirements-schemathesis.txt) and ../shared/specs; skipped, with the reason, without either.
+ * Needs the venv that .ci/run creates (npm run setup:python: test/python/.venv from
+ * test/python/requirements.txt) and ../shared/specs; skipped, with the reason, without either.
  */
 import assert from 'node:assert/strict';
+import { TEST_VENV } from './support/python.js';
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,7 @@ import {
 export const SCHEMATHESIS_SECONDS_PER_SPEC = 45;
 
 const root = resolve(import.meta.dirname, '..');
-const venvBin = join(root, '.schemathesis-venv', 'bin', 'schemathesis');
+const venvBin = join(TEST_VENV, 'bin', 'schemathesis');
 const schemathesis = process.env.AMLITE_SCHEMATHESIS ?? venvBin;
 const specsRoot = join(process.env.AMLITE_SHARED_DIR ?? resolve(root, '..', 'shared'), 'specs', 'azure-ml');
 const RM = 'specification/machinelearningservices/resource-manager/Microsoft.MachineLearningServices/MachineLearningServices';
@@ -34,8 +35,7 @@ const SPECS = [
 ];
 
 const skip = !existsSync(schemathesis)
-  ? `schemathesis not installed (${venvBin}: python3 -m venv .schemathesis-venv && ` +
-    '.schemathesis-venv/bin/pip install -r test/python/requirements-schemathesis.txt; .ci/run does this)'
+  ? `schemathesis not installed (${venvBin}: npm run setup:python; .ci/run does this)`
   : SPECS.find((s) => !existsSync(s.file)) ? `../shared/specs not found (${specsRoot})` : false;
 
 const SUB = '00000000-0000-0000-0000-00000000f022';

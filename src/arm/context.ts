@@ -1,5 +1,8 @@
 import type { CallerType, Store } from '../store/types.js';
 
+/** What a type's hooks may read of the store; writes go through the engine's commits. */
+export type ResourceReader = Pick<Store, 'get' | 'listChildren'>;
+
 /** Who called, as read from the bearer token. */
 export interface Principal {
   /** What systemData shows: the UPN for users, the app id for applications. */
@@ -19,6 +22,6 @@ export interface RequestContext {
   url: URL;
   header(name: string): string | undefined;
   now(): Date;
-  /** For resource-type hooks that need to look at other resources (e.g. a pool's groups). */
-  store: Store;
+  /** For resource-type hooks that need to look at other resources (e.g. a pool's groups): reads only. */
+  store: ResourceReader;
 }

@@ -2,7 +2,9 @@ import { isBeingDeleted, type Store, type StoredResource, type Write, type Opera
 import type { Provisioner } from '../provisioner/provisioner.js';
 import type { Profile } from '../provisioner/profiles.js';
 import type { RequestContext } from './context.js';
-import { lineage, type ActionDef, type ResourceType, type VersionDef } from './resource-type.js';
+import type { ActionDef, ResourceType, VersionDef } from './resource-type.js';
+import { TypeRegistry } from './registry.js';
+import type { ManagementHooks } from './hooks.js';
 import { ArmError, errors } from './errors.js';
 import { checkName, keyOf, normalizeLocation } from './ids.js';
 import { checkPreconditions, isConditional, newEtag } from './etag.js';
@@ -10,9 +12,13 @@ import { validate } from './schema.js';
 import { mergePatch, isPlainObject } from './merge-patch.js';
 import { resolveIdentity, type Identity } from './identity.js';
 import { checkTags } from './tags.js';
-import { acceptedHeaders, newOperation } from './operations.js';
-import type { TestControl } from '../control/control.js';
-import { resourceGroups } from '../resources/resource-groups.js';
+import {
+  REQUEST_COMMIT_ATTEMPTS, acceptedHeaders, commitWithRetry, newOperation, type LroMode, type Reply,
+} from './lro/index.js';
+import { PAGE_SIZE, decodeToken, encodeToken, nextLink } from './paging.js';
+import { RESOURCE_GROUP_TYPE, isResourceGroup } from './resource-groups.js';
+
+export type { Reply } from './lro/index.js';
 
 /** A resource addressed by a request: its id and the ids of the resources it lives under. */
 export interface ResourceRef {
@@ -26,14 +32,6 @@ export interface ResourceRef {
   ancestors: { type: string; id: string; name: string }[];
 }
 
-export interface Reply {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
-
-const PAGE_SIZE = 100;
-const MAX_ATTEMPTS = 5;
 
 type Doc = Record<string, unknown>;
 
@@ -43,8 +41,15 @@ export class Engine {
     private readonly store: Store,
     private readonly provisioner: Provisioner,
     private readonly profile: Profile,
-    private readonly control?: TestControl,
+    /** Every type served (default: ARM's own only, for tools that render resources without a provider). */
+    private readonly registry: TypeRegistry = new TypeRegistry([]),
+    private readonly hooks?: ManagementHooks,
   ) {}
+
+  /** The headers of an accepted request on `resource`, in its provider's operation URL shapes. */
+  private accepted(op: OperationRecord, t: ResourceType, ctx: RequestContext, mode: LroMode): Record<string, string> {
+    return acceptedHeaders(op, this.registry.operationUrlsOf(t), ctx, this.profile, mode);
+  }
 
   // ---------- reads ----------
 
@@ -69,12 +74,19 @@ export class Engine {
 
   /**
    * Lists resources of type `t` under `parentKey` (direct children, or anywhere below for subscription-wide lists).
-   * `keyset` lists page in key order with an opaque `$skip` token (flat cost at any depth); `query` lists
-   * (inference pools) also honour `count`, `tags`, `properties` and `orderBy`, and `$skip` is an offset.
+   * Keyset paging in key order with an opaque `$skip` token (flat cost at any depth), unless the type's list
+   * operation brings its own query language.
    */
   async list(t: ResourceType, parentKey: string, ctx: RequestContext, scope: 'children' | 'below' = 'children'): Promise<Reply> {
+    const custom = t.operations.listByParent.query;
+    if (custom && scope === 'children') {
+      return custom({
+        ctx,
+        rows: () => this.store.listChildren(parentKey, t.type, { limit: Number.MAX_SAFE_INTEGER }),
+        render: (rows) => this.renderAll(t, rows, ctx),
+      });
+    }
     const q = ctx.url.searchParams;
-    if (t.listStyle === 'query') return this.listByQuery(t, parentKey, ctx);
     const after = decodeToken(q.get('$skip') ?? q.get('$skipToken'));
     const page = { after, limit: PAGE_SIZE + 1 };
     const rows = scope === 'children'
@@ -84,34 +96,6 @@ export class Engine {
     const shown = more ? rows.slice(0, PAGE_SIZE) : rows;
     const body: Doc = { value: await this.renderAll(t, shown, ctx) };
     if (more) body.nextLink = nextLink(ctx, '$skip', encodeToken(shown.at(-1)!.key));
-    return { status: 200, body };
-  }
-
-  private async listByQuery(t: ResourceType, parentKey: string, ctx: RequestContext): Promise<Reply> {
-    const q = ctx.url.searchParams;
-    const count = intParam(q.get('count'), 'count', PAGE_SIZE) || PAGE_SIZE;
-    const skip = intParam(q.get('$skip'), '$skip', 0);
-    const orderBy = q.get('orderBy') ?? q.get('$orderBy') ?? undefined;
-    const ORDERS = ['CreatedAtDesc', 'CreatedAtAsc', 'UpdatedAtDesc', 'UpdatedAtAsc'];
-    if (orderBy !== undefined && !ORDERS.includes(orderBy))
-      throw errors.badRequest(`The orderBy value '${orderBy}' is not supported. Use one of ${ORDERS.join(', ')}.`, 'orderBy');
-    const tagFilter = filterPairs(q.get('tags'));
-    const propertyFilter = filterPairs(q.get('properties'));
-    let rows = await this.store.listChildren(parentKey, t.type, { limit: Number.MAX_SAFE_INTEGER });
-    rows = rows.filter((r) => {
-      const tags = (r.body.tags ?? {}) as Record<string, string>;
-      const props = new Map((((r.body.properties as Doc | undefined)?.properties ?? []) as { key: string; value: string }[]).map((kv) => [kv.key, kv.value]));
-      return tagFilter.every(([k, v]) => k in tags && (v === undefined || tags[k] === v))
-        && propertyFilter.every(([k, v]) => props.has(k) && (v === undefined || props.get(k) === v));
-    });
-    if (orderBy) {
-      const field = orderBy.startsWith('Created') ? 'createdAt' : 'updatedAt';
-      const dir = orderBy.endsWith('Desc') ? -1 : 1;
-      rows.sort((a, b) => dir * (a[field] < b[field] ? -1 : a[field] > b[field] ? 1 : a.key < b.key ? -1 : 1));
-    }
-    const shown = rows.slice(skip, skip + count);
-    const body: Doc = { value: await this.renderAll(t, shown, ctx) };
-    if (skip + count < rows.length) body.nextLink = nextLink(ctx, '$skip', String(skip + count));
     return { status: 200, body };
   }
 
@@ -137,6 +121,7 @@ export class Engine {
   async put(t: ResourceType, ref: ResourceRef, raw: unknown, ctx: RequestContext): Promise<Reply> {
     const v = this.version(t, ctx);
     this.checkName(t, ref, ctx, 'put');
+    const { lro, serverOwned } = t.operations.createOrReplace;
     return this.retrying(ctx, async () => {
       const existing = await this.load(ref.key);
       await this.checkParents(ref, 'write');
@@ -160,9 +145,9 @@ export class Engine {
       if (identity) doc.identity = keepPrincipals(identity, existing?.body.identity as Identity | undefined);
       await t.prepare?.(ctx, doc, existing, ref.id);
       const now = ctx.now().toISOString();
-      const async = t.async.put;
+      const async = lro !== undefined;
       const phase = existing ? (async ? 'updating' : 'succeeded') : (async ? 'creating' : 'succeeded');
-      const kept = Object.fromEntries((t.serverOwned ?? []).map((k) => [k, (existing?.body.properties as Doc | undefined)?.[k]]).filter(([, val]) => val !== undefined));
+      const kept = Object.fromEntries(serverOwned.map((k) => [k, (existing?.body.properties as Doc | undefined)?.[k]]).filter(([, val]) => val !== undefined));
       doc.properties = { ...kept, ...(doc.properties as Doc | undefined), ...t.lifecycle(phase) };
       const resource: StoredResource = existing
         ? { ...existing, id: ref.id, name: ref.name, body: doc, systemData: modified(existing.systemData, ctx, now), etag: newEtag(), updatedAt: now }
@@ -179,7 +164,7 @@ export class Engine {
       return {
         status: existing ? 200 : 201,
         body: this.render(t, resource, ctx),
-        headers: { etag: resource.etag, ...(op ? acceptedHeaders(op, ctx, this.profile, 'async-operation') : {}) },
+        headers: { etag: resource.etag, ...(op && lro ? this.accepted(op, t, ctx, lro) : {}) },
       };
     });
   }
@@ -187,6 +172,7 @@ export class Engine {
   async patch(t: ResourceType, ref: ResourceRef, raw: unknown, ctx: RequestContext): Promise<Reply> {
     const v = this.version(t, ctx);
     this.checkName(t, ref, ctx, 'other');
+    const { lro, mergeProperties } = t.operations.update;
     return this.retrying(ctx, async () => {
       const existing = await this.load(ref.key);
       await this.checkParents(ref, existing ? 'write' : 'read');
@@ -200,26 +186,27 @@ export class Engine {
       checkTags(doc.tags);
       if (patch.sku !== undefined) doc.sku = mergePatch(doc.sku, patch.sku);
       if (patch.identity !== undefined) doc.identity = resolveIdentity(patch.identity as Doc, existing.body.identity as Identity | undefined, ctx.principal, true);
-      if (t.patchMergesProperties && patch.properties !== undefined) {
+      if (mergeProperties && patch.properties !== undefined) {
         // The merged document must still be a valid resource; what is stored is its validated (cleaned) form.
         const merged = validate<Doc>(v.put, { ...doc, properties: mergePatch(doc.properties, patch.properties) }, v.closed);
         doc.properties = merged.properties;
       }
       await t.prepare?.(ctx, doc, existing, ref.id);
       const now = ctx.now().toISOString();
-      doc.properties = { ...(doc.properties as Doc), ...t.lifecycle(t.async.patch ? 'updating' : 'succeeded') };
+      doc.properties = { ...(doc.properties as Doc), ...t.lifecycle(lro ? 'updating' : 'succeeded') };
       const resource: StoredResource = { ...existing, id: ref.id, name: ref.name, body: doc, systemData: modified(existing.systemData, ctx, now), etag: newEtag(), updatedAt: now };
       const writes: Write[] = [...parentsHold(ref), { op: 'update', resource, ifEtag: existing.etag }];
-      const op = t.async.patch ? await this.startOperation('update', 'PATCH', resource, ctx, writes) : undefined;
+      const op = lro ? await this.startOperation('update', 'PATCH', resource, ctx, writes) : undefined;
       if (!(await this.store.commit(writes))) return undefined;
-      if (!op) return { status: 200, body: this.render(t, resource, ctx), headers: { etag: resource.etag } };
+      if (!op || !lro) return { status: 200, body: this.render(t, resource, ctx), headers: { etag: resource.etag } };
       this.provisioner.schedule(op);
-      return { status: 202, headers: acceptedHeaders(op, ctx, this.profile, 'location') };
+      return { status: 202, headers: this.accepted(op, t, ctx, lro) };
     });
   }
 
   async delete(t: ResourceType, ref: ResourceRef, ctx: RequestContext): Promise<Reply> {
     this.checkName(t, ref, ctx, 'other');
+    const { lro } = t.operations.delete;
     return this.retrying(ctx, async () => {
       const existing = await this.load(ref.key);
       if (!existing) {
@@ -229,10 +216,10 @@ export class Engine {
       checkPreconditions(ctx, existing, ref.id, false);
       const pending = await this.pendingOperation(existing);
       // A delete repeated while the first runs is the same request: answer with the same operation.
-      if (pending?.kind === 'delete') return { status: 202, headers: acceptedHeaders(pending, ctx, this.profile, 'location') };
+      if (pending?.kind === 'delete') return { status: 202, headers: this.accepted(pending, t, ctx, lro ?? 'location') };
       if (pending) throw errors.operationInProgress(ref.id, pending.kind);
       await t.beforeDelete?.(ctx, existing);
-      if (!t.async.delete) {
+      if (!lro) {
         if (!(await this.store.commit([{ op: 'deleteTree', key: ref.key }]))) return undefined;
         return { status: 200 };
       }
@@ -242,7 +229,7 @@ export class Engine {
       const op = await this.startOperation('delete', 'DELETE', resource, ctx, writes);
       if (!(await this.store.commit(writes))) return undefined;
       this.provisioner.schedule(op);
-      return { status: 202, headers: acceptedHeaders(op, ctx, this.profile, 'location') };
+      return { status: 202, headers: this.accepted(op, t, ctx, lro) };
     });
   }
 
@@ -269,7 +256,7 @@ export class Engine {
       const op = await this.startOperation('action', 'POST', resource, ctx, writes, { action: action.path, payload: result.async.payload });
       if (!(await this.store.commit(writes))) return undefined;
       this.provisioner.schedule(op);
-      return { status: 202, headers: acceptedHeaders(op, ctx, this.profile, 'location') };
+      return { status: 202, headers: this.accepted(op, t, ctx, action.lro ?? 'location') };
     });
   }
 
@@ -293,7 +280,7 @@ export class Engine {
    * parameters are): a decoded `%2F` or `%00` in an ancestor would otherwise make an id of another shape.
    */
   checkPath(t: ResourceType, ref: ResourceRef, ctx: RequestContext): void {
-    const types = [resourceGroups, ...lineage(t)];
+    const types = this.registry.lineage(t);
     ref.ancestors.forEach((a, i) => {
       const at = types[i];
       const v = at.versions[ctx.apiVersion] ?? Object.values(at.versions)[0];
@@ -316,7 +303,7 @@ export class Engine {
   async checkParents(ref: ResourceRef, use: 'read' | 'write' = 'read'): Promise<void> {
     for (const a of ref.ancestors) {
       const parent = await this.store.get(keyOf(a.id));
-      const isGroup = a.type === resourceGroups.type;
+      const isGroup = a.type === RESOURCE_GROUP_TYPE;
       if (parent && parent.type.toLowerCase() === a.type.toLowerCase()) {
         if (use === 'read' || !isBeingDeleted(parent)) continue;
         throw isGroup ? errors.resourceGroupBeingDeleted(a.name) : errors.parentBeingDeleted(a.type, a.id);
@@ -340,10 +327,14 @@ export class Engine {
     }
   }
 
-  /** A new operation for the resource, written with `writes`; test-control rules may make it fail or hold it. */
+  /** A new operation for the resource, written with `writes`; the start hooks may make it fail or hold it. */
   private async startOperation(kind: OperationRecord['kind'], method: string, resource: StoredResource, ctx: RequestContext, writes: Write[], extra?: { action?: string; payload?: unknown }): Promise<OperationRecord> {
     const op = newOperation(kind, resource, ctx, this.profile, extra);
-    await this.control?.onOperationStart(op, { plane: 'management', type: resource.type, name: resource.name, method, action: extra?.action, subscription: op.subscriptionId });
+    const hooks = this.hooks?.onOperationStart ?? [];
+    if (hooks.length) {
+      const subject = { plane: 'management' as const, type: resource.type, name: resource.name, method, action: extra?.action, subscription: op.subscriptionId };
+      for (const hook of hooks) await hook(op, subject);
+    }
     resource.internal = { ...resource.internal, pendingOperation: op.id };
     writes.push({ op: 'putOperation', operation: op });
     return op;
@@ -351,13 +342,14 @@ export class Engine {
 
 
   /** Runs a read-modify-write until its conditional commit lands; a conditional request that loses gets 412. */
-  private async retrying(ctx: RequestContext, attempt: () => Promise<Reply | undefined>): Promise<Reply> {
-    for (let i = 0; i < MAX_ATTEMPTS; i++) {
-      const reply = await attempt();
-      if (reply) return reply;
-      if (isConditional(ctx)) throw new ArmError(412, 'PreconditionFailed', 'The resource changed while the request was processed; the condition no longer holds.');
-    }
-    throw errors.conflict('The resource is being changed by other requests; retry the request.');
+  private retrying(ctx: RequestContext, attempt: () => Promise<Reply | undefined>): Promise<Reply> {
+    return commitWithRetry(attempt, {
+      attempts: REQUEST_COMMIT_ATTEMPTS,
+      onLost: () => {
+        if (isConditional(ctx)) throw new ArmError(412, 'PreconditionFailed', 'The resource changed while the request was processed; the condition no longer holds.');
+      },
+      exhausted: () => errors.conflict('The resource is being changed by other requests; retry the request.'),
+    });
   }
 }
 
@@ -366,7 +358,7 @@ const parentsHold = (ref: ResourceRef): Write[] =>
   ref.ancestors.map((a) => ({ op: 'requireParent', key: keyOf(a.id), notDeleting: true }));
 
 function notFound(t: ResourceType, ref: ResourceRef): ArmError {
-  return t.type === 'Microsoft.Resources/resourceGroups'
+  return isResourceGroup(t)
     ? errors.resourceGroupNotFound(ref.name)
     : errors.resourceNotFound(ref.id.slice(ref.id.toLowerCase().indexOf('/providers/') + '/providers/'.length), ref.resourceGroup);
 }
@@ -392,40 +384,3 @@ function keepPrincipals(next: Identity, prev: Identity | undefined): Identity {
   return out;
 }
 
-/** The absolute URL of the next page: the request's own URL with `param` set to `token`. */
-export function nextLink(ctx: RequestContext, param: string, token: string): string {
-  const next = new URL(ctx.url.pathname + ctx.url.search, ctx.origin);
-  next.searchParams.set(param, token);
-  return next.toString();
-}
-
-/** A whole-number query parameter (-1 allowed, as the swagger's defaults use it); undefined when absent. */
-export function wholeQuery(raw: string | null | undefined, name: string): number | undefined {
-  if (raw === null || raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < -1) throw errors.badRequest(`The query parameter '${name}' must be a whole number, not '${raw}'.`, name);
-  return n;
-}
-
-function intParam(raw: string | null, name: string, fallback: number): number {
-  const n = wholeQuery(raw, name);
-  return n === undefined || n < 0 ? fallback : n;
-}
-
-/** `k1,k2=v` → [[k1, undefined], [k2, 'v']]. */
-function filterPairs(raw: string | null): [string, string | undefined][] {
-  if (!raw) return [];
-  return raw.split(',').filter(Boolean).map((pair) => {
-    const i = pair.indexOf('=');
-    return i < 0 ? [pair.trim(), undefined] : [pair.slice(0, i).trim(), pair.slice(i + 1)];
-  });
-}
-
-export const encodeToken = (key: string) => Buffer.from(key).toString('base64url');
-
-export function decodeToken(token: string | null): string | undefined {
-  if (!token) return undefined;
-  const key = Buffer.from(token, 'base64url').toString();
-  if (!key.startsWith('/subscriptions/')) throw errors.badRequest(`The continuation token '${token}' is not valid.`, '$skip');
-  return key;
-}

@@ -59,7 +59,7 @@ export const errors = {
   resourceGroupNotFound: (rg: string) =>
     new ArmError(404, 'ResourceGroupNotFound', `Resource group '${rg}' could not be found.`),
 
-  /** `path` is the id after /providers/, e.g. Microsoft.MachineLearningServices/workspaces/ws/serverlessEndpoints/ep. */
+  /** `path` is the id after /providers/, e.g. {namespace}/{type}/{name}/{childType}/{childName}. */
   resourceNotFound: (path: string, rg: string) =>
     new ArmError(404, 'ResourceNotFound',
       `The Resource '${path}' under resource group '${rg}' was not found. ${NOT_FOUND_HELP}`),

@@ -2,11 +2,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Reply } from './engine.js';
 import type { RequestContext } from './context.js';
 import type { ResourceType } from './resource-type.js';
+import type { TypeRegistry } from './registry.js';
 import type { Store, StoredResource } from '../store/types.js';
 import { ArmError, errors } from './errors.js';
 import { keyOf } from './ids.js';
-import { nextLink, encodeToken, decodeToken } from './engine.js';
-import { resourceGroups } from '../resources/resource-groups.js';
+import { nextLink, encodeToken, decodeToken } from './paging.js';
+import { resourceGroups } from './resource-groups.js';
 
 /**
  * Azure Resource Manager's own endpoints around a resource provider: the generic resource lists
@@ -15,7 +16,7 @@ import { resourceGroups } from '../resources/resource-groups.js';
  */
 export interface GenericDeps {
   store: Store;
-  types: ResourceType[];
+  registry: TypeRegistry;
   context(req: FastifyRequest, t: ResourceType | undefined, versions: readonly string[]): RequestContext;
   send(reply: FastifyReply, r: Reply): FastifyReply;
 }
@@ -28,8 +29,9 @@ type Params = Record<string, string>;
 type Filter = (r: StoredResource, t: ResourceType) => boolean;
 
 export function genericRoutes(app: FastifyInstance, deps: GenericDeps): void {
-  const { store, types, context, send } = deps;
-  const namespaces = [...new Set(types.map((t) => t.type.split('/')[0]))];
+  const { store, registry, context, send } = deps;
+  const types = registry.providerTypes;
+  const namespaces = registry.namespaces;
 
   async function list(req: FastifyRequest, reply: FastifyReply, scopeKey: string) {
     const ctx = context(req, resourceGroups, RESOURCES_VERSIONS);

@@ -57,3 +57,7 @@ export const isGuid = (value: string): boolean => UUID.test(value);
 /** A user-assigned identity id: /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}. */
 const USER_ASSIGNED_ID = /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.managedidentity\/userassignedidentities\/[^/]+$/i;
 export const isUserAssignedIdentityId = (value: string): boolean => USER_ASSIGNED_ID.test(value);
+
+/** The store key of the child `name` of type `childType` (whose last segment is its collection) under `parentKey`. */
+export const childKey = (parentKey: string, childType: string, name: string): string =>
+  keyOf(`${parentKey}/${childType.slice(childType.lastIndexOf('/') + 1)}/${name}`);

@@ -2,6 +2,8 @@ import type { TSchema } from '@sinclair/typebox';
 import type { NameRule } from './ids.js';
 import type { OperationRecord, StoredResource } from '../store/types.js';
 import type { RequestContext } from './context.js';
+import type { LroMode } from './lro/index.js';
+import type { Operations } from './operations/templates.js';
 
 /**
  * Where a resource is in its lifecycle; each type maps phases to the state fields it shows in `properties`.
@@ -40,24 +42,23 @@ export interface ActionDef {
   handle(ctx: RequestContext, resource: StoredResource, body: unknown, query: Record<string, string>): Promise<ActionResult>;
   /** Applies an asynchronous action when its operation completes; returns the resource to store. */
   complete?(resource: StoredResource, operation: OperationRecord): StoredResource;
+  /** Set by `actionAsync`: how an accepted run of the action answers. */
+  lro?: LroMode;
 }
 
 export interface ResourceType {
-  /** The ARM type, e.g. Microsoft.MachineLearningServices/workspaces/serverlessEndpoints. */
+  /** The ARM type, e.g. Microsoft.Resources/resourceGroups. */
   type: string;
-  /** undefined: directly under a resource group. */
+  /** undefined: directly under a resource group (or, with `scope: 'subscription'`, under the subscription). */
   parent?: ResourceType;
+  /** ARM's own types at subscription scope (`/subscriptions/{s}/{collection}/{name}`, no providers segment). */
+  scope?: 'subscription';
   /** The route parameter that carries this level's name. */
   param: string;
+  /** Every api-version served, each mapped to its family's rules (see `versionsFrom`). */
   versions: Record<string, VersionDef>;
-  /** Which verbs run as long-running operations. */
-  async: { put: boolean; patch: boolean; delete: boolean };
-  /** Read-only `properties` fields a replacing PUT keeps from the stored resource (e.g. endpointState). */
-  serverOwned?: string[];
-  /** What the Location URL of a finished delete answers: the status this type's swagger declares (default 200). */
-  deleteDoneStatus?: 200 | 204;
-  /** Whether a PATCH merges into `properties` (RFC 7396) besides tags, sku and identity. */
-  patchMergesProperties?: boolean;
+  /** The operations served, named as TypeSpec names them (operations/templates.ts). */
+  operations: Operations;
   /** The state fields a phase shows in `properties`. */
   lifecycle(phase: Phase): Record<string, unknown>;
   /** Fills in what the server owns when a resource is first created (keys, routes, defaults). */
@@ -68,12 +69,19 @@ export interface ResourceType {
   render?(resource: StoredResource, doc: Record<string, unknown>, ctx: RequestContext): void;
   /** Refuses a delete that must not happen (e.g. a group still routed to). */
   beforeDelete?(ctx: RequestContext, resource: StoredResource): Promise<void>;
-  /** Lists filter, order and page with the query parameters this type declares. */
-  listStyle?: 'keyset' | 'query';
-  actions?: ActionDef[];
 }
 
-/** The last segment of a type (serverlessEndpoints), i.e. its collection in the path. */
+/**
+ * An api-version table as data: each version names the family of rules it shares, so a new version that shares a
+ * family's rules is one line in the table.
+ */
+export function versionsFrom<F extends string>(
+  table: Readonly<Record<string, F>>, families: Readonly<Record<F, VersionDef>>,
+): Record<string, VersionDef> {
+  return Object.fromEntries(Object.entries(table).map(([version, family]) => [version, families[family as F]]));
+}
+
+/** The last segment of a type (e.g. resourceGroups), i.e. its collection in the path. */
 export const collectionOf = (t: ResourceType): string => t.type.split('/').at(-1)!;
 
 export const namespaceOf = (t: ResourceType): string => t.type.split('/')[0];

@@ -1,61 +1,62 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Engine, Reply, ResourceRef } from './engine.js';
-import type { RequestContext } from './context.js';
+import type { Principal, RequestContext } from './context.js';
 import type { ResourceType } from './resource-type.js';
+import type { TypeRegistry } from './registry.js';
+import type { ManagementHooks } from './hooks.js';
 import type { Store } from '../store/types.js';
 import type { Provisioner } from '../provisioner/provisioner.js';
 import type { Profile } from '../provisioner/profiles.js';
-import { authenticate, type AuthMode } from '../auth/bearer.js';
-import { authenticateRequest } from '../auth/strict.js';
 import { errors } from './errors.js';
 import { isGuid, keyOf } from './ids.js';
-import { collectionOf, lineage, namespaceOf } from './resource-type.js';
-import { acceptedHeaders, statusBody } from './operations.js';
-import { resourceGroups } from '../resources/resource-groups.js';
+import { collectionOf, namespaceOf } from './resource-type.js';
+import { resultResponse, routeOf, statusResponse } from './lro/index.js';
+import { RESOURCE_GROUP_TYPE, isResourceGroup } from './resource-groups.js';
 import { genericRoutes } from './generic.js';
-import type { TestControl } from '../control/control.js';
-import type { Principal } from './context.js';
 
 export interface ArmDeps {
   engine: Engine;
   store: Store;
   provisioner: Provisioner;
   profile: Profile;
-  types: ResourceType[];
-  auth: AuthMode;
+  registry: TypeRegistry;
+  /** Who is calling (the server's authenticator chain): throws an ARM error to refuse. */
+  authenticate(req: FastifyRequest): Promise<Principal> | Principal;
   anyApiVersion: boolean;
-  control?: TestControl;
+  hooks?: ManagementHooks;
 }
 
 type Params = Record<string, string>;
-/** What a route tells the test-control rules about itself. */
+/** What a route tells the before-request hooks about itself. */
 interface RouteInfo { armType?: string; nameParam?: string; action?: string }
 type Query = Record<string, string | string[] | undefined>;
 
-/** The management plane: every resource type's routes, resource groups, and the operation endpoints. */
+/** The management plane: every registered type's declared operations, and its providers' operation endpoints. */
 export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<void> {
-  const { engine } = deps;
+  const { engine, registry } = deps;
 
-  // Every management request: who is calling, then what test-control rules say (injected failures, throttles).
+  // Every management request: who is calling, then what the before-request hooks say (e.g. injected failures).
   const principals = new WeakMap<FastifyRequest, Principal>();
   app.addHook('preHandler', async (req, reply) => {
     // Before authentication: a subscription that cannot exist is never bound to a tenant.
     const { subscriptionId } = (req.params ?? {}) as Params;
     if (subscriptionId !== undefined && !isGuid(subscriptionId)) throw errors.invalidSubscriptionId(subscriptionId);
-    principals.set(req, await authenticateRequest(req.headers.authorization, deps.auth, new Date(), req));
-    if (!deps.control) return;
+    principals.set(req, await deps.authenticate(req));
+    const hooks = deps.hooks?.beforeRequest;
+    if (!hooks?.length) return;
     const route = (req.routeOptions.config ?? {}) as RouteInfo;
     const params = req.params as Params;
-    reply.headers(await deps.control.beforeManagementRequest({
-      plane: 'management', type: route.armType ?? '', name: (route.nameParam && params[route.nameParam]) || '',
+    const subject = {
+      plane: 'management' as const, type: route.armType ?? '', name: (route.nameParam && params[route.nameParam]) || '',
       method: req.method, action: route.action, subscription: params.subscriptionId ?? '',
-    }, Date.now()));
+    };
+    for (const hook of hooks) reply.headers(await hook(subject, Date.now()));
   });
 
-  /** Builds the request context: the caller (authenticated by the hook above) and the api-version settled against the type's. */
+  /** The request context: the caller (authenticated above) and the api-version settled against the type's. */
   function context(req: FastifyRequest, t: ResourceType | undefined, versions: readonly string[]): RequestContext {
-    const now = new Date();
-    const principal = principals.get(req) ?? authenticate(req.headers.authorization, deps.auth, now, req);
+    const principal = principals.get(req);
+    if (!principal) throw new Error(`${req.url} reached a handler unauthenticated`);
     const apiVersion = t ? resolveApiVersion(req, t, versions, deps.anyApiVersion) : anyVersion(req);
     return {
       apiVersion,
@@ -79,110 +80,126 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
     return r.body === undefined ? reply.send() : reply.send(r.body);
   }
 
-  function register(t: ResourceType): void {
-    const chain = lineage(t);
-    const isGroup = t === resourceGroups;
-    let item = isGroup ? '/subscriptions/:subscriptionId/resourcegroups/:resourceGroupName'
-      : `/subscriptions/:subscriptionId/resourceGroups/:resourceGroupName/providers/${namespaceOf(t)}`;
-    if (!isGroup) for (const level of chain) item += `/${collectionOf(level)}/:${level.param}`;
+  /** Each declared operation of `t` adds its routes. */
+  function mount(t: ResourceType): void {
+    const item = itemPath(t, registry.lineage(t));
     const collection = item.slice(0, item.lastIndexOf('/'));
     const versions = Object.keys(t.versions);
-    const ref = (p: Params) => (isGroup ? groupRef(p) : refOf(t, chain, p));
-
+    const ref = refBuilder(t, registry.lineage(t));
     const config: RouteInfo = { armType: t.type, nameParam: t.param };
+    const ops = t.operations;
+    const ctxOf = (req: FastifyRequest) => context(req, t, versions);
+    const refOf = (req: FastifyRequest) => ref(req.params as Params);
+
     app.get(collection, { config: { armType: t.type } }, async (req, reply) => {
-      const p = req.params as Params;
-      const ctx = context(req, t, versions);
-      if (isGroup) return send(reply, await engine.list(t, keyOf(`/subscriptions/${p.subscriptionId}`), ctx));
-      const parent = refOf(t, chain, { ...p, [t.param]: '_' });
+      const ctx = ctxOf(req);
+      const parent = ref({ ...(req.params as Params), [t.param]: '_' });
       engine.checkPath(t, parent, ctx);
       await engine.checkParents(parent);
       return send(reply, await engine.list(t, parent.parentKey, ctx));
     });
-    app.get(item, { config }, async (req, reply) => send(reply, await engine.get(t, ref(req.params as Params), context(req, t, versions))));
+    if (ops.listBySubscription) {
+      app.get(`/subscriptions/:subscriptionId/providers/${namespaceOf(t)}/${collectionOf(t)}`, async (req, reply) => {
+        const { subscriptionId } = req.params as Params;
+        return send(reply, await engine.list(t, keyOf(`/subscriptions/${subscriptionId}`), ctxOf(req), 'below'));
+      });
+    }
+    app.get(item, { config }, async (req, reply) => send(reply, await engine.get(t, refOf(req), ctxOf(req))));
     app.head(item, { config }, async (req, reply) => {
-      context(req, t, versions);
-      return send(reply, await engine.head(t, ref(req.params as Params)));
+      ctxOf(req);
+      return send(reply, await engine.head(t, refOf(req)));
     });
-    app.put(item, { config }, async (req, reply) => send(reply, await engine.put(t, ref(req.params as Params), req.body, context(req, t, versions))));
-    app.patch(item, { config }, async (req, reply) => send(reply, await engine.patch(t, ref(req.params as Params), req.body, context(req, t, versions))));
-    app.delete(item, { config }, async (req, reply) => send(reply, await engine.delete(t, ref(req.params as Params), context(req, t, versions))));
-    for (const action of t.actions ?? []) {
+    app.put(item, { config }, async (req, reply) => send(reply, await engine.put(t, refOf(req), req.body, ctxOf(req))));
+    app.patch(item, { config }, async (req, reply) => send(reply, await engine.patch(t, refOf(req), req.body, ctxOf(req))));
+    app.delete(item, { config }, async (req, reply) => send(reply, await engine.delete(t, refOf(req), ctxOf(req))));
+    for (const action of ops.actions ?? []) {
       app.route({
         method: action.method,
         url: `${item}/${action.path}`,
         config: { ...config, action: action.path },
         handler: async (req, reply) => send(reply,
-          await engine.action(t, action, ref(req.params as Params), req.body, context(req, t, versions), flatQuery(req.query as Query))),
+          await engine.action(t, action, refOf(req), req.body, ctxOf(req), flatQuery(req.query as Query))),
       });
     }
   }
 
-  for (const t of [resourceGroups, ...deps.types]) register(t);
-  genericRoutes(app, { store: deps.store, types: deps.types, context, send });
+  for (const t of registry.all) mount(t);
+  genericRoutes(app, { store: deps.store, registry, context, send });
 
-  // Workspaces listed across a subscription.
-  const workspaces = deps.types.find((t) => t.type === 'Microsoft.MachineLearningServices/workspaces');
-  if (workspaces) {
-    app.get('/subscriptions/:subscriptionId/providers/Microsoft.MachineLearningServices/workspaces', async (req, reply) => {
-      const { subscriptionId } = req.params as Params;
-      const ctx = context(req, workspaces, Object.keys(workspaces.versions));
-      return send(reply, await engine.list(workspaces, keyOf(`/subscriptions/${subscriptionId}`), ctx, 'below'));
-    });
-  }
-
-  // Long-running operations: the status (Azure-AsyncOperation) and the result (Location).
+  // Long-running operations at each provider's URL shapes: the status (Azure-AsyncOperation), the result (Location).
   async function operation(req: FastifyRequest) {
     const { subscriptionId, operationId } = req.params as Params;
     const op = await deps.store.getOperation(operationId);
-    if (!op || op.subscriptionId.toLowerCase() !== subscriptionId.toLowerCase()) throw errors.operationNotFound(operationId);
+    if (!op || op.subscriptionId.toLowerCase() !== subscriptionId.toLowerCase())
+      throw errors.operationNotFound(operationId);
     await deps.provisioner.settle(op.id);
     return (await deps.store.getOperation(op.id))!;
   }
 
-  app.get('/subscriptions/:subscriptionId/providers/Microsoft.MachineLearningServices/locations/:location/mfeOperationsStatus/:operationId', async (req, reply) => {
+  const status = async (req: FastifyRequest, reply: FastifyReply) => {
     context(req, undefined, []);
-    return send(reply, { status: 200, body: statusBody(await operation(req)) });
-  });
+    const op = await operation(req);
+    return send(reply, statusResponse(op, registry.operationUrlsOf(registry.find(op.resourceType))));
+  };
 
   const result = async (req: FastifyRequest, reply: FastifyReply) => {
     const ctx = context(req, undefined, []);
     const op = await operation(req);
-    if (op.status === 'InProgress') return send(reply, { status: 202, headers: acceptedHeaders(op, ctx, deps.profile, 'location') });
-    if (op.status !== 'Succeeded') {
-      const error = op.error ?? { code: op.status, message: `The operation ended ${op.status}.` };
-      return send(reply, { status: 400, body: { error } });
+    const t = registry.find(op.resourceType);
+    const rules = t && {
+      deleteDoneStatus: t.operations.delete.doneStatus,
+      render: (r: Parameters<Engine['render']>[1]) => engine.render(t, r, ctx),
+    };
+    const urls = registry.operationUrlsOf(t);
+    return send(reply, await resultResponse(op, () => engine.load(op.resourceKey), rules, urls, ctx, deps.profile));
+  };
+
+  const mounted = new Set<string>();
+  for (const { operationUrls } of registry.providers) {
+    for (const [template, handler] of [[operationUrls.status, status], [operationUrls.result, result]] as const) {
+      if (!template || mounted.has(template.toLowerCase())) continue;
+      mounted.add(template.toLowerCase());
+      app.get(routeOf(template), handler);
     }
-    const t = [resourceGroups, ...deps.types].find((x) => x.type === op.resourceType);
-    if (op.kind === 'delete') return send(reply, { status: t?.deleteDoneStatus ?? 200 });
-    const resource = await engine.load(op.resourceKey);
-    if (!t || !resource || op.kind === 'action') return send(reply, { status: 204 });
-    return send(reply, { status: 200, body: engine.render(t, resource, ctx), headers: { etag: resource.etag } });
-  };
-  app.get('/subscriptions/:subscriptionId/providers/Microsoft.MachineLearningServices/locations/:location/mfeOperationResults/:operationId', result);
-  app.get('/subscriptions/:subscriptionId/operationresults/:operationId', result);
+  }
 }
 
-function groupRef(p: Params): ResourceRef {
-  const id = `/subscriptions/${p.subscriptionId}/resourceGroups/${p.resourceGroupName}`;
-  return {
-    id, key: keyOf(id), name: p.resourceGroupName, parentKey: keyOf(`/subscriptions/${p.subscriptionId}`),
-    subscriptionId: p.subscriptionId, resourceGroup: p.resourceGroupName, ancestors: [],
-  };
+/** The item route of `t`: ARM's own types under the subscription, providers' types below a resource group. */
+function itemPath(t: ResourceType, chain: ResourceType[]): string {
+  if (t.scope === 'subscription') return `/subscriptions/:subscriptionId/${collectionOf(t).toLowerCase()}/:${t.param}`;
+  let item = `/subscriptions/:subscriptionId/resourceGroups/:resourceGroupName/providers/${namespaceOf(t)}`;
+  for (const level of chain.slice(1)) item += `/${collectionOf(level)}/:${level.param}`;
+  return item;
 }
 
-/** The resource a provider path names, with the resource group and every enclosing resource as ancestors. */
-function refOf(t: ResourceType, chain: ResourceType[], p: Params): ResourceRef {
-  const group = groupRef(p);
-  const ancestors = [{ type: resourceGroups.type, id: group.id, name: group.name }];
-  let id = `${group.id}/providers/${namespaceOf(t)}`;
-  let parentId = group.id;
-  chain.forEach((level, i) => {
-    parentId = i === 0 ? group.id : id;
-    id += `/${collectionOf(level)}/${p[level.param]}`;
-    if (i < chain.length - 1) ancestors.push({ type: level.type, id, name: p[level.param] });
-  });
-  return { id, key: keyOf(id), name: p[t.param], parentKey: keyOf(parentId), subscriptionId: p.subscriptionId, resourceGroup: group.name, ancestors };
+/** The resource a path names, with the resource group and every enclosing resource as ancestors. */
+function refBuilder(t: ResourceType, chain: ResourceType[]): (p: Params) => ResourceRef {
+  const subKey = (p: Params) => `/subscriptions/${p.subscriptionId}`;
+  if (t.scope === 'subscription') {
+    return (p) => {
+      const id = `${subKey(p)}/${collectionOf(t)}/${p[t.param]}`;
+      return {
+        id, key: keyOf(id), name: p[t.param], parentKey: keyOf(subKey(p)), subscriptionId: p.subscriptionId,
+        resourceGroup: isResourceGroup(t) ? p[t.param] : '', ancestors: [],
+      };
+    };
+  }
+  const levels = chain.slice(1);
+  return (p) => {
+    const groupId = `${subKey(p)}/resourceGroups/${p.resourceGroupName}`;
+    const ancestors = [{ type: RESOURCE_GROUP_TYPE, id: groupId, name: p.resourceGroupName }];
+    let id = `${groupId}/providers/${namespaceOf(t)}`;
+    let parentId = groupId;
+    levels.forEach((level, i) => {
+      parentId = i === 0 ? groupId : id;
+      id += `/${collectionOf(level)}/${p[level.param]}`;
+      if (i < levels.length - 1) ancestors.push({ type: level.type, id, name: p[level.param] });
+    });
+    return {
+      id, key: keyOf(id), name: p[t.param], parentKey: keyOf(parentId), subscriptionId: p.subscriptionId,
+      resourceGroup: p.resourceGroupName, ancestors,
+    };
+  };
 }
 
 function firstQuery(req: FastifyRequest, name: string): string | undefined {
@@ -190,16 +207,20 @@ function firstQuery(req: FastifyRequest, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-const flatQuery = (q: Query) => Object.fromEntries(Object.entries(q).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v ?? '']));
+const flatQuery = (q: Query) =>
+  Object.fromEntries(Object.entries(q).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v ?? '']));
 
-function resolveApiVersion(req: FastifyRequest, t: ResourceType, supported: readonly string[], anyApiVersion: boolean): string {
+function resolveApiVersion(
+  req: FastifyRequest, t: ResourceType, supported: readonly string[], anyApiVersion: boolean,
+): string {
   const asked = firstQuery(req, 'api-version');
   if (!asked) throw errors.missingApiVersion();
   const known = supported.find((v) => v.toLowerCase() === asked.toLowerCase());
   if (known) return known;
   if (anyApiVersion) return [...supported].sort().at(-1)!;
-  if (t === resourceGroups) throw errors.invalidApiVersion(asked, supported);
-  const location = typeof (req.body as { location?: unknown } | undefined)?.location === 'string' ? (req.body as { location: string }).location : '';
+  if (t.scope === 'subscription') throw errors.invalidApiVersion(asked, supported);
+  const given = (req.body as { location?: unknown } | undefined)?.location;
+  const location = typeof given === 'string' ? given : '';
   throw errors.noRegisteredProvider(location, asked, t.type.split('/').slice(1).join('/'), supported);
 }
 

@@ -1,10 +1,11 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPair, randomUUID, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPair, randomUUID, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isGuid } from '../arm/ids.js';
 import { publicJwk, signJwt, type Claims } from './jwt.js';
+import { sameSecret } from './same-secret.js';
 
 /**
  * A local Microsoft Entra ID stand-in: the endpoints `@azure/identity` (MSAL) calls for a client-credentials token,
@@ -215,5 +216,3 @@ function audienceOf(form: Record<string, string>): string | undefined {
   return /^https:\/\/management\.(azure\.com|core\.windows\.net)\/?$/i.test(aud) ? `${aud.replace(/\/$/, '')}/` : aud.replace(/\/$/, '');
 }
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
-const sameSecret = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));

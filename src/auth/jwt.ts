@@ -14,30 +14,46 @@ export function signJwt(claims: Claims, key: KeyObject, kid: string): string {
 export interface ParsedJwt {
   header: Record<string, unknown>;
   claims: Claims;
-  signedPart: string;
-  signature: Buffer;
+  /** The compact parts as sent (the signature is decoded only when verified). */
+  parts: readonly [string, string, string];
 }
 
-/** Splits and decodes a compact JWS; undefined when it is not one. */
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * The one JWT decoder: splits a compact JWS and parses its header and claims (base64url JSON, claims an object).
+ * Undefined when it is not one. Loose mode trusts what it reads; strict mode also wants it canonical and signed.
+ */
 export function parseJwt(token: string): ParsedJwt | undefined {
   const parts = token.split('.');
-  if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]*$/.test(p))) return undefined;
+  if (parts.length !== 3) return undefined;
   try {
-    const header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'));
-    const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
-    const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
-    if (!isObject(header) || !isObject(claims)) return undefined;
-    return { header, claims, signedPart: `${parts[0]}.${parts[1]}`, signature: Buffer.from(parts[2], 'base64url') };
+    const header: unknown = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'));
+    const claims: unknown = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+    if (!isObject(header) || !isObject(claims) || Array.isArray(claims)) return undefined;
+    return { header, claims, parts: parts as [string, string, string] };
   } catch {
     return undefined;
   }
 }
 
-export const verifyRs256 = (jwt: ParsedJwt, publicKey: KeyObject): boolean =>
-  jwt.signature.length > 0 && verify('sha256', Buffer.from(jwt.signedPart), publicKey, jwt.signature);
+/** Every part in the base64url alphabet and the header an object: what a signed token must be (strict mode). */
+export const isCanonical = (jwt: ParsedJwt): boolean =>
+  !Array.isArray(jwt.header) && jwt.parts.every((p) => BASE64URL.test(p));
+
+/** An unsigned token (`alg: none`): what `amlite token` prints and loose mode reads. */
+export const unsignedJwt = (claims: Claims): string => `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`;
+
+export function verifyRs256(jwt: ParsedJwt, publicKey: KeyObject): boolean {
+  const signature = Buffer.from(jwt.parts[2], 'base64url');
+  return signature.length > 0 && verify('sha256', Buffer.from(`${jwt.parts[0]}.${jwt.parts[1]}`), publicKey, signature);
+}
 
 /** The public JWK of an RSA key, with its RFC 7638 thumbprint as `kid`. */
-export function publicJwk(key: KeyObject): { kty: string; n: string; e: string; kid: string; use: string; alg: string } {
+export interface PublicJwk { kty: string; n: string; e: string; kid: string; use: string; alg: string }
+
+export function publicJwk(key: KeyObject): PublicJwk {
   const { n, e } = createPublicKey(key).export({ format: 'jwk' }) as { n: string; e: string };
   const kid = createHash('sha256').update(JSON.stringify({ e, kty: 'RSA', n })).digest('base64url');
   return { kty: 'RSA', use: 'sig', alg: 'RS256', kid, n, e };

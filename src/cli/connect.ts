@@ -206,7 +206,7 @@ credential = AmliteCredential()`;
     `# app.py: pip install azure-mgmt-resource${t.auth === 'strict' ? ' azure-identity' : ''}, then: python app.py`,
     `import base64, json, os, time
 
-from azure.mgmt.resource import ResourceManagementClient
+from azure.mgmt.resource.resources import ResourceManagementClient
 
 endpoint = os.environ.get("AMLITE_URL", "${t.url}")
 subscription_id = "${t.subscription}"

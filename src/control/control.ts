@@ -1,4 +1,6 @@
-import type { FastifyBaseLogger } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { ManagementHooks } from '../arm/hooks.js';
+import type { DataPlaneHooks } from '../inference/serving.js';
 import type { OperationRecord, Store } from '../store/types.js';
 import { ArmError } from '../arm/errors.js';
 import { parseDuration } from '../arm/duration.js';
@@ -117,4 +119,18 @@ function injectedError(rule: Rule, dataPlane = false): ArmError {
   }
   if (dataPlane) headers['x-ms-error-code'] = e.code;
   return new ArmError(e.status ?? 400, e.code, e.message ?? `Injected failure (amlite rule '${rule.id}').`, undefined, undefined, headers);
+}
+
+/**
+ * Test control as a Fastify plugin: it plugs into the management plane's two hooks (before a request, when an
+ * operation starts) and the data plane's (before a request, after a response). Neither plane knows it is there.
+ */
+export async function testControlPlugin(
+  _app: FastifyInstance, o: { control: TestControl; management: ManagementHooks; dataPlane: DataPlaneHooks },
+): Promise<void> {
+  const { control, management, dataPlane } = o;
+  management.beforeRequest.push((s, now) => control.beforeManagementRequest(s, now));
+  management.onOperationStart.push((op, s) => control.onOperationStart(op, s));
+  dataPlane.beforeRequest.push((s, key, now) => control.beforeDataRequest(s, key, now));
+  dataPlane.afterResponse.push((s, key, tokens, now) => control.afterDataResponse(s, key, tokens, now));
 }

@@ -8,6 +8,7 @@ import { newEtag } from '../arm/etag.js';
 import { isPlainObject } from '../arm/merge-patch.js';
 import { keyOf } from '../arm/ids.js';
 import { RuleError, RuleInput, normalizeRule, type Rule } from './rules.js';
+import { BACKGROUND_COMMIT_ATTEMPTS, commitWithRetry } from '../arm/lro/commit.js';
 import type { TestControl } from './control.js';
 import type { StrictAuth } from '../auth/strict.js';
 
@@ -197,16 +198,15 @@ export async function controlRoutes(app: FastifyInstance, deps: ControlDeps): Pr
     const scope = scopeOf(req);
     const sub = /^\/subscriptions\/([^/]+)\//i.exec(body.id)?.[1];
     if (scope && sub) await scope.require(sub);
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const r = await store.get(keyOf(body.id));
-      if (!r || r.type.toLowerCase() !== SERVERLESS) throw new ArmError(404, 'ResourceNotFound', `There is no serverless endpoint '${body.id}'.`, 'id');
-      const properties = { ...(r.body.properties as object), endpointState: body.endpointState };
-      if (await store.commit([{ op: 'update', resource: { ...r, body: { ...r.body, properties }, etag: newEtag() }, ifEtag: r.etag }])) {
-        req.log.info({ resource: r.id, endpointState: body.endpointState }, 'test-control endpoint state set');
-        return { id: r.id, endpointState: body.endpointState };
-      }
-    }
-    throw errors.conflict('The endpoint kept changing; retry.');
+    const { id, endpointState } = body;
+    return commitWithRetry(async () => {
+      const r = await store.get(keyOf(id));
+      if (!r || r.type.toLowerCase() !== SERVERLESS) throw new ArmError(404, 'ResourceNotFound', `There is no serverless endpoint '${id}'.`, 'id');
+      const properties = { ...(r.body.properties as object), endpointState };
+      if (!(await store.commit([{ op: 'update', resource: { ...r, body: { ...r.body, properties }, etag: newEtag() }, ifEtag: r.etag }]))) return undefined;
+      req.log.info({ resource: r.id, endpointState }, 'test-control endpoint state set');
+      return { id: r.id, endpointState };
+    }, { attempts: BACKGROUND_COMMIT_ATTEMPTS, exhausted: () => errors.conflict('The endpoint kept changing; retry.') });
   });
 
   /** Strict reset: the caller's tenant's rules only (one by one: the rule book's reset removes every rule). */

@@ -6,7 +6,7 @@ import { ArmError } from '../arm/errors.js';
 import { keyOf } from '../arm/ids.js';
 import type { Provisioner } from '../provisioner/provisioner.js';
 import type { OperationRecord, Store, StoredResource } from '../store/types.js';
-import { resourceGroups } from '../resources/resource-groups.js';
+import { resourceGroups } from '../arm/resource-groups.js';
 import type { KeysResponse, OperationView, SubscriptionNode, TreeNode, TreeResponse } from './api.js';
 
 export interface ViewDeps {
@@ -90,7 +90,7 @@ export class DashboardView {
     const r = await this.deps.store.get(keyOf(id));
     if (!r) throw new ArmError(404, 'ResourceNotFound', `The resource '${id}' was not found.`, 'id');
     const t = this.all.find((x) => x.type.toLowerCase() === r.type.toLowerCase());
-    const listKeys = t?.actions?.find((a) => a.path === 'listKeys');
+    const listKeys = t?.operations.actions?.find((a) => a.path === 'listKeys');
     if (!t || !listKeys) throw new ArmError(400, 'NoKeys', `Resources of type '${r.type}' have no keys.`, 'id');
     const result = await listKeys.handle(renderContext(t, origin, this.deps.store), r, undefined, {});
     const keys = result.body as { primaryKey: string; secondaryKey: string };

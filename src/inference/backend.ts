@@ -19,7 +19,26 @@ export interface ChatRequest {
   promptTokens?: number;
   /** Fields the client sent that the API does not define, forwarded when extra-parameters is pass-through. */
   extra?: Record<string, unknown>;
+  /** The functions the model may call, whether (and which) it must, and the shape of its text answer. */
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
+  responseFormat?: ResponseFormat;
 }
+
+export interface ToolDefinition {
+  type: 'function';
+  function: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean };
+}
+
+export type ToolChoice = 'auto' | 'none' | 'required' | { type: 'function'; function: { name: string } };
+
+export type ResponseFormat =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | {
+    type: 'json_schema';
+    json_schema: { name: string; schema: Record<string, unknown>; description?: string; strict?: boolean };
+  };
 
 export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls';
 
@@ -32,7 +51,16 @@ export interface ChatResult {
 }
 
 /** A streamed chat: text pieces as they are generated, then the final result (whose usage counts the whole). */
-export type ChatChunk = { type: 'delta'; text: string } | { type: 'done'; finishReason: FinishReason; usage: Usage };
+export type ChatChunk =
+  | { type: 'delta'; text: string }
+  | ToolCallChunk
+  | { type: 'done'; finishReason: FinishReason; usage: Usage };
+
+/**
+ * A piece of the `index`th tool call, as the openai clients assemble them: the first piece carries its id and the
+ * function's name, the following ones more characters of its JSON arguments.
+ */
+export interface ToolCallChunk { type: 'tool_call'; index: number; id?: string; name?: string; arguments: string }
 
 export interface EmbeddingsRequest {
   input: string[];

@@ -6,6 +6,7 @@ import { globMatch } from '../glob.js';
 import { apiError } from './errors.js';
 import { assertServable, creationError, entryLabel, labelled } from './catalog-health.js';
 import { MAX_EMBEDDING_DIMENSIONS, limitsOf, type ModelLimits } from './input-limits.js';
+import { FEATURE_NAMES, type ModelFeatures } from './tools/chat-features.js';
 
 /**
  * The catalog maps model ids to backends. A JSON file (--catalog FILE):
@@ -39,6 +40,8 @@ export interface CatalogEntry {
   /** CPU threads (default: cores - 1) and requests generated at once (default 2). */
   threads?: number;
   parallel?: number;
+  /** Any backend: what the model cannot do, e.g. { "tools": false }; a request using it answers 422. */
+  features?: ModelFeatures;
 }
 
 export interface CatalogFile {
@@ -80,6 +83,7 @@ export class Catalog {
       if (e.backend === 'openai-compatible' && !e.url) throw new CatalogError(`catalog models[${i}] (openai-compatible) needs a "url"`);
       if (e.backend === 'llama-cpp' && !e.modelPath) throw new CatalogError(`catalog models[${i}] (llama-cpp) needs a "modelPath" to a local GGUF file`);
       checkModelLimits(e, i);
+      checkFeatureFlags(e.features, i);
     }
     return new Catalog(file);
   }
@@ -128,10 +132,20 @@ async function create(e: CatalogEntry): Promise<Backend> {
     case 'simulated':
       return new SimulatedBackend(e);
     case 'openai-compatible':
-      return new OpenAICompatibleBackend({ url: e.url!, model: e.model, apiKey: e.apiKey });
+      return new OpenAICompatibleBackend({ url: e.url!, model: e.model, apiKey: e.apiKey, features: e.features });
     case 'llama-cpp': {
       const { LlamaCppBackend } = await import('./backends/llama-cpp.js');
-      return new LlamaCppBackend({ modelPath: e.modelPath!, contextSize: e.contextSize, threads: e.threads, parallel: e.parallel });
+      return new LlamaCppBackend({
+        modelPath: e.modelPath!, contextSize: e.contextSize, threads: e.threads, parallel: e.parallel, features: e.features,
+      });
     }
   }
+}
+
+/** `features`, when given: an object of true/false flags amlite knows. */
+function checkFeatureFlags(f: unknown, i: number): void {
+  if (f === undefined) return;
+  const known: readonly string[] = FEATURE_NAMES;
+  if (!f || typeof f !== 'object' || Object.entries(f).some(([k, v]) => !known.includes(k) || typeof v !== 'boolean'))
+    throw new CatalogError(`catalog models[${i}].features must be an object of true/false flags: ${known.join(', ')}`);
 }

@@ -1,6 +1,7 @@
 import type { ChatMessage, ChatRequest, EmbeddingsRequest } from './backend.js';
 import { apiError } from './errors.js';
 import { MAX_CHAT_MESSAGES, MAX_EMBEDDING_INPUTS } from './input-limits.js';
+import { checkMessages, parseResponseFormat, parseToolChoice, parseTools } from './tools/chat-features.js';
 
 export type ExtraParameters = 'error' | 'drop' | 'pass-through';
 
@@ -43,10 +44,11 @@ export function parseChat(raw: unknown, mode: ExtraParameters): { request: ChatR
   if (!Array.isArray(messages) || messages.length === 0) throw invalid("'messages' must be a non-empty array.");
   if (messages.length > MAX_CHAT_MESSAGES) throw tooMany('messages', messages.length, MAX_CHAT_MESSAGES);
   messages.forEach((m, i) => {
-    if (!m || typeof m !== 'object' || !ROLES.has((m as ChatMessage).role)) throw invalid(`'messages[${i}].role' must be one of system, user, assistant, tool.`);
-    const c = (m as ChatMessage).content;
-    if ((m as ChatMessage).role !== 'assistant' && typeof c !== 'string' && !Array.isArray(c)) throw invalid(`'messages[${i}].content' must be a string or an array of content items.`);
+    if (!m || typeof m !== 'object' || !ROLES.has((m as ChatMessage).role))
+      throw invalid(`'messages[${i}].role' must be one of system, user, assistant, tool, developer.`);
   });
+  checkMessages(messages as ChatMessage[]);
+  const tools = parseTools(b.tools);
   num(b, 'frequency_penalty', -2, 2);
   num(b, 'presence_penalty', -2, 2);
   let stop = b.stop;
@@ -62,6 +64,9 @@ export function parseChat(raw: unknown, mode: ExtraParameters): { request: ChatR
       max_tokens: num(b, 'max_tokens', 0, 2 ** 31 - 1, true),
       seed: num(b, 'seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, true),
       stop: (stop as string[] | null | undefined) ?? undefined,
+      tools,
+      toolChoice: parseToolChoice(b.tool_choice, tools),
+      responseFormat: parseResponseFormat(b.response_format, messages as ChatMessage[]),
       extra: extras(b, CHAT_FIELDS, mode),
     },
   };

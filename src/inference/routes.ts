@@ -2,34 +2,28 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Store, StoredResource } from '../store/types.js';
 import type { Catalog } from './catalog.js';
-import type { Backend, ChatChunk, ChatRequest, FinishReason, Usage } from './backend.js';
+import type { Backend, ChatChunk, ChatRequest, Usage } from './backend.js';
 import { BackendError } from './backend.js';
 import { apiError } from './errors.js';
 import { authorize, type DataPlaneAuth } from './auth.js';
 import { ConcurrencyLimiter } from './limits.js';
 import { parseChat, parseEmbeddings, type ExtraParameters } from './requests.js';
+import { assistantMessage, collectChat, toolCallDelta } from './tools/chat-chunks.js';
 import { textOf } from './tokens.js';
 import { DATA_PLANE_BODY_LIMIT, checkChatInput, checkEmbeddingsInput } from './input-limits.js';
-import { parseDuration } from '../arm/duration.js';
-import { servingInstances } from '../resources/inference-groups.js';
-import type { TestControl } from '../control/control.js';
-import type { Subject } from '../control/rules.js';
+import type { RequestSubject } from '../arm/hooks.js';
+import type { DataPlaneHooks, ServingTarget } from './serving.js';
 
 export interface DataPlaneDeps {
   store: Store;
   catalog: Catalog;
   auth: DataPlaneAuth;
-  control?: TestControl;
+  /** What the providers serve, each under its own path prefix. */
+  targets: ServingTarget[];
+  hooks: DataPlaneHooks;
 }
 
 type Doc = Record<string, unknown>;
-
-const SERVERLESS = 'microsoft.machinelearningservices/workspaces/serverlessendpoints';
-/** Provisioning states in which an Online serverless endpoint does not serve: not yet created, or going away. */
-const NOT_SERVING = new Set(['Creating', 'Deleting']);
-/** Pool endpoints have no endpointState: they serve once created, and while an update runs. */
-const POOL_SERVING = new Set(['Succeeded', 'Updating']);
-const POOL_ENDPOINT = 'microsoft.machinelearningservices/workspaces/inferencepools/endpoints';
 
 /** What a request is served by: the endpoint, its model, and (pool endpoints) its limits. */
 interface Target {
@@ -40,8 +34,8 @@ interface Target {
   /** Pool endpoints: how many requests may be in flight, and how long one may take. */
   maxInFlight?: number;
   timeoutMs?: number;
-  /** How test-control rules see this request. */
-  subject?: Subject;
+  /** How the hooks see this request. */
+  subject?: RequestSubject;
 }
 
 /**
@@ -59,53 +53,29 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
 
   async function target(req: FastifyRequest, reply: FastifyReply, action: string): Promise<Target> {
     const t = await resolve(req);
-    if (deps.control) {
+    const hooks = deps.hooks.beforeRequest;
+    if (hooks.length || deps.hooks.afterResponse.length) {
       t.subject = { plane: 'data', type: t.endpoint.type, name: t.endpoint.name, method: req.method, action, subscription: t.endpoint.id.split('/')[2] };
-      reply.headers(await deps.control.beforeDataRequest(t.subject, t.endpoint.key, Date.now()));
+      for (const hook of hooks) reply.headers(await hook(t.subject, t.endpoint.key, Date.now()));
     }
     return t;
   }
 
-  /** Charges what a response used against the endpoint's token budgets (test-control throttles). */
-  const charge = (t: Target, usage: Usage) =>
-    t.subject && deps.control?.afterDataResponse(t.subject, t.endpoint.key, usage.promptTokens + usage.completionTokens, Date.now());
+  /** Tells the hooks what a response used (e.g. test-control token budgets). */
+  async function charge(t: Target, usage: Usage): Promise<void> {
+    if (!t.subject) return;
+    for (const hook of deps.hooks.afterResponse) await hook(t.subject, t.endpoint.key, usage.promptTokens + usage.completionTokens, Date.now());
+  }
 
   async function resolve(req: FastifyRequest): Promise<Target> {
     const { route } = req.params as { route: string };
-    const kind = req.url.startsWith('/serverless/') ? 'serverless' : 'pools';
+    const serving = (req.routeOptions.config as unknown as { serving: ServingTarget }).serving;
     const endpoint = await deps.store.getByRoute(route);
-    const type = endpoint?.type.toLowerCase();
-    if (!endpoint || (kind === 'serverless' ? type !== SERVERLESS : type !== POOL_ENDPOINT))
-      throw apiError(404, 'NotFound', `No endpoint is served at /${kind}/${route}.`);
-    const props = (endpoint.body.properties ?? {}) as Doc;
-    await authorize(req, endpoint, kind === 'serverless' ? String(props.authMode ?? 'Key') : 'AAD', deps.auth);
-    if (kind === 'serverless') {
-      // As in Azure, an endpoint being updated (or whose update failed) keeps serving: endpointState says.
-      const state = String(props.endpointState);
-      if (state !== 'Online' || NOT_SERVING.has(String(props.provisioningState)))
-        throw apiError(409, 'EndpointNotReady', `The serverless endpoint '${endpoint.name}' is not serving requests: ` +
-          `its provisioningState is '${props.provisioningState}' and its endpointState is '${state}'. ` +
-          'It serves while it is Online (not Creating or Deleting).');
-      const modelId = String((props.modelSettings as Doc | null | undefined)?.modelId ?? endpoint.name);
-      const safety = props.contentSafety as Doc | null | undefined;
-      return { endpoint, modelId, backend: await deps.catalog.backendFor(modelId), contentSafety: safety?.contentSafetyStatus === 'Enabled' };
-    }
-    if (!POOL_SERVING.has(String(props.provisioningState)))
-      throw apiError(409, 'EndpointNotReady', `The pool endpoint '${endpoint.name}' is not serving requests: its ` +
-        `provisioningState is '${props.provisioningState}'. It serves once Succeeded, and while Updating.`);
-    // The group is a sibling under the endpoint's own pool (its stored parent), whatever its ancestors are named.
-    const group = await deps.store.get(`${endpoint.parentKey}/groups/${String(props.groupName).toLowerCase()}`);
-    if (!group) throw apiError(409, 'EndpointNotReady', `The pool endpoint '${endpoint.name}' routes to the group '${String(props.groupName)}', which does not exist.`);
-    const groupProps = (group.body.properties ?? {}) as Doc;
-    const modelId = String((groupProps.modelConfiguration as Doc | null | undefined)?.modelId ?? group.name);
-    const config = (props.requestConfiguration ?? {}) as Doc;
-    const instances = servingInstances(group);
-    if (instances === 0) throw apiError(409, 'EndpointNotReady', `The group '${group.name}' behind the pool endpoint '${endpoint.name}' has no instance serving (its provisioningState is '${String(groupProps.provisioningState)}').`);
-    return {
-      endpoint, modelId, backend: await deps.catalog.backendFor(modelId), contentSafety: false,
-      maxInFlight: Number(config.maxConcurrentRequestsPerInstance ?? 1) * instances,
-      timeoutMs: positive(parseDuration(String(config.requestTimeout ?? 'PT5S'))),
-    };
+    if (!endpoint || endpoint.type.toLowerCase() !== serving.type.toLowerCase())
+      throw apiError(404, 'NotFound', `No endpoint is served at /${serving.prefix}/${route}.`);
+    await authorize(req, endpoint, serving.authMode(endpoint), serving.keys(endpoint), deps.auth);
+    const s = await serving.serve(endpoint, deps.store);
+    return { endpoint, ...s, backend: await deps.catalog.backendFor(s.modelId) };
   }
 
   function checkContentSafety(t: Target, texts: string[]): void {
@@ -152,11 +122,12 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
     const created = Math.floor(Date.now() / 1000);
     const model = t.backend.info(t.modelId).model_name;
     if (stream) return streamChat(req, reply, t, request, { id, created, model });
-    const { text, finishReason, usage } = await withinLimits(req, t, async (signal) => collect(t.backend.chat(request, { modelId: t.modelId, signal })));
+    const result = await withinLimits(req, t, async (signal) => collectChat(t.backend.chat(request, { modelId: t.modelId, signal })));
+    const { finishReason, usage } = result;
     await charge(t, usage);
     return reply.send({
       id, object: 'chat.completion', created, model,
-      choices: [{ index: 0, finish_reason: finishReason, message: { role: 'assistant', content: text } }],
+      choices: [{ index: 0, finish_reason: finishReason, message: assistantMessage(result) }],
       usage: usageBody(usage),
     });
   }
@@ -188,6 +159,9 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
           const chunk: ChatChunk = next.value;
           if (chunk.type === 'delta') {
             send({ delta: first ? { role: 'assistant', content: chunk.text } : { content: chunk.text }, finish_reason: null });
+            first = false;
+          } else if (chunk.type === 'tool_call') {
+            send({ delta: toolCallDelta(chunk, first), finish_reason: null });
             first = false;
           } else {
             send({ delta: first ? { role: 'assistant', content: '' } : {}, finish_reason: chunk.finishReason }, chunk.usage);
@@ -222,29 +196,20 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
     return t.backend.info(t.modelId);
   }
 
-  for (const base of ['/serverless/:route', '/pools/:route']) {
+  for (const serving of deps.targets) {
+    const base = `/${serving.prefix}/:route`;
+    const config = { serving };
     for (const prefix of ['', '/v1', '/openai/deployments/:deployment', '/models']) {
-      app.post(`${base}${prefix}/chat/completions`, { bodyLimit: DATA_PLANE_BODY_LIMIT }, chat);
-      app.post(`${base}${prefix}/embeddings`, { bodyLimit: DATA_PLANE_BODY_LIMIT }, embeddings);
+      app.post(`${base}${prefix}/chat/completions`, { bodyLimit: DATA_PLANE_BODY_LIMIT, config }, chat);
+      app.post(`${base}${prefix}/embeddings`, { bodyLimit: DATA_PLANE_BODY_LIMIT, config }, embeddings);
     }
-    app.get(`${base}/info`, info);
-    app.get(`${base}/v1/info`, info);
-    app.get(`${base}/models/info`, info);
+    app.get(`${base}/info`, { config }, info);
+    app.get(`${base}/v1/info`, { config }, info);
+    app.get(`${base}/models/info`, { config }, info);
   }
 }
 
 class TimeoutError extends Error {}
-
-const positive = (ms: number) => (ms > 0 ? ms : undefined);
-
-async function collect(chunks: AsyncIterable<ChatChunk>): Promise<{ text: string; finishReason: FinishReason; usage: Usage }> {
-  let text = '';
-  for await (const c of chunks) {
-    if (c.type === 'delta') text += c.text;
-    else return { text, finishReason: c.finishReason, usage: c.usage };
-  }
-  throw new BackendError(502, 'IncompleteResponse', 'The model backend ended without finishing the response.');
-}
 
 const usageBody = (u: Usage) => ({ prompt_tokens: u.promptTokens, completion_tokens: u.completionTokens, total_tokens: u.promptTokens + u.completionTokens });
 

@@ -1,5 +1,6 @@
 import { encode, decode } from 'gpt-tokenizer';
 import type { ChatMessage } from './backend.js';
+import { mediaTokens, toolCallsText } from './tools/media-tokens.js';
 
 /**
  * The longest run of letters (or of spaces, or of other non-space characters) handed to the BPE in one piece. The
@@ -96,14 +97,16 @@ export const detokenize = (tokens: number[]): string => decode(tokens);
 export function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
-  return content.map((c) => (c && typeof c === 'object' && 'text' in c ? String(c.text) : '')).join('\n');
+  // Only text items: an image or audio item adds no text (not even a separating newline).
+  return content.filter((c) => c && typeof c === 'object' && 'text' in c).map((c) => String(c.text)).join('\n');
 }
 
 /** Prompt tokens as chat models count them: each message's text plus a few tokens of framing (see countTokens). */
 export function countPromptTokens(messages: ChatMessage[], limit = Infinity): number {
   let n = 3;
   for (const m of messages) {
-    n += 4 + countTokens(m.role) + countTokens(textOf(m.content), limit - n);
+    const text = textOf(m.content) + toolCallsText(m.tool_calls);
+    n += 4 + countTokens(m.role) + countTokens(text, limit - n) + mediaTokens(m.content);
     if (n > limit) return n;
   }
   return n;
@@ -114,7 +117,8 @@ export async function countPromptTokensPaced(messages: ChatMessage[], limit = In
   const pace = pacer();
   let n = 3;
   for (const m of messages) {
-    n += 4 + countTokens(m.role) + (await countTokensPaced(textOf(m.content), limit - n, pace));
+    const text = textOf(m.content) + toolCallsText(m.tool_calls);
+    n += 4 + countTokens(m.role) + (await countTokensPaced(text, limit - n, pace)) + mediaTokens(m.content);
     if (n > limit) return n;
   }
   return n;

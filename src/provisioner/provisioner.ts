@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { OperationRecord, Store, StoredResource, Write } from '../store/types.js';
 import type { ResourceType } from '../arm/resource-type.js';
 import { newEtag } from '../arm/etag.js';
+import { BACKGROUND_COMMIT_ATTEMPTS, commitWithRetry } from '../arm/lro/commit.js';
 import type { Profile } from './profiles.js';
 
 export interface ProvisionerOptions {
@@ -165,26 +166,30 @@ export class Provisioner {
   }
 
   private async run(opId: string, fromTimer: boolean): Promise<void> {
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const op = await this.store.getOperation(opId);
-      if (!op || op.status !== 'InProgress') {
-        this.drop(opId);
-        return;
-      }
-      if (!fromTimer && op.dueAt > this.now().getTime()) return;
-      const resource = await this.store.get(op.resourceKey);
-      const writes = op.failWith ? this.fail(op, resource) : this.finish(op, resource);
-      const outcome = op.failWith ? { status: 'Failed' as const, error: op.failWith } : this.outcome(op, resource);
-      const { status } = outcome;
-      const ended: OperationRecord = { ...op, ...outcome, endTime: this.now().toISOString() };
-      writes.push({ op: 'putOperation', ifInProgress: true, operation: ended });
-      if (await this.store.commit(writes)) {
-        this.drop(opId);
-        this.log.debug({ operation: op.id, kind: op.kind, resource: op.resourceId, owner: this.owner, status }, `operation ${status.toLowerCase()}`);
-        return;
-      }
+    await commitWithRetry(() => this.attempt(opId, fromTimer), {
+      attempts: BACKGROUND_COMMIT_ATTEMPTS,
+      exhausted: () => new Error(`operation ${opId} kept losing races with other writers`),
+    });
+  }
+
+  /** One try at completing the operation: true when there is nothing (more) to do, undefined when a commit lost. */
+  private async attempt(opId: string, fromTimer: boolean): Promise<true | undefined> {
+    const op = await this.store.getOperation(opId);
+    if (!op || op.status !== 'InProgress') {
+      this.drop(opId);
+      return true;
     }
-    throw new Error(`operation ${opId} kept losing races with other writers`);
+    if (!fromTimer && op.dueAt > this.now().getTime()) return true;
+    const resource = await this.store.get(op.resourceKey);
+    const writes = op.failWith ? this.fail(op, resource) : this.finish(op, resource);
+    const outcome = op.failWith ? { status: 'Failed' as const, error: op.failWith } : this.outcome(op, resource);
+    const { status } = outcome;
+    const ended: OperationRecord = { ...op, ...outcome, endTime: this.now().toISOString() };
+    writes.push({ op: 'putOperation', ifInProgress: true, operation: ended });
+    if (!(await this.store.commit(writes))) return undefined;
+    this.drop(opId);
+    this.log.debug({ operation: op.id, kind: op.kind, resource: op.resourceId, owner: this.owner, status }, `operation ${status.toLowerCase()}`);
+    return true;
   }
 
   /**
@@ -206,7 +211,7 @@ export class Provisioner {
     const type = this.typeOf(op.resourceType);
     let next: StoredResource = resource;
     if (op.kind === 'action') {
-      const action = type?.actions?.find((a) => a.path === op.action);
+      const action = type?.operations.actions?.find((a) => a.path === op.action);
       if (action?.complete) next = action.complete(resource, op);
     } else if (type) {
       const properties = { ...(resource.body.properties as object), ...type.lifecycle('succeeded') };

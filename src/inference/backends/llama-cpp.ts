@@ -1,9 +1,14 @@
 import { access } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
-import type { Backend, CallOptions, ChatChunk, ChatMessage, ChatRequest, EmbeddingsRequest, EmbeddingsResult, FinishReason, ModelInfo } from '../backend.js';
+import { randomUUID } from 'node:crypto';
+import type {
+  Backend, CallOptions, ChatChunk, ChatMessage, ChatRequest, EmbeddingsRequest, EmbeddingsResult, FinishReason, ModelInfo,
+  ToolDefinition,
+} from '../backend.js';
 import { BackendError } from '../backend.js';
 import { textOf } from '../tokens.js';
+import { checkFeatures, type ModelFeatures } from '../tools/chat-features.js';
 
 /** The one command that installs node-llama-cpp and this machine's prebuilt llama.cpp binary (not in `npm ci`). */
 export const LLAMA_SETUP_COMMAND = 'npm run setup:llama';
@@ -33,6 +38,8 @@ export interface LlamaCppOptions {
   threads?: number;
   /** Requests generated at once (sequences of one context, batched together); more wait their turn. Default 2. */
   parallel?: number;
+  /** What the model cannot do (catalog `features`): such requests answer 422. */
+  features?: ModelFeatures;
 }
 
 /**
@@ -61,8 +68,15 @@ export class LlamaCppBackend implements Backend {
   }
 
   async *chat(req: ChatRequest, opts: CallOptions): AsyncIterable<ChatChunk> {
+    checkFeatures(req, this.options.features);
     const loaded = await this.load();
     if (opts.signal.aborted) return;
+    // A forced tool call (required, or a named function) is its arguments generated under the parameters' grammar;
+    // auto lets the model call tools through node-llama-cpp's function calling; a response_format is a grammar.
+    const forced = forcedTool(req);
+    const functions = !forced && req.toolChoice !== 'none' && req.tools ? toFunctions(req.tools) : undefined;
+    const schema = forced ? forced.function.parameters ?? {} : formatSchema(req);
+    const grammar = functions ? undefined : await grammarFor(loaded.llama, schema);
     const slot = await loaded.pool.acquire(opts.signal);
     if (!slot) return; // aborted while waiting for a free sequence
 
@@ -70,7 +84,8 @@ export class LlamaCppBackend implements Backend {
     const stop = new AbortController();
     const onAbort = () => stop.abort(opts.signal.reason);
     opts.signal.addEventListener('abort', onAbort, { once: true });
-    const pieces: string[] = [];
+    const pieces: ChatChunk[] = [];
+    const callIds = new Map<number, string>();
     let wake: (() => void) | undefined;
     let finished = false;
     let failure: unknown;
@@ -95,11 +110,29 @@ export class LlamaCppBackend implements Backend {
         ...(req.stop?.some(Boolean) ? { customStopTriggers: req.stop.filter(Boolean) } : {}),
         repeatPenalty: penalty,
         onToken: (tokens) => { completionTokens += tokens.length; },
-        onTextChunk: (text) => { if (text) { pieces.push(text); wake?.(); } },
+        onTextChunk: (text) => {
+          if (!text) return;
+          pieces.push(forced ? { type: 'tool_call', index: 0, arguments: text } : { type: 'delta', text });
+          wake?.();
+        },
+        ...(grammar ? { grammar } : {}),
+        ...(functions ? {
+          functions,
+          onFunctionCallParamsChunk: (c: { callIndex: number; functionName: string; paramsChunk: string }) => {
+            if (!callIds.has(c.callIndex)) {
+              callIds.set(c.callIndex, callId());
+              const id = callIds.get(c.callIndex);
+              pieces.push({ type: 'tool_call', index: c.callIndex, id, name: c.functionName, arguments: '' });
+            }
+            if (c.paramsChunk) pieces.push({ type: 'tool_call', index: c.callIndex, arguments: c.paramsChunk });
+            wake?.();
+          },
+        } : {}),
       }).then((r) => { result = r; }, (e: unknown) => { failure = e; }).finally(() => { finished = true; wake?.(); });
 
+      if (forced) yield { type: 'tool_call', index: 0, id: callId(), name: forced.function.name, arguments: '' };
       for (;;) {
-        while (pieces.length) yield { type: 'delta', text: pieces.shift()! };
+        while (pieces.length) yield pieces.shift()!;
         if (finished) break;
         await new Promise<void>((resolve) => { wake = resolve; });
         wake = undefined;
@@ -108,7 +141,8 @@ export class LlamaCppBackend implements Backend {
       if (failure) throw failure;
       const reason = result!.metadata.stopReason;
       if (reason === 'abort') return;
-      const finishReason: FinishReason = reason === 'maxTokens' ? 'length' : reason === 'functionCalls' ? 'tool_calls' : 'stop';
+      const called = forced || callIds.size > 0 || reason === 'functionCalls';
+      const finishReason: FinishReason = reason === 'maxTokens' ? 'length' : called ? 'tool_calls' : 'stop';
       yield { type: 'done', finishReason, usage: { promptTokens, completionTokens } };
     } finally {
       // Also reached when the consumer stops reading early: end the generation before the sequence is reused.
@@ -227,22 +261,79 @@ const unavailable = (why: string) => new BackendError(503, 'ModelUnavailable', `
 
 /** OpenAI-style messages as node-llama-cpp's chat history, ending with the model's turn to answer. */
 function toHistory(messages: ChatMessage[]): ChatHistoryItem[] {
-  const history: ChatHistoryItem[] = messages.map((m) => {
+  // A tool's answer becomes the `result` of the call it answers (node-llama-cpp's function-call history item).
+  const answers = messages.filter((m) => m.role === 'tool');
+  const results = new Map(answers.map((m) => [String(m.tool_call_id), textOf(m.content)]));
+  const called = new Set(messages.flatMap((m) => (m.tool_calls ?? []).map((c) => String((c as { id?: unknown }).id))));
+  const history: ChatHistoryItem[] = [];
+  for (const m of messages) {
     const text = textOf(m.content);
     switch (m.role) {
       case 'system':
       case 'developer':
-        return { type: 'system', text };
+        history.push({ type: 'system', text });
+        break;
       case 'assistant':
-        return { type: 'model', response: [text] };
+        history.push({ type: 'model', response: [...(text ? [text] : []), ...functionCalls(m.tool_calls, results)] });
+        break;
       case 'tool':
-        return { type: 'user', text: `Tool result${m.tool_call_id ? ` (${m.tool_call_id})` : ''}: ${text}` };
+        if (!called.has(String(m.tool_call_id))) {
+          history.push({ type: 'user', text: `Tool result${m.tool_call_id ? ` (${m.tool_call_id})` : ''}: ${text}` });
+        }
+        break;
       default:
-        return { type: 'user', text };
+        history.push({ type: 'user', text });
     }
-  });
+  }
   history.push({ type: 'model', response: [] });
   return history;
+}
+
+type FunctionCallItem = { type: 'functionCall'; name: string; params: unknown; result: unknown };
+
+function functionCalls(calls: unknown[] | undefined, results: Map<string, string>): FunctionCallItem[] {
+  return (calls ?? []).map((c) => {
+    const call = c as { id: string; function: { name: string; arguments: string } };
+    let params: unknown;
+    try { params = JSON.parse(call.function.arguments); } catch { params = call.function.arguments; }
+    return { type: 'functionCall', name: call.function.name, params, result: results.get(call.id) ?? '' };
+  });
+}
+
+const callId = () => `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`;
+
+/** The tool the request forces: the named function, or with `required` the first tool. */
+function forcedTool(req: ChatRequest): ToolDefinition | undefined {
+  const choice = req.toolChoice;
+  if (!req.tools || !choice || choice === 'auto' || choice === 'none') return undefined;
+  return choice === 'required' ? req.tools[0] : req.tools.find((t) => t.function.name === choice.function.name);
+}
+
+function toFunctions(tools: ToolDefinition[]): Record<string, { description?: string; params?: unknown }> {
+  return Object.fromEntries(tools.map((t) => [t.function.name, {
+    ...(t.function.description ? { description: t.function.description } : {}),
+    ...(t.function.parameters ? { params: t.function.parameters } : {}),
+  }]));
+}
+
+/** The schema a response_format asks for: json_schema's own; json_object: any JSON object; none: undefined. */
+function formatSchema(req: ChatRequest): Record<string, unknown> | 'json' | undefined {
+  const f = req.responseFormat;
+  if (f?.type === 'json_schema') return f.json_schema.schema;
+  return f?.type === 'json_object' ? 'json' : undefined;
+}
+
+/** llama.cpp's grammar for the schema (output valid by construction); a schema it cannot express answers 400. */
+async function grammarFor(
+  llama: Llama, schema: Record<string, unknown> | 'json' | undefined,
+): Promise<Grammar | undefined> {
+  if (schema === undefined) return undefined;
+  try {
+    return schema === 'json' ? await llama.getGrammarFor('json') : await llama.createGrammarForJsonSchema(schema);
+  } catch (e) {
+    throw new BackendError(400, 'BadRequest',
+      `This model's JSON grammar (llama.cpp) cannot express the schema: ${(e as Error).message}`);
+  }
 }
 
 /** OpenAI's penalties when the client passed them through; none otherwise (OpenAI's default), not llama.cpp's 1.1. */
@@ -298,7 +389,9 @@ class Pool {
 // The few node-llama-cpp shapes used here, declared locally so the project type-checks and builds without the
 // optional package installed (test/llama-cpp.test.ts exercises them against the real one).
 type Token = number;
-type ChatHistoryItem = { type: 'system'; text: string } | { type: 'user'; text: string } | { type: 'model'; response: string[] };
+type ChatHistoryItem = { type: 'system'; text: string } | { type: 'user'; text: string } |
+  { type: 'model'; response: (string | FunctionCallItem)[] };
+interface Grammar { readonly grammar: string }
 interface ChatResponse { response: string; metadata: { stopReason: 'eogToken' | 'stopGenerationTrigger' | 'functionCalls' | 'maxTokens' | 'abort' | 'customStopTrigger' } }
 interface LlamaChat {
   readonly chatWrapper: { generateContextState(o: { chatHistory: ChatHistoryItem[] }): { contextText: { tokenize(tokenizer: unknown): Token[] } } };
@@ -306,6 +399,8 @@ interface LlamaChat {
     signal?: AbortSignal; stopOnAbortSignal?: boolean; maxTokens?: number; temperature?: number; topP?: number; seed?: number;
     customStopTriggers?: string[]; repeatPenalty?: false | { penalty?: number; frequencyPenalty?: number; presencePenalty?: number };
     onToken?: (tokens: Token[]) => void; onTextChunk?: (text: string) => void;
+    grammar?: Grammar; functions?: Record<string, { description?: string; params?: unknown }>;
+    onFunctionCallParamsChunk?: (chunk: { callIndex: number; functionName: string; paramsChunk: string }) => void;
   }): Promise<ChatResponse>;
 }
 interface Sequence { readonly contextSize: number }
@@ -322,6 +417,8 @@ interface LlamaModel {
 }
 interface Llama {
   loadModel(o: { modelPath: string }): Promise<LlamaModel>;
+  getGrammarFor(type: 'json'): Promise<Grammar>;
+  createGrammarForJsonSchema(schema: Record<string, unknown>): Promise<Grammar>;
   dispose(): Promise<void>;
 }
 interface NodeLlamaCpp {

@@ -4,6 +4,7 @@ import type { Backend, CallOptions, ChatChunk, ChatRequest, EmbeddingsRequest, E
 import { BackendError } from '../backend.js';
 import { countPromptTokensPaced, countTokens, countTokensPaced, pacer } from '../tokens.js';
 import { describeModel } from './simulated.js';
+import { checkFeatures, type ModelFeatures } from '../tools/chat-features.js';
 
 export interface OpenAICompatibleOptions {
   /** Base URL up to and including /v1, e.g. http://127.0.0.1:11434/v1 (Ollama). */
@@ -11,6 +12,8 @@ export interface OpenAICompatibleOptions {
   /** The upstream's model name; defaults to the endpoint's model id. */
   model?: string;
   apiKey?: string;
+  /** What the model cannot do (catalog `features`): such requests answer 422 without reaching the upstream. */
+  features?: ModelFeatures;
 }
 
 /** Any OpenAI-compatible server (Ollama, vLLM, llama.cpp server): tokens are passed on as they arrive. */
@@ -62,11 +65,13 @@ export class OpenAICompatibleBackend implements Backend {
   }
 
   async *chat(req: ChatRequest, opts: CallOptions): AsyncIterable<ChatChunk> {
+    checkFeatures(req, this.options.features);
     const res = await this.post('/chat/completions', {
       ...req.extra,
       model: this.options.model ?? opts.modelId,
       messages: req.messages,
       max_tokens: req.max_tokens, temperature: req.temperature, top_p: req.top_p, seed: req.seed, stop: req.stop,
+      tools: req.tools, tool_choice: req.toolChoice, response_format: req.responseFormat,
       stream: true,
       stream_options: { include_usage: true },
     }, opts.signal);
@@ -76,10 +81,17 @@ export class OpenAICompatibleBackend implements Backend {
     try {
       for await (const data of sseData(res.iterator({ destroyOnReturn: false }))) {
         if (data === '[DONE]') break;
-        const chunk = JSON.parse(data) as { choices?: { delta?: { content?: string }; finish_reason?: FinishReason | null }[]; usage?: typeof usage };
+        type Chunk = { choices?: { delta?: Delta; finish_reason?: FinishReason | null }[]; usage?: typeof usage };
+        const chunk = JSON.parse(data) as Chunk;
         if (chunk.usage) usage = chunk.usage;
         for (const choice of chunk.choices ?? []) {
           if (choice.delta?.content) { text += choice.delta.content; yield { type: 'delta', text: choice.delta.content }; }
+          for (const call of choice.delta?.tool_calls ?? []) {
+            const args = call.function?.arguments ?? '';
+            text += args;
+            const index = call.index ?? 0;
+            yield { type: 'tool_call', index, id: call.id, name: call.function?.name, arguments: args };
+          }
           if (choice.finish_reason) finishReason = choice.finish_reason;
         }
       }
@@ -106,6 +118,12 @@ export class OpenAICompatibleBackend implements Backend {
     const vectors = [...body.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
     return { vectors, promptTokens: body.usage?.prompt_tokens ?? req.promptTokens ?? (await inputTokens(req.input)) };
   }
+}
+
+/** A streamed chunk's delta: text, and pieces of tool calls (the first with id and name), as OpenAI sends them. */
+interface Delta {
+  content?: string | null;
+  tool_calls?: { index?: number; id?: string; function?: { name?: string; arguments?: string } }[];
 }
 
 /** The inputs' tokens, counted paced (see countTokensPaced). */

@@ -1,10 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
-import type { ActionDef, Phase, ResourceType, VersionDef } from '../arm/resource-type.js';
-import type { StoredResource } from '../store/types.js';
-import { Enum, Nullable, ReadOnly } from '../arm/schema.js';
-import { nameRule } from '../arm/ids.js';
-import { armShapes } from './common.js';
+import { versionsFrom, type ActionDef, type Phase, type ResourceType, type VersionDef } from '../../arm/resource-type.js';
+import type { StoredResource } from '../../store/types.js';
+import { Enum, Nullable, ReadOnly } from '../../arm/schema.js';
+import { nameRule } from '../../arm/ids.js';
+import { armShapes } from '../../arm/common-types.js';
+import {
+  actionSync, checkExistence, createOrReplaceAsync, deleteAsync, listByParent, read, updateAsync,
+} from '../../arm/operations/templates.js';
+import { API_VERSIONS, typeName } from './provider.js';
+import { internalOf, type EndpointKeys } from './internal.js';
 import { workspaces } from './workspaces.js';
 
 /**
@@ -40,11 +45,11 @@ function versionDef(preview: boolean): VersionDef {
   };
 }
 
-export interface EndpointKeys { primaryKey: string; secondaryKey: string }
+export type { EndpointKeys } from './internal.js';
 
 const newKey = () => randomBytes(24).toString('base64url');
 
-export const keysOf = (r: StoredResource) => r.internal.keys as EndpointKeys;
+export const keysOf = (r: StoredResource): EndpointKeys => internalOf(r).keys!;
 
 const STATES: Record<Phase, Record<string, string>> = {
   creating: { provisioningState: 'Creating', endpointState: 'Creating' },
@@ -56,13 +61,13 @@ const STATES: Record<Phase, Record<string, string>> = {
   deleteFailed: { provisioningState: 'Failed', endpointState: 'DeletionFailed' },
 };
 
-const listKeys: ActionDef = {
+const listKeys: ActionDef = actionSync({
   method: 'POST',
   path: 'listKeys',
   handle: async (_ctx, r) => ({ status: 200, body: keysOf(r) }),
-};
+});
 
-const regenerateKeys: ActionDef = {
+const regenerateKeys: ActionDef = actionSync({
   method: 'POST',
   path: 'regenerateKeys',
   bodyRequired: true,
@@ -72,20 +77,26 @@ const regenerateKeys: ActionDef = {
     const keys = { ...keysOf(r), [keyType === 'Primary' ? 'primaryKey' : 'secondaryKey']: keyValue ?? newKey() };
     return { status: 200, body: keys, update: { ...r, internal: { ...r.internal, keys } } };
   },
-};
+});
 
 export const serverlessEndpoints: ResourceType = {
-  type: 'Microsoft.MachineLearningServices/workspaces/serverlessEndpoints',
+  type: typeName('workspaces/serverlessEndpoints'),
   parent: workspaces,
   param: 'name',
-  versions: { '2025-09-01': versionDef(false), '2026-03-15-preview': versionDef(true) },
-  async: { put: true, patch: true, delete: true },
-  // The swagger declares only 202 and 204 for delete.
-  deleteDoneStatus: 204,
-  serverOwned: ['endpointState'],
+  versions: versionsFrom(API_VERSIONS.serverlessEndpoints, { stable: versionDef(false), preview: versionDef(true) }),
+  operations: {
+    read: read(),
+    checkExistence: checkExistence(),
+    listByParent: listByParent(),
+    createOrReplace: createOrReplaceAsync({ serverOwned: ['endpointState'] }),
+    update: updateAsync(),
+    // The swagger declares only 202 and 204 for delete.
+    delete: deleteAsync({ doneStatus: 204 }),
+    actions: [listKeys, regenerateKeys],
+  },
   lifecycle: (phase) => STATES[phase],
   onCreate: (r) => {
-    r.internal.keys = { primaryKey: newKey(), secondaryKey: newKey() } satisfies EndpointKeys;
+    internalOf(r).keys = { primaryKey: newKey(), secondaryKey: newKey() };
     // The data-plane route: unique per endpoint, also when a deleted name is created again.
     r.internal.route = `${r.name.toLowerCase()}-${randomBytes(3).toString('hex')}`;
   },
@@ -93,5 +104,4 @@ export const serverlessEndpoints: ResourceType = {
     const uri = `${ctx.origin}/serverless/${encodeURIComponent(String(r.internal.route))}`;
     doc.properties = { ...(doc.properties as object), inferenceEndpoint: { uri } };
   },
-  actions: [listKeys, regenerateKeys],
 };

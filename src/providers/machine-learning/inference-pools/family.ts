@@ -1,15 +1,19 @@
 import { Type, type TProperties } from '@sinclair/typebox';
-import type { ResourceType, VersionDef } from '../arm/resource-type.js';
-import type { Store, StoredResource } from '../store/types.js';
-import { Nullable, ReadOnly } from '../arm/schema.js';
-import { errors } from '../arm/errors.js';
-import { nameRule } from '../arm/ids.js';
-import { armShapes, provisioningStateOnly } from './common.js';
-import { workspaces } from './workspaces.js';
+import { versionsFrom, type ActionDef, type ResourceType, type VersionDef } from '../../../arm/resource-type.js';
+import type { StoredResource } from '../../../store/types.js';
+import type { ResourceReader } from '../../../arm/context.js';
+import { Nullable, ReadOnly } from '../../../arm/schema.js';
+import { errors } from '../../../arm/errors.js';
+import { nameRule } from '../../../arm/ids.js';
+import { armShapes, provisioningStateOnly } from '../../../arm/common-types.js';
+import {
+  checkExistence, createOrReplaceAsync, deleteAsync, listByParent, read, updateAsync,
+} from '../../../arm/operations/templates.js';
+import { API_VERSIONS, typeName } from '../provider.js';
+import { poolQueryList } from './query.js';
 
-/** Inference pools and their two child types exist only in this preview. */
-export const POOL_API_VERSION = '2026-03-15-preview';
-export const POOL_TYPE = 'Microsoft.MachineLearningServices/workspaces/inferencePools';
+/** The inference-pool family: shapes, operations and rules the pool, its groups and its endpoints share. */
+export const POOL_TYPE = typeName('workspaces/inferencePools');
 export const GROUP_TYPE = `${POOL_TYPE}/groups`;
 export const ENDPOINT_TYPE = `${POOL_TYPE}/endpoints`;
 
@@ -19,7 +23,7 @@ type Doc = Record<string, unknown>;
 interface KeyValue { key?: string; value?: string }
 
 export const openShapes = armShapes(false);
-export { int32 } from './common.js';
+export { int32 } from '../../../arm/common-types.js';
 export const duration = () =>
   Type.String({ pattern: '^-?P(?!$)(\\d+(\\.\\d+)?Y)?(\\d+(\\.\\d+)?M)?(\\d+(\\.\\d+)?W)?(\\d+(\\.\\d+)?D)?(T(?=\\d)(\\d+(\\.\\d+)?H)?(\\d+(\\.\\d+)?M)?(\\d+(\\.\\d+)?S)?)?$' });
 export const keyValueList = () =>
@@ -45,16 +49,27 @@ export function trackedSchema(properties: TProperties) {
 }
 
 /** What the pool, its groups and its endpoints share in ARM: every write a long-running operation, a finished
- * delete answers 200, lists filter and page by query, and `properties` shows only a provisioningState. */
-export const poolFamilyArm: Pick<ResourceType, 'async' | 'deleteDoneStatus' | 'listStyle' | 'lifecycle'> = {
-  async: { put: true, patch: true, delete: true },
-  deleteDoneStatus: 200,
-  listStyle: 'query',
-  lifecycle: provisioningStateOnly,
-};
+ * delete answers 200, lists filter and page by the family's query, and `properties` shows only a provisioningState. */
+export function poolFamilyArm(
+  o: { actions?: ActionDef[]; mergeProperties?: boolean } = {},
+): Pick<ResourceType, 'operations' | 'lifecycle'> {
+  return {
+    operations: {
+      read: read(),
+      checkExistence: checkExistence(),
+      listByParent: listByParent(poolQueryList),
+      createOrReplace: createOrReplaceAsync(),
+      update: updateAsync({ mergeProperties: o.mergeProperties }),
+      delete: deleteAsync({ doneStatus: 200 }),
+      ...(o.actions ? { actions: o.actions } : {}),
+    },
+    lifecycle: provisioningStateOnly,
+  };
+}
 
+/** The family's one version family: open objects, the pool name rule. */
 export function previewOnly(def: Omit<VersionDef, 'closed' | 'putName' | 'name'>): Record<string, VersionDef> {
-  return { [POOL_API_VERSION]: { ...def, closed: false, putName: POOL_NAME, name: POOL_NAME } };
+  return versionsFrom(API_VERSIONS.inferencePools, { preview: { ...def, closed: false, putName: POOL_NAME, name: POOL_NAME } });
 }
 
 /** The rules every pool, group and endpoint shares, run on each accepted PUT and PATCH. */
@@ -83,28 +98,6 @@ function checkPropertyList(next: unknown, stored: unknown): void {
 }
 
 /** Every endpoint of a pool. */
-export const endpointsOf = (store: Store, poolKey: string) =>
+export const endpointsOf = (store: ResourceReader, poolKey: string) =>
   store.listChildren(poolKey, ENDPOINT_TYPE, { limit: Number.MAX_SAFE_INTEGER });
 
-const { obj, partialTags, partialSku, partialIdentity } = openShapes;
-
-export const inferencePools: ResourceType = {
-  type: POOL_TYPE,
-  parent: workspaces,
-  param: 'inferencePoolName',
-  versions: previewOnly({
-    put: trackedSchema({
-      scaleUnitConfiguration: Type.Optional(Nullable(obj({
-        disablePublicEgress: Type.Optional(Type.Boolean()),
-        registries: Type.Optional(Nullable(Type.Array(Type.String()))),
-      }))),
-    }),
-    patch: obj({ tags: partialTags, sku: Type.Optional(partialSku), identity: Type.Optional(partialIdentity) }),
-  }),
-  ...poolFamilyArm,
-  prepare: async (_ctx, doc, existing) => {
-    commonRules(doc, existing);
-    const scaleUnit = (doc.properties as Doc).scaleUnitConfiguration as Doc | null | undefined;
-    if (scaleUnit) scaleUnit.disablePublicEgress ??= false;
-  },
-};

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Type, type TObject } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import type { ResourceType } from '../arm/resource-type.js';
-import { Enum, Nullable, ReadOnly } from '../arm/schema.js';
-import { errors } from '../arm/errors.js';
-import { keyOf, parentKeyOf } from '../arm/ids.js';
-import { ENDPOINT_TYPE, commonRules, duration, inferencePools, int32, poolFamilyArm, previewOnly, openShapes, trackedSchema } from './inference-pools.js';
+import type { ResourceType } from '../../../arm/resource-type.js';
+import { Enum, Nullable, ReadOnly } from '../../../arm/schema.js';
+import { errors } from '../../../arm/errors.js';
+import { childKey, keyOf, parentKeyOf } from '../../../arm/ids.js';
+import {
+  ENDPOINT_TYPE, GROUP_TYPE, commonRules, duration, int32, poolFamilyArm, previewOnly, openShapes, trackedSchema,
+} from './family.js';
+import { inferencePools } from './pools.js';
 
 type Doc = Record<string, unknown>;
 
@@ -40,8 +43,7 @@ export const inferenceEndpoints: ResourceType = {
       properties: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     }),
   }),
-  ...poolFamilyArm,
-  patchMergesProperties: true,
+  ...poolFamilyArm({ mergeProperties: true }),
   prepare: async (ctx, doc, existing, id) => {
     // A merged PATCH may carry fields the schema does not know: they are dropped, as on PUT.
     const props = Value.Clean(propertiesSchema, doc.properties) as Doc;
@@ -50,7 +52,7 @@ export const inferenceEndpoints: ResourceType = {
     commonRules(doc, existing);
     props.requestConfiguration = { ...REQUEST_DEFAULTS, ...(props.requestConfiguration as Doc | null | undefined) };
     const groupName = String(props.groupName);
-    const group = await ctx.store.get(`${parentKeyOf(keyOf(id))}/groups/${groupName.toLowerCase()}`);
+    const group = await ctx.store.get(childKey(parentKeyOf(keyOf(id)), GROUP_TYPE, groupName));
     if (!group || (group.body.properties as Doc | undefined)?.provisioningState === 'Deleting')
       throw errors.badRequest(`The inference group '${groupName}' does not exist in this pool: an endpoint must name a group of its own pool.`, 'properties.groupName');
   },

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { Enum, Nullable, ReadOnly, shapes } from '../arm/schema.js';
+import { Enum, Nullable, ReadOnly, shapes } from './schema.js';
 
 /** The swagger's `format: int32` bounds. */
 export const INT32_MIN = -(2 ** 31);

@@ -1,0 +1,19 @@
+import type { LroMode } from '../lro/index.js';
+
+/** `ArmResourceCreateOrReplaceSync|Async`: PUT on the item. */
+export interface CreateOrReplaceOperation {
+  name: 'createOrReplace';
+  /** Absent: synchronous (200/201 with the resource). */
+  lro?: LroMode;
+  /** Read-only `properties` fields a replacing PUT keeps from the stored resource (e.g. endpointState). */
+  serverOwned: readonly string[];
+}
+
+export const createOrReplaceSync = (): CreateOrReplaceOperation => ({ name: 'createOrReplace', serverOwned: [] });
+
+/** Answers 201/200 with Azure-AsyncOperation (the poller then GETs the resource). */
+export const createOrReplaceAsync = (
+  o: { serverOwned?: readonly string[]; lro?: LroMode } = {},
+): CreateOrReplaceOperation => ({
+  name: 'createOrReplace', lro: o.lro ?? 'azure-async-operation', serverOwned: o.serverOwned ?? [],
+});

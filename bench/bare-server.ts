@@ -14,11 +14,15 @@ const get = body('get.json');
 const list = body('list.json');
 const put = body('put.json');
 const app = Fastify({ https: { cert: readFileSync(certFile), key: readFileSync(keyFile) } });
-app.get('/*', async (req, reply) => reply.type('application/json').send(/\/serverlessendpoints(\?|$)/i.test(req.url) ? list : get));
+app.get('/*', async (req, reply) =>
+  reply.type('application/json').send(/\/serverlessendpoints(\?|$)/i.test(req.url) ? list : get),
+);
 app.put('/*', async (_req, reply) => reply.type('application/json').send(put));
 app.patch('/*', async (_req, reply) => reply.code(202).send());
 await app.listen({ host: '127.0.0.1', port: 0 });
 const address = app.server.address();
-process.stdout.write(`bare listening on https://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}\n`);
+process.stdout.write(
+  `bare listening on https://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}\n`,
+);
 // Exit cleanly on SIGTERM, so that `node --cpu-prof` can write its profile.
 process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));

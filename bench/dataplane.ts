@@ -7,8 +7,24 @@
 import { rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  API, SUB, armClient, authHeaders, beforeTree, certPath, compare, endpointBody, keyPath, num, startAmlite, startProcess, stat, work,
-  type BenchOptions, type Comparison, type LoadSpec, type Proc,
+  API,
+  SUB,
+  armClient,
+  authHeaders,
+  beforeTree,
+  certPath,
+  compare,
+  endpointBody,
+  keyPath,
+  num,
+  startAmlite,
+  startProcess,
+  stat,
+  work,
+  type BenchOptions,
+  type Comparison,
+  type LoadSpec,
+  type Proc,
 } from './lib.js';
 
 type Latency = { p50Ms: number; p99Ms: number };
@@ -18,7 +34,12 @@ export interface DataPlaneResults {
   connections: number;
   chat: { throughput: Comparison; latency: Comparison };
   streamedChat: { throughput: Comparison; latency: Comparison };
-  timeToFirstToken: { amlite: Latency; direct: Latency; overheadP50Ms: number; before?: { amlite: Latency; overheadP50Ms: number } };
+  timeToFirstToken: {
+    amlite: Latency;
+    direct: Latency;
+    overheadP50Ms: number;
+    before?: { amlite: Latency; overheadP50Ms: number };
+  };
 }
 
 const WS = `/subscriptions/${SUB}/resourceGroups/bench/providers/Microsoft.MachineLearningServices/workspaces/bench-ws`;
@@ -28,10 +49,21 @@ async function endpointOn(p: Proc): Promise<{ uri: string; key: string; pid?: nu
   const client = armClient(p.url);
   await client.resourceGroups.createOrUpdate('bench', { location: 'eastus' });
   await client.resources.beginCreateOrUpdateByIdAndWait(WS, API, { location: 'eastus', properties: {} });
-  const endpoint = await client.resources.beginCreateOrUpdateByIdAndWait(`${WS}/serverlessEndpoints/proxied`, API, endpointBody);
-  const keys = await fetch(`${p.url}${WS}/serverlessEndpoints/proxied/listKeys?api-version=${API}`, { method: 'POST', headers: authHeaders });
+  const endpoint = await client.resources.beginCreateOrUpdateByIdAndWait(
+    `${WS}/serverlessEndpoints/proxied`,
+    API,
+    endpointBody,
+  );
+  const keys = await fetch(`${p.url}${WS}/serverlessEndpoints/proxied/listKeys?api-version=${API}`, {
+    method: 'POST',
+    headers: authHeaders,
+  });
   const { primaryKey } = (await keys.json()) as { primaryKey: string };
-  return { uri: (endpoint.properties as { inferenceEndpoint: { uri: string } }).inferenceEndpoint.uri, key: primaryKey, pid: p.child.pid };
+  return {
+    uri: (endpoint.properties as { inferenceEndpoint: { uri: string } }).inferenceEndpoint.uri,
+    key: primaryKey,
+    pid: p.child.pid,
+  };
 }
 
 export async function dataPlane(opts: BenchOptions): Promise<DataPlaneResults> {
@@ -44,23 +76,48 @@ export async function dataPlane(opts: BenchOptions): Promise<DataPlaneResults> {
   mkdirSync(dataDir, { recursive: true });
   const started: Proc[] = [];
   try {
-    const upstream = await startProcess(['--import', 'tsx', 'bench/upstream-server.ts', certPath, keyPath], /^upstream listening on (\S+)/);
+    const upstream = await startProcess(
+      ['--import', 'tsx', 'bench/upstream-server.ts', certPath, keyPath],
+      /^upstream listening on (\S+)/,
+    );
     started.push(upstream);
     const catalog = join(dataDir, 'catalog.json');
-    writeFileSync(catalog, JSON.stringify({ models: [{ match: '*', backend: 'openai-compatible', url: upstream.url, model: 'upstream' }] }));
+    writeFileSync(
+      catalog,
+      JSON.stringify({ models: [{ match: '*', backend: 'openai-compatible', url: upstream.url, model: 'upstream' }] }),
+    );
     const amlite = await startAmlite({ dataDir, catalog, cpuProf: opts.cpuProf ? 'dataplane' : undefined });
     started.push(amlite);
-    const before = beforeTree ? await startAmlite({ dataDir: join(dataDir, 'before'), catalog, tree: beforeTree }) : undefined;
+    const before = beforeTree
+      ? await startAmlite({ dataDir: join(dataDir, 'before'), catalog, tree: beforeTree })
+      : undefined;
     if (before) started.push(before);
     const ours = await endpointOn(amlite);
     const old = before && (await endpointOn(before));
 
     const request = (stream: boolean) => JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], stream });
-    const through = (e: { uri: string; key: string; pid?: number }, stream: boolean): LoadSpec =>
-      ({ url: `${e.uri}/chat/completions`, method: 'POST', headers: { 'api-key': e.key }, body: request(stream), pid: e.pid });
-    const direct = (stream: boolean): LoadSpec => ({ url: `${upstream.url}/chat/completions`, method: 'POST', body: request(stream), pid: upstream.child.pid });
+    const through = (e: { uri: string; key: string; pid?: number }, stream: boolean): LoadSpec => ({
+      url: `${e.uri}/chat/completions`,
+      method: 'POST',
+      headers: { 'api-key': e.key },
+      body: request(stream),
+      pid: e.pid,
+    });
+    const direct = (stream: boolean): LoadSpec => ({
+      url: `${upstream.url}/chat/completions`,
+      method: 'POST',
+      body: request(stream),
+      pid: upstream.child.pid,
+    });
     const both = async (stream: boolean) => ({
-      throughput: await compare(through(ours, stream), direct(stream), connections, seconds, rounds, old && through(old, stream)),
+      throughput: await compare(
+        through(ours, stream),
+        direct(stream),
+        connections,
+        seconds,
+        rounds,
+        old && through(old, stream),
+      ),
       latency: await compare(through(ours, stream), direct(stream), 1, seconds, rounds, old && through(old, stream)),
     });
     const chat = await both(false);
@@ -72,7 +129,8 @@ export async function dataPlane(opts: BenchOptions): Promise<DataPlaneResults> {
       const t0 = performance.now();
       const res = await fetch(u, { method: 'POST', headers: { 'content-type': 'application/json', ...h }, body });
       const reader = res.body!.getReader();
-      let first = 0, text = '';
+      let first = 0,
+        text = '';
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
@@ -103,7 +161,9 @@ export async function dataPlane(opts: BenchOptions): Promise<DataPlaneResults> {
       chat,
       streamedChat,
       timeToFirstToken: {
-        amlite: latency(a), direct: latency(d), overheadP50Ms: overhead(a),
+        amlite: latency(a),
+        direct: latency(d),
+        overheadP50Ms: overhead(a),
         ...(b ? { before: { amlite: latency(b), overheadP50Ms: overhead(b) } } : {}),
       },
     };

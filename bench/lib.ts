@@ -28,7 +28,10 @@ export const armClient = (url: string) => new ResourceManagementClient(credentia
 export const endpointBody = {
   location: 'eastus',
   sku: { name: 'Consumption' },
-  properties: { authMode: 'Key', modelSettings: { modelId: 'azureml://registries/azureml-meta/models/Llama-2-7b-chat' } },
+  properties: {
+    authMode: 'Key',
+    modelSettings: { modelId: 'azureml://registries/azureml-meta/models/Llama-2-7b-chat' },
+  },
 };
 
 export const num = (name: string, fallback: number) => {
@@ -59,9 +62,18 @@ export function killAll(): void {
 }
 
 /** Starts `node <args>` and resolves with the first capture of `ready` in its stdout. Gives up after `timeoutMs`. */
-export async function startProcess(args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<Proc> {
+export async function startProcess(
+  args: string[],
+  ready: RegExp,
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 60_000,
+): Promise<Proc> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
   live.add(child);
   child.once('exit', () => live.delete(child));
   const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
@@ -104,10 +116,24 @@ export function amliteCommand(tree: string = root): string[] {
   if (process.env.BENCH_REUSE_BUILD === '1' && existsSync(join(out, 'main.js'))) command = [join(out, 'main.js')];
   else {
     rmSync(out, { recursive: true, force: true });
-    const r = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(tree, 'tsconfig.build.json'), '--outDir', out, '--sourceMap', 'false'], { cwd: tree, encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+        '-p',
+        join(tree, 'tsconfig.build.json'),
+        '--outDir',
+        out,
+        '--sourceMap',
+        'false',
+      ],
+      { cwd: tree, encoding: 'utf8' },
+    );
     if (existsSync(join(out, 'main.js'))) command = [join(out, 'main.js')];
     else {
-      process.stderr.write(`bench: could not build amlite from ${tree} (${r.stdout}${r.stderr}); running it through tsx instead\n`);
+      process.stderr.write(
+        `bench: could not build amlite from ${tree} (${r.stdout}${r.stderr}); running it through tsx instead\n`,
+      );
       command = ['--import', 'tsx', join(tree, 'src', 'main.ts')];
     }
   }
@@ -126,9 +152,26 @@ export interface AmliteOptions {
 
 export async function startAmlite(o: AmliteOptions): Promise<Proc> {
   const args = [
-    ...(o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(resultsDir, 'profiles'), '--cpu-prof-name', `${o.cpuProf}-${Date.now()}.cpuprofile`] : []),
+    ...(o.cpuProf
+      ? [
+          '--cpu-prof',
+          '--cpu-prof-dir',
+          join(resultsDir, 'profiles'),
+          '--cpu-prof-name',
+          `${o.cpuProf}-${Date.now()}.cpuprofile`,
+        ]
+      : []),
     ...amliteCommand(o.tree),
-    '--port', '0', '--data-dir', o.dataDir, '--cert', certPath, '--key', keyPath, '--log-level', 'warn',
+    '--port',
+    '0',
+    '--data-dir',
+    o.dataDir,
+    '--cert',
+    certPath,
+    '--key',
+    keyPath,
+    '--log-level',
+    'warn',
     ...(o.inMemory ? ['--in-memory'] : []),
     ...(o.catalog ? ['--catalog', o.catalog] : []),
   ];
@@ -141,13 +184,18 @@ export function rssMb(pid: number | undefined): { rssMb?: number; peakRssMb?: nu
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1]);
     // RssAnon is the process's own memory; the rest of VmRSS is shared files (code, a memory-mapped database).
-    return { rssMb: round(kb('VmRSS') / 1024, 1), peakRssMb: round(kb('VmHWM') / 1024, 1), anonRssMb: round(kb('RssAnon') / 1024, 1) };
+    return {
+      rssMb: round(kb('VmRSS') / 1024, 1),
+      peakRssMb: round(kb('VmHWM') / 1024, 1),
+      anonRssMb: round(kb('RssAnon') / 1024, 1),
+    };
   } catch {
     return {};
   }
 }
 
-export const fileMb = (...files: string[]) => round(files.filter(existsSync).reduce((n, f) => n + statSync(f).size, 0) / 2 ** 20, 1);
+export const fileMb = (...files: string[]) =>
+  round(files.filter(existsSync).reduce((n, f) => n + statSync(f).size, 0) / 2 ** 20, 1);
 
 // ---------- statistics ----------
 
@@ -157,7 +205,11 @@ export const quantile = (xs: number[], q: number) => {
 };
 export const median = (xs: number[]) => quantile(xs, 0.5);
 export const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
-export const stat = (xs: number[]) => ({ n: xs.length, p50Ms: round(quantile(xs, 0.5)), p99Ms: round(quantile(xs, 0.99)) });
+export const stat = (xs: number[]) => ({
+  n: xs.length,
+  p50Ms: round(quantile(xs, 0.5)),
+  p99Ms: round(quantile(xs, 0.99)),
+});
 
 export async function timeLoop(n: number, fn: () => Promise<unknown>, maxMs = 120_000): Promise<number[]> {
   const times: number[] = [];
@@ -220,16 +272,22 @@ export async function load(spec: LoadSpec, connections: number, seconds: number)
     headers: { ...spec.headers, ...(spec.body ? { 'content-type': 'application/json' } : {}) },
     body: spec.body,
     timeout: 30,
-    requests: spec.path ? [{
-      setupRequest: (req: { path: string }, context: { conn?: number; n?: number }) => {
-        context.conn ??= next++;
-        context.n = (context.n ?? 0) + 1;
-        req.path = spec.path!(context.conn, context.n);
-        return req;
-      },
-    }] : undefined,
+    requests: spec.path
+      ? [
+          {
+            setupRequest: (req: { path: string }, context: { conn?: number; n?: number }) => {
+              context.conn ??= next++;
+              context.n = (context.n ?? 0) + 1;
+              req.path = spec.path!(context.conn, context.n);
+              return req;
+            },
+          },
+        ]
+      : undefined,
   } as autocannon.Options) as unknown as autocannon.Instance & PromiseLike<autocannon.Result>;
-  instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => { latencies.push(ms); });
+  instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => {
+    latencies.push(ms);
+  });
   const cpu0 = cpuMs(spec.pid);
   const r = await instance;
   const cpu1 = cpuMs(spec.pid);
@@ -240,7 +298,9 @@ export async function load(spec: LoadSpec, connections: number, seconds: number)
     p99Ms: round(quantile(latencies, 0.99) ?? NaN),
     errors: r.errors + r.timeouts,
     non2xx: r.non2xx,
-    ...(cpu0 !== undefined && cpu1 !== undefined && r.requests.total ? { cpuUsPerRequest: round(((cpu1 - cpu0) * 1000) / r.requests.total, 1) } : {}),
+    ...(cpu0 !== undefined && cpu1 !== undefined && r.requests.total
+      ? { cpuUsPerRequest: round(((cpu1 - cpu0) * 1000) / r.requests.total, 1) }
+      : {}),
   };
 }
 
@@ -260,7 +320,15 @@ export interface Comparison {
  * on a shared machine hits all alike; reports for each the round with the median req/s, and the median of the
  * per-round ratios to the yardstick.
  */
-export async function compare(ours: LoadSpec, theirs: LoadSpec, connections: number, seconds: number, rounds: number, before?: LoadSpec, warmSeconds = 3): Promise<Comparison> {
+export async function compare(
+  ours: LoadSpec,
+  theirs: LoadSpec,
+  connections: number,
+  seconds: number,
+  rounds: number,
+  before?: LoadSpec,
+  warmSeconds = 3,
+): Promise<Comparison> {
   const sides = before ? [ours, before, theirs] : [ours, theirs];
   // Warm all up (JIT, caches, connections): the first seconds of a fresh process are much slower.
   for (const side of sides) await load(side, connections, warmSeconds);
@@ -269,12 +337,23 @@ export async function compare(ours: LoadSpec, theirs: LoadSpec, connections: num
     for (const [i, side] of sides.entries()) runs[i].push(await load(side, connections, seconds));
   }
   const bad = runs.flat().find((x) => x.errors || x.non2xx);
-  if (bad) throw new Error(`load run had ${bad.errors} errors and ${bad.non2xx} non-2xx answers (${ours.method ?? 'GET'} ${ours.url})`);
+  if (bad)
+    throw new Error(
+      `load run had ${bad.errors} errors and ${bad.non2xx} non-2xx answers (${ours.method ?? 'GET'} ${ours.url})`,
+    );
   const yard = runs.at(-1)!;
   const mid = (xs: LoadResult[]) => [...xs].sort((x, y) => x.rps - y.rps)[Math.floor(xs.length / 2)];
   const versus = (xs: LoadResult[]) => {
-    const cpu = xs.map((x, i) => (x.cpuUsPerRequest && yard[i].cpuUsPerRequest ? yard[i].cpuUsPerRequest! / x.cpuUsPerRequest : NaN)).filter((x) => !Number.isNaN(x));
-    return { amlite: mid(xs), ratio: round(median(xs.map((x, i) => x.rps / yard[i].rps))), ...(cpu.length ? { cpuRatio: round(median(cpu)) } : {}) };
+    const cpu = xs
+      .map((x, i) =>
+        x.cpuUsPerRequest && yard[i].cpuUsPerRequest ? yard[i].cpuUsPerRequest! / x.cpuUsPerRequest : NaN,
+      )
+      .filter((x) => !Number.isNaN(x));
+    return {
+      amlite: mid(xs),
+      ratio: round(median(xs.map((x, i) => x.rps / yard[i].rps))),
+      ...(cpu.length ? { cpuRatio: round(median(cpu)) } : {}),
+    };
   };
   return { ...versus(runs[0]), yardstick: mid(yard), ...(before ? { before: versus(runs[1]) } : {}) };
 }

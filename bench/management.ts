@@ -7,8 +7,25 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  API, SUB, armClient, authHeaders, beforeTree, certPath, compare, endpointBody, keyPath, num, startAmlite, startProcess, stat, timeLoop, work,
-  type BenchOptions, type Comparison, type LoadSpec, type Proc,
+  API,
+  SUB,
+  armClient,
+  authHeaders,
+  beforeTree,
+  certPath,
+  compare,
+  endpointBody,
+  keyPath,
+  num,
+  startAmlite,
+  startProcess,
+  stat,
+  timeLoop,
+  work,
+  type BenchOptions,
+  type Comparison,
+  type LoadSpec,
+  type Proc,
 } from './lib.js';
 
 export interface OpResult {
@@ -58,24 +75,37 @@ export async function management(opts: BenchOptions): Promise<ManagementResults>
   const dataDir = join(work, 'management');
   rmSync(dataDir, { recursive: true, force: true });
   const started: Proc[] = [];
-  const start = async (o: Parameters<typeof startAmlite>[0]) => { const p = await startAmlite(o); started.push(p); return p; };
+  const start = async (o: Parameters<typeof startAmlite>[0]) => {
+    const p = await startAmlite(o);
+    started.push(p);
+    return p;
+  };
   try {
     const amlite = await start({ dataDir, inMemory, cpuProf: opts.cpuProf ? 'management' : undefined });
-    const before = beforeTree ? await start({ dataDir: join(dataDir, 'before'), inMemory, tree: beforeTree }) : undefined;
+    const before = beforeTree
+      ? await start({ dataDir: join(dataDir, 'before'), inMemory, tree: beforeTree })
+      : undefined;
     const clients = [await prepare(amlite.url), ...(before ? [await prepare(before.url)] : [])];
 
     // Create-and-wait through the official client: the whole LRO as a user's code sees it (the builds alternating).
     const times: number[][] = clients.map(() => []);
     for (const client of clients) {
       let w = 0;
-      await timeLoop(20, () => client.resources.beginCreateOrUpdateByIdAndWait(`${WS}/serverlessEndpoints/warm-${w++}`, API, endpointBody));
+      await timeLoop(20, () =>
+        client.resources.beginCreateOrUpdateByIdAndWait(`${WS}/serverlessEndpoints/warm-${w++}`, API, endpointBody),
+      );
     }
     for (let i = 0; i < nCreate; i++) {
       for (const [k, client] of clients.entries()) {
         const t0 = performance.now();
-        const r = await client.resources.beginCreateOrUpdateByIdAndWait(`${WS}/serverlessEndpoints/ep-${i}`, API, endpointBody);
+        const r = await client.resources.beginCreateOrUpdateByIdAndWait(
+          `${WS}/serverlessEndpoints/ep-${i}`,
+          API,
+          endpointBody,
+        );
         times[k].push(performance.now() - t0);
-        if ((r.properties as { provisioningState?: string }).provisioningState !== 'Succeeded') throw new Error('create did not succeed');
+        if ((r.properties as { provisioningState?: string }).provisioningState !== 'Succeeded')
+          throw new Error('create did not succeed');
       }
     }
 
@@ -83,9 +113,13 @@ export async function management(opts: BenchOptions): Promise<ManagementResults>
     const bodies = join(dataDir, 'bodies');
     mkdirSync(bodies, { recursive: true });
     const capture = async (name: string, path: string, init: RequestInit, status: number) => {
-      const res = await fetch(`${amlite.url}${path}`, { ...init, headers: { ...authHeaders, 'content-type': 'application/json' } });
+      const res = await fetch(`${amlite.url}${path}`, {
+        ...init,
+        headers: { ...authHeaders, 'content-type': 'application/json' },
+      });
       const text = await res.text();
-      if (res.status !== status) throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${text.slice(0, 300)}`);
+      if (res.status !== status)
+        throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${text.slice(0, 300)}`);
       writeFileSync(join(bodies, name), text);
       return Buffer.byteLength(text);
     };
@@ -95,7 +129,10 @@ export async function management(opts: BenchOptions): Promise<ManagementResults>
       patch: await capture('patch.json', item(1), { method: 'PATCH', body: PATCH_BODY }, 202),
       list: await capture('list.json', LIST, {}, 200),
     };
-    const bare = await startProcess(['--import', 'tsx', 'bench/bare-server.ts', certPath, keyPath, bodies], /^bare listening on (\S+)/);
+    const bare = await startProcess(
+      ['--import', 'tsx', 'bench/bare-server.ts', certPath, keyPath, bodies],
+      /^bare listening on (\S+)/,
+    );
     started.push(bare);
 
     // Each connection works on its own endpoints, so that no write ever waits for another connection's.
@@ -103,11 +140,27 @@ export async function management(opts: BenchOptions): Promise<ManagementResults>
     const rotating = (conn: number, n: number) => item((conn % connections) * perConnection + (n % perConnection));
     const specs = (p: Proc): Record<'get' | 'put' | 'patch' | 'list', LoadSpec> => ({
       get: { url: `${p.url}${item(0)}`, headers: authHeaders, path: rotating, pid: p.child.pid },
-      put: { url: `${p.url}${item(0)}`, method: 'PUT', headers: authHeaders, body: PUT_BODY, path: rotating, pid: p.child.pid },
-      patch: { url: `${p.url}${item(0)}`, method: 'PATCH', headers: authHeaders, body: PATCH_BODY, path: rotating, pid: p.child.pid },
+      put: {
+        url: `${p.url}${item(0)}`,
+        method: 'PUT',
+        headers: authHeaders,
+        body: PUT_BODY,
+        path: rotating,
+        pid: p.child.pid,
+      },
+      patch: {
+        url: `${p.url}${item(0)}`,
+        method: 'PATCH',
+        headers: authHeaders,
+        body: PATCH_BODY,
+        path: rotating,
+        pid: p.child.pid,
+      },
       list: { url: `${p.url}${LIST}`, headers: authHeaders, pid: p.child.pid },
     });
-    const ours = specs(amlite), theirs = specs(bare), old = before && specs(before);
+    const ours = specs(amlite),
+      theirs = specs(bare),
+      old = before && specs(before);
     const run = async (op: 'get' | 'put' | 'patch' | 'list'): Promise<OpResult> => ({
       bodyBytes: bytes[op],
       throughput: await compare(ours[op], theirs[op], connections, seconds, rounds, old?.[op]),
@@ -124,12 +177,16 @@ export async function management(opts: BenchOptions): Promise<ManagementResults>
     let inMemoryResults: ManagementResults['inMemory'];
     if (!inMemory) {
       const memory = await start({ dataDir: join(dataDir, 'memory'), inMemory: true });
-      const memoryBefore = beforeTree ? await start({ dataDir: join(dataDir, 'memory-before'), inMemory: true, tree: beforeTree }) : undefined;
+      const memoryBefore = beforeTree
+        ? await start({ dataDir: join(dataDir, 'memory-before'), inMemory: true, tree: beforeTree })
+        : undefined;
       for (const p of [memory, ...(memoryBefore ? [memoryBefore] : [])]) {
         const c = await prepare(p.url);
-        for (let k = 0; k < perConnection * connections; k++) await c.resources.beginCreateOrUpdateByIdAndWait(`${WS}/serverlessEndpoints/ep-${k}`, API, endpointBody);
+        for (let k = 0; k < perConnection * connections; k++)
+          await c.resources.beginCreateOrUpdateByIdAndWait(`${WS}/serverlessEndpoints/ep-${k}`, API, endpointBody);
       }
-      const mem = specs(memory), memOld = memoryBefore && specs(memoryBefore);
+      const mem = specs(memory),
+        memOld = memoryBefore && specs(memoryBefore);
       inMemoryResults = {
         put: await compare(mem.put, theirs.put, connections, seconds, rounds, memOld?.put),
         patch: await compare(mem.patch, theirs.patch, connections, seconds, rounds, memOld?.patch),
@@ -137,9 +194,14 @@ export async function management(opts: BenchOptions): Promise<ManagementResults>
     }
     return {
       store: inMemory ? 'SQLite in memory' : 'SQLite file (WAL, synchronous=FULL): the default',
-      connections, seconds, rounds,
+      connections,
+      seconds,
+      rounds,
       createAndWait: { ...stat(times[0]), ...(times[1] ? { before: stat(times[1]) } : {}) },
-      get, put, patch, list,
+      get,
+      put,
+      patch,
+      list,
       ...(inMemoryResults ? { inMemory: inMemoryResults } : {}),
     };
   } finally {

@@ -34,14 +34,21 @@ import { stores, storesMarkdown, type StoresResults } from './stores.js';
 const tls = await loadOrCreateCertificate(certDir);
 if (process.env.NODE_EXTRA_CA_CERTS !== tls.certPath) {
   // Node reads NODE_EXTRA_CA_CERTS only at start: run again with it set (the servers it starts inherit it too).
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.certPath } });
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.certPath },
+  });
   const [code] = await once(child, 'exit');
   process.exit(code ?? 1);
 }
 
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.includes(`--${name}`);
-const only = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',').map((s) => s.trim().toLowerCase());
+const only = argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',')
+  .map((s) => s.trim().toLowerCase());
 const opts: BenchOptions = { cpuProf: flag('cpu-prof') };
 
 /** Each section starts its own servers and stops them; one section's failure does not stop the others. */
@@ -55,9 +62,17 @@ const sections: Record<string, (o: BenchOptions) => Promise<unknown>> = {
 const latestJson = join(resultsDir, 'latest.json');
 const baselineJson = join(resultsDir, 'baseline.json');
 const results: Results = only && existsSync(latestJson) ? JSON.parse(readFileSync(latestJson, 'utf8')) : {};
-Object.assign(results, { date: new Date().toISOString(), node: process.version, cpus: cpus().length, before: beforeTree ? `the sources in ${beforeTree} (BENCH_BEFORE)` : undefined });
+Object.assign(results, {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpus: cpus().length,
+  before: beforeTree ? `the sources in ${beforeTree} (BENCH_BEFORE)` : undefined,
+});
 
-const onSignal = () => { killAll(); process.exit(130); };
+const onSignal = () => {
+  killAll();
+  process.exit(130);
+};
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 let failed = false;
@@ -65,7 +80,9 @@ try {
   const t0 = performance.now();
   amliteCommand();
   if (beforeTree) amliteCommand(beforeTree);
-  process.stderr.write(`bench: built amlite${beforeTree ? ` and the "before" sources (${beforeTree})` : ''} in ${Math.round(performance.now() - t0)} ms\n`);
+  process.stderr.write(
+    `bench: built amlite${beforeTree ? ` and the "before" sources (${beforeTree})` : ''} in ${Math.round(performance.now() - t0)} ms\n`,
+  );
   for (const [name, run] of Object.entries(sections)) {
     if (only && !only.includes(name.toLowerCase())) continue;
     const t = performance.now();
@@ -87,16 +104,25 @@ try {
 mkdirSync(resultsDir, { recursive: true });
 writeFileSync(latestJson, `${JSON.stringify(results, null, 2)}\n`);
 if (flag('save-baseline')) writeFileSync(baselineJson, `${JSON.stringify(results, null, 2)}\n`);
-const baseline = !flag('save-baseline') && !beforeTree && existsSync(baselineJson) ? (JSON.parse(readFileSync(baselineJson, 'utf8')) as Results) : undefined;
-const md = render(results, baseline) + storesMarkdown(results.stores as StoresResults | undefined) + footer(results, baseline);
+const baseline =
+  !flag('save-baseline') && !beforeTree && existsSync(baselineJson)
+    ? (JSON.parse(readFileSync(baselineJson, 'utf8')) as Results)
+    : undefined;
+const md =
+  render(results, baseline) + storesMarkdown(results.stores as StoresResults | undefined) + footer(results, baseline);
 writeFileSync(join(resultsDir, 'latest.md'), `${md}\n`);
 if (flag('readme')) {
   const readme = join(root, 'docs', 'benchmarks.md');
   const text = readFileSync(readme, 'utf8');
-  const start = '<!-- bench:start -->', end = '<!-- bench:end -->';
-  const i = text.indexOf(start), j = text.indexOf(end);
+  const start = '<!-- bench:start -->',
+    end = '<!-- bench:end -->';
+  const i = text.indexOf(start),
+    j = text.indexOf(end);
   if (i >= 0 && j > i) writeFileSync(readme, `${text.slice(0, i + start.length)}\n${md}\n${text.slice(j)}`);
-  else process.stderr.write('bench: docs/benchmarks.md has no <!-- bench:start --> … <!-- bench:end --> markers; left it alone\n');
+  else
+    process.stderr.write(
+      'bench: docs/benchmarks.md has no <!-- bench:start --> … <!-- bench:end --> markers; left it alone\n',
+    );
 }
 process.stdout.write(`${md}\n`);
 process.exit(failed ? 1 : 0);

@@ -9,8 +9,24 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  API, SUB, armClient, beforeTree, authHeaders, endpointBody, fileMb, load, median, num, round, rssMb, startAmlite, startProcess, stat, work,
-  type BenchOptions, type LoadResult,
+  API,
+  SUB,
+  armClient,
+  beforeTree,
+  authHeaders,
+  endpointBody,
+  fileMb,
+  load,
+  median,
+  num,
+  round,
+  rssMb,
+  startAmlite,
+  startProcess,
+  stat,
+  work,
+  type BenchOptions,
+  type LoadResult,
 } from './lib.js';
 
 export interface SizeResult {
@@ -44,7 +60,12 @@ export interface ScaleResults {
   beforeSkipped?: string;
 }
 
-interface Growth { listPerPageP50: number; getP99: number; /** Own memory (RssAnon). */ rss: number; storePerResource: number }
+interface Growth {
+  listPerPageP50: number;
+  getP99: number;
+  /** Own memory (RssAnon). */ rss: number;
+  storePerResource: number;
+}
 
 export async function scale(opts: BenchOptions): Promise<ScaleResults> {
   const small = num('BENCH_SCALE_SMALL', 10_000);
@@ -61,13 +82,22 @@ export async function scale(opts: BenchOptions): Promise<ScaleResults> {
   const amlite = await startAmlite({ dataDir });
   const client = armClient(amlite.url);
   await client.resourceGroups.createOrUpdate('scale', { location: 'eastus' });
-  await client.resources.beginCreateOrUpdateByIdAndWait(ws, API, { location: 'eastus', tags: { team: 'bench' }, properties: { description: 'scale' } });
+  await client.resources.beginCreateOrUpdateByIdAndWait(ws, API, {
+    location: 'eastus',
+    tags: { team: 'bench' },
+    properties: { description: 'scale' },
+  });
   await client.resources.beginCreateOrUpdateByIdAndWait(`${ws}/serverlessEndpoints/template`, API, endpointBody);
   await amlite.stop();
   const seed = async (templateId: string, prefix: string, from: number, count: number) => {
     if (count <= 0) return 0;
     const t0 = performance.now();
-    const p = await startProcess(['--import', 'tsx', 'bench/seed.ts', database, templateId.toLowerCase(), prefix, String(from), String(count)], /^(seeded .*)/, {}, 300_000);
+    const p = await startProcess(
+      ['--import', 'tsx', 'bench/seed.ts', database, templateId.toLowerCase(), prefix, String(from), String(count)],
+      /^(seeded .*)/,
+      {},
+      300_000,
+    );
     await new Promise((r) => (p.child.exitCode !== null ? r(undefined) : p.child.once('exit', r)));
     return performance.now() - t0;
   };
@@ -106,17 +136,38 @@ export async function scale(opts: BenchOptions): Promise<ScaleResults> {
     try {
       const pick = (n: number) => Math.floor(Math.random() * n);
       const listEndpoints = await pageThrough(p.url, `${ws}/serverlessEndpoints?api-version=${API}`, endpoints);
-      const listWorkspaces = await pageThrough(p.url, `${group}/providers/Microsoft.MachineLearningServices/workspaces?api-version=${API}`, nWorkspaces);
-      const epPath = () => `${ws}/serverlessEndpoints/ep-${String(pick(endpoints - 1)).padStart(6, '0')}?api-version=${API}`;
-      const wsPath = () => `${group}/providers/Microsoft.MachineLearningServices/workspaces/ws-${String(pick(nWorkspaces - 1)).padStart(6, '0')}?api-version=${API}`;
+      const listWorkspaces = await pageThrough(
+        p.url,
+        `${group}/providers/Microsoft.MachineLearningServices/workspaces?api-version=${API}`,
+        nWorkspaces,
+      );
+      const epPath = () =>
+        `${ws}/serverlessEndpoints/ep-${String(pick(endpoints - 1)).padStart(6, '0')}?api-version=${API}`;
+      const wsPath = () =>
+        `${group}/providers/Microsoft.MachineLearningServices/workspaces/ws-${String(pick(nWorkspaces - 1)).padStart(6, '0')}?api-version=${API}`;
       await load({ url: `${p.url}${epPath()}`, headers: authHeaders, path: epPath }, 1, 1);
-      const getEndpoint = await load({ url: `${p.url}${epPath()}`, headers: authHeaders, path: epPath, pid: p.child.pid }, 1, seconds * 2);
-      const getWorkspace = await load({ url: `${p.url}${wsPath()}`, headers: authHeaders, path: wsPath, pid: p.child.pid }, 1, seconds);
+      const getEndpoint = await load(
+        { url: `${p.url}${epPath()}`, headers: authHeaders, path: epPath, pid: p.child.pid },
+        1,
+        seconds * 2,
+      );
+      const getWorkspace = await load(
+        { url: `${p.url}${wsPath()}`, headers: authHeaders, path: wsPath, pid: p.child.pid },
+        1,
+        seconds,
+      );
       if (getEndpoint.non2xx || getWorkspace.non2xx) throw new Error('GET by id answered non-2xx');
       return {
-        endpoints, workspaces: nWorkspaces, seedMs: round(seedMs, 0), startupMs: round(ms, 0),
-        listEndpoints, listWorkspaces, getEndpoint, getWorkspace,
-        ...rssMb(p.child.pid), storeMb: fileMb(database, `${database}-wal`),
+        endpoints,
+        workspaces: nWorkspaces,
+        seedMs: round(seedMs, 0),
+        startupMs: round(ms, 0),
+        listEndpoints,
+        listWorkspaces,
+        getEndpoint,
+        getWorkspace,
+        ...rssMb(p.child.pid),
+        storeMb: fileMb(database, `${database}-wal`),
       };
     } finally {
       await p.stop();
@@ -162,20 +213,25 @@ export async function scale(opts: BenchOptions): Promise<ScaleResults> {
     listPerPageP50: round(b.listEndpoints.perPage.p50Ms / a.listEndpoints.perPage.p50Ms),
     getP99: round(b.getEndpoint.p99Ms / a.getEndpoint.p99Ms),
     rss: round((b.anonRssMb ?? NaN) / (a.anonRssMb ?? NaN)),
-    storePerResource: round((b.storeMb / (large + nWorkspaces)) / (a.storeMb / (small + nWorkspaces))),
+    storePerResource: round(b.storeMb / (large + nWorkspaces) / (a.storeMb / (small + nWorkspaces))),
   });
   return {
-    seeding: 'bench/seed.ts: copies of a resource created through the API, written through the Store interface (SqliteStore.commit) in transactions of 5,000',
+    seeding:
+      'bench/seed.ts: copies of a resource created through the API, written through the Store interface (SqliteStore.commit) in transactions of 5,000',
     small: atSmall,
     large: atLarge,
     startup: { emptyMs: round(emptyStarts, 0), largeMs: round(largeStarts, 0), runs },
     growth: growth(atSmall, atLarge),
-    ...(beforeSmall && beforeLarge ? {
-      before: {
-        small: beforeSmall, large: beforeLarge, growth: growth(beforeSmall, beforeLarge),
-        startup: { emptyMs: round(beforeEmptyStarts!, 0), largeMs: round(beforeLargeStarts!, 0), runs },
-      },
-    } : {}),
+    ...(beforeSmall && beforeLarge
+      ? {
+          before: {
+            small: beforeSmall,
+            large: beforeLarge,
+            growth: growth(beforeSmall, beforeLarge),
+            startup: { emptyMs: round(beforeEmptyStarts!, 0), largeMs: round(beforeLargeStarts!, 0), runs },
+          },
+        }
+      : {}),
     ...(beforeFailed ? { beforeSkipped: beforeFailed } : {}),
   };
 }

@@ -12,7 +12,8 @@ import { keyOf } from '../src/arm/ids.js';
 import { newEtag } from '../src/arm/etag.js';
 
 const [database, templateKey, prefix, fromArg, countArg] = process.argv.slice(2);
-const from = Number(fromArg), count = Number(countArg);
+const from = Number(fromArg),
+  count = Number(countArg);
 const BATCH = 5000;
 
 const t0 = performance.now();
@@ -28,7 +29,11 @@ function copy(i: number): StoredResource {
   const internal: StoredResource['internal'] = { ...template!.internal };
   delete internal.pendingOperation;
   if (internal.route) internal.route = `${name}-${hex(3)}`;
-  if (internal.keys) internal.keys = { primaryKey: randomBytes(24).toString('base64url'), secondaryKey: randomBytes(24).toString('base64url') };
+  if (internal.keys)
+    internal.keys = {
+      primaryKey: randomBytes(24).toString('base64url'),
+      secondaryKey: randomBytes(24).toString('base64url'),
+    };
   return { ...template!, key: keyOf(id), id, name, internal, etag: newEtag() };
 }
 

@@ -22,7 +22,10 @@ const WS = `/subscriptions/${SUB}/resourceGroups/bench-stores/providers/Microsof
 const ENDPOINT = JSON.stringify({
   location: 'eastus',
   sku: { name: 'Consumption' },
-  properties: { authMode: 'Key', modelSettings: { modelId: 'azureml://registries/azureml-meta/models/Llama-2-7b-chat' } },
+  properties: {
+    authMode: 'Key',
+    modelSettings: { modelId: 'azureml://registries/azureml-meta/models/Llama-2-7b-chat' },
+  },
 });
 
 /** The mix, in percent: a request picks one of these. */
@@ -51,7 +54,8 @@ export interface StoresResults {
 }
 
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
-const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
+const quantile = (xs: number[], q: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
 
 /**
  * Starts the three configurations together, then loads them in turn, round after round (noise on a shared machine
@@ -85,7 +89,12 @@ export async function stores(): Promise<StoresResults> {
       }
     }
     for (let round = 0; round < rounds; round++) {
-      for (const c of configs) c.runs.push({ store: c.store, processes: c.processes, ...(await mixedLoad(c.urls, clients, seconds, `r${round}`)) });
+      for (const c of configs)
+        c.runs.push({
+          store: c.store,
+          processes: c.processes,
+          ...(await mixedLoad(c.urls, clients, seconds, `r${round}`)),
+        });
     }
   } catch (e) {
     skipped ??= `PostgreSQL runs failed: ${(e as Error).message}`;
@@ -94,10 +103,12 @@ export async function stores(): Promise<StoresResults> {
     for (const s of started) await s.stop().catch(() => {});
     rmSync(scratch, { recursive: true, force: true });
   }
-  const runs = configs.filter((c) => c.runs.length).map((c) => {
-    const sorted = [...c.runs].sort((x, y) => x.requestsPerSecond - y.requestsPerSecond);
-    return { ...sorted[Math.floor(sorted.length / 2)], rounds: c.runs.map((r) => r.requestsPerSecond) };
-  });
+  const runs = configs
+    .filter((c) => c.runs.length)
+    .map((c) => {
+      const sorted = [...c.runs].sort((x, y) => x.requestsPerSecond - y.requestsPerSecond);
+      return { ...sorted[Math.floor(sorted.length / 2)], rounds: c.runs.map((r) => r.requestsPerSecond) };
+    });
   return { mix: MIX, runs, ...(skipped ? { skipped } : {}) };
 }
 
@@ -105,7 +116,9 @@ export async function stores(): Promise<StoresResults> {
 export function storesMarkdown(r: StoresResults | undefined): string {
   if (!r?.runs.length) return '';
   const base = r.runs.find((x) => x.store === 'sqlite')?.requestsPerSecond;
-  const mix = Object.entries(r.mix).map(([k, v]) => `${v}% ${k}`).join(', ');
+  const mix = Object.entries(r.mix)
+    .map(([k, v]) => `${v}% ${k}`)
+    .join(', ');
   const lines = [
     '',
     '',
@@ -113,7 +126,10 @@ export function storesMarkdown(r: StoresResults | undefined): string {
     '',
     '| store | amlite processes | requests/s | median / p99 | vs SQLite | unexpected answers |',
     '|---|---|---|---|---|---|',
-    ...r.runs.map((x) => `| ${x.store === 'sqlite' ? 'SQLite file' : 'PostgreSQL'} | ${x.processes} | ${Math.round(x.requestsPerSecond)} | ${x.p50Ms} / ${x.p99Ms} ms | ${base ? round(x.requestsPerSecond / base) : '–'} | ${x.unexpected} |`),
+    ...r.runs.map(
+      (x) =>
+        `| ${x.store === 'sqlite' ? 'SQLite file' : 'PostgreSQL'} | ${x.processes} | ${Math.round(x.requestsPerSecond)} | ${x.p50Ms} / ${x.p99Ms} ms | ${base ? round(x.requestsPerSecond / base) : '–'} | ${x.unexpected} |`,
+    ),
   ];
   if (r.skipped) lines.push('', `PostgreSQL left out: ${r.skipped}`);
   return lines.join('\n');
@@ -122,34 +138,68 @@ export function storesMarkdown(r: StoresResults | undefined): string {
 // ---------- amlite processes ----------
 
 function startAmlite(dataDir: string, extra: string[]): Promise<Proc> {
-  const args = ['--import', 'tsx', 'src/main.ts', '--port', '0', '--data-dir', dataDir, '--cert', join(certDir, 'cert.pem'), '--key', join(certDir, 'key.pem'), '--log-level', 'warn', ...extra];
+  const args = [
+    '--import',
+    'tsx',
+    'src/main.ts',
+    '--port',
+    '0',
+    '--data-dir',
+    dataDir,
+    '--cert',
+    join(certDir, 'cert.pem'),
+    '--key',
+    join(certDir, 'key.pem'),
+    '--log-level',
+    'warn',
+    ...extra,
+  ];
   return startProcess(args, /^amlite listening on (\S+)/);
 }
 
 // ---------- the workload ----------
 
-interface Answer { status: number; ms: number }
+interface Answer {
+  status: number;
+  ms: number;
+}
 
 function client(ca: Buffer) {
   const agent = new Agent({ keepAlive: true, maxSockets: 1, ca });
   const headers = { authorization: `Bearer ${devToken()}`, 'content-type': 'application/json' };
-  return (base: string, method: string, path: string, body?: string) => new Promise<Answer>((resolvePromise, reject) => {
-    const t0 = performance.now();
-    const req = request(`${base}${path}`, { method, agent, headers }, (res) => {
-      res.resume();
-      res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, ms: performance.now() - t0 }));
+  return (base: string, method: string, path: string, body?: string) =>
+    new Promise<Answer>((resolvePromise, reject) => {
+      const t0 = performance.now();
+      const req = request(`${base}${path}`, { method, agent, headers }, (res) => {
+        res.resume();
+        res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, ms: performance.now() - t0 }));
+      });
+      req.on('error', reject);
+      req.end(body);
     });
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 /** `clients` loops for `seconds`, each owning its endpoints, spreading requests over `urls` in turn. */
-async function mixedLoad(urls: string[], clients: number, seconds: number, prefix: string): Promise<Omit<StoreRun, 'store' | 'processes'>> {
+async function mixedLoad(
+  urls: string[],
+  clients: number,
+  seconds: number,
+  prefix: string,
+): Promise<Omit<StoreRun, 'store' | 'processes'>> {
   const ca = readFileSync(join(certDir, 'cert.pem'));
   const setup = client(ca);
-  const ok = (a: Answer, what: string) => { if (a.status >= 300) throw new Error(`${what}: ${a.status}`); };
-  ok(await setup(urls[0], 'PUT', `/subscriptions/${SUB}/resourceGroups/bench-stores?api-version=2025-04-01`, '{"location":"eastus"}'), 'resource group');
+  const ok = (a: Answer, what: string) => {
+    if (a.status >= 300) throw new Error(`${what}: ${a.status}`);
+  };
+  ok(
+    await setup(
+      urls[0],
+      'PUT',
+      `/subscriptions/${SUB}/resourceGroups/bench-stores?api-version=2025-04-01`,
+      '{"location":"eastus"}',
+    ),
+    'resource group',
+  );
   ok(await setup(urls[0], 'PUT', `${WS}?api-version=${API}`, '{"location":"eastus","properties":{}}'), 'workspace');
 
   const latencies: number[] = [];
@@ -160,54 +210,61 @@ async function mixedLoad(urls: string[], clients: number, seconds: number, prefi
   const end = measureFrom + seconds * 1000;
   const picks = Object.entries(MIX).flatMap(([op, pct]) => Array<string>(pct).fill(op));
 
-  await Promise.all(Array.from({ length: clients }, async (_, c) => {
-    const send = client(ca);
-    const mine: string[] = [];
-    let made = 0;
-    let turn = c;
-    for (;;) {
-      const now = performance.now();
-      if (now >= end) break;
-      const measuring = now >= measureFrom;
-      const base = urls[turn++ % urls.length];
-      let op = picks[Math.floor(Math.random() * picks.length)];
-      if (!mine.length && op !== 'list') op = 'create';
-      const pick = () => mine[Math.floor(Math.random() * mine.length)];
-      let a: Answer;
-      let expected: number[];
-      switch (op) {
-        case 'create': {
-          const name = `${prefix}c${c}-e${made++}`;
-          a = await send(base, 'PUT', `${WS}/serverlessEndpoints/${name}?api-version=${API}`, ENDPOINT);
-          expected = [201];
-          if (a.status === 201) mine.push(name);
-          break;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      const send = client(ca);
+      const mine: string[] = [];
+      let made = 0;
+      let turn = c;
+      for (;;) {
+        const now = performance.now();
+        if (now >= end) break;
+        const measuring = now >= measureFrom;
+        const base = urls[turn++ % urls.length];
+        let op = picks[Math.floor(Math.random() * picks.length)];
+        if (!mine.length && op !== 'list') op = 'create';
+        const pick = () => mine[Math.floor(Math.random() * mine.length)];
+        let a: Answer;
+        let expected: number[];
+        switch (op) {
+          case 'create': {
+            const name = `${prefix}c${c}-e${made++}`;
+            a = await send(base, 'PUT', `${WS}/serverlessEndpoints/${name}?api-version=${API}`, ENDPOINT);
+            expected = [201];
+            if (a.status === 201) mine.push(name);
+            break;
+          }
+          case 'get':
+            a = await send(base, 'GET', `${WS}/serverlessEndpoints/${pick()}?api-version=${API}`);
+            expected = [200];
+            break;
+          case 'patch':
+            a = await send(
+              base,
+              'PATCH',
+              `${WS}/serverlessEndpoints/${pick()}?api-version=${API}`,
+              JSON.stringify({ tags: { n: String(made) } }),
+            );
+            expected = [202];
+            break;
+          case 'list':
+            a = await send(base, 'GET', `${WS}/serverlessEndpoints?api-version=${API}`);
+            expected = [200];
+            break;
+          default: {
+            const name = mine.splice(Math.floor(Math.random() * mine.length), 1)[0];
+            a = await send(base, 'DELETE', `${WS}/serverlessEndpoints/${name}?api-version=${API}`);
+            expected = [202];
+          }
         }
-        case 'get':
-          a = await send(base, 'GET', `${WS}/serverlessEndpoints/${pick()}?api-version=${API}`);
-          expected = [200];
-          break;
-        case 'patch':
-          a = await send(base, 'PATCH', `${WS}/serverlessEndpoints/${pick()}?api-version=${API}`, JSON.stringify({ tags: { n: String(made) } }));
-          expected = [202];
-          break;
-        case 'list':
-          a = await send(base, 'GET', `${WS}/serverlessEndpoints?api-version=${API}`);
-          expected = [200];
-          break;
-        default: {
-          const name = mine.splice(Math.floor(Math.random() * mine.length), 1)[0];
-          a = await send(base, 'DELETE', `${WS}/serverlessEndpoints/${name}?api-version=${API}`);
-          expected = [202];
+        if (!measuring) continue;
+        latencies.push(a.ms);
+        if (!expected.includes(a.status)) {
+          if (unexpected++ < 5) process.stderr.write(`bench stores: ${op} answered ${a.status}\n`);
         }
       }
-      if (!measuring) continue;
-      latencies.push(a.ms);
-      if (!expected.includes(a.status)) {
-        if (unexpected++ < 5) process.stderr.write(`bench stores: ${op} answered ${a.status}\n`);
-      }
-    }
-  }));
+    }),
+  );
   return {
     clients,
     seconds,

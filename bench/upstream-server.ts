@@ -15,16 +15,32 @@ const server = createServer({ cert: readFileSync(certFile), key: readFileSync(ke
     const body = JSON.parse(raw || '{}');
     if (!body.stream) {
       res.writeHead(200, { 'content-type': 'application/json' });
-      return res.end(JSON.stringify({ id: 'u', object: 'chat.completion', created: 0, model: 'upstream', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: TOKENS.join('') } }], usage: { prompt_tokens: 8, completion_tokens: 32, total_tokens: 40 } }));
+      return res.end(
+        JSON.stringify({
+          id: 'u',
+          object: 'chat.completion',
+          created: 0,
+          model: 'upstream',
+          choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: TOKENS.join('') } }],
+          usage: { prompt_tokens: 8, completion_tokens: 32, total_tokens: 40 },
+        }),
+      );
     }
     res.writeHead(200, { 'content-type': 'text/event-stream' });
-    for (const t of TOKENS) res.write(`data: ${JSON.stringify({ id: 'u', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: t }, finish_reason: null }] })}\n\n`);
-    res.write(`data: ${JSON.stringify({ id: 'u', object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: { prompt_tokens: 8, completion_tokens: 32 } })}\n\n`);
+    for (const t of TOKENS)
+      res.write(
+        `data: ${JSON.stringify({ id: 'u', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: t }, finish_reason: null }] })}\n\n`,
+      );
+    res.write(
+      `data: ${JSON.stringify({ id: 'u', object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: { prompt_tokens: 8, completion_tokens: 32 } })}\n\n`,
+    );
     res.end('data: [DONE]\n\n');
   });
 });
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();
-  process.stdout.write(`upstream listening on https://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/v1\n`);
+  process.stdout.write(
+    `upstream listening on https://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/v1\n`,
+  );
 });

@@ -13,8 +13,12 @@ import { fileURLToPath } from 'node:url';
 export const NODE_LLAMA_CPP_VERSION = '3.21.1';
 /** node-llama-cpp's CPU binary packages, by Node's platform-arch. */
 const BINARIES = {
-  'linux-x64': 'linux-x64', 'linux-arm64': 'linux-arm64', 'darwin-arm64': 'mac-arm64-metal', 'darwin-x64': 'mac-x64',
-  'win32-x64': 'win-x64', 'win32-arm64': 'win-arm64',
+  'linux-x64': 'linux-x64',
+  'linux-arm64': 'linux-arm64',
+  'darwin-arm64': 'mac-arm64-metal',
+  'darwin-x64': 'mac-x64',
+  'win32-x64': 'win-x64',
+  'win32-arm64': 'win-arm64',
 };
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,8 +33,17 @@ const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
 const keep = Object.entries(lock.packages)
   .filter(([path, p]) => p.optional && /^node_modules\/(@[^/]+\/)?[^/]+$/.test(path) && existsSync(join(root, path)))
   .map(([path, p]) => `${path.slice('node_modules/'.length)}@${p.version}`);
-const args = ['install', '--no-save', '--ignore-scripts', '--omit=optional', '--no-audit', '--no-fund',
-  `node-llama-cpp@${NODE_LLAMA_CPP_VERSION}`, `@node-llama-cpp/${binary}@${NODE_LLAMA_CPP_VERSION}`, ...keep];
+const args = [
+  'install',
+  '--no-save',
+  '--ignore-scripts',
+  '--omit=optional',
+  '--no-audit',
+  '--no-fund',
+  `node-llama-cpp@${NODE_LLAMA_CPP_VERSION}`,
+  `@node-llama-cpp/${binary}@${NODE_LLAMA_CPP_VERSION}`,
+  ...keep,
+];
 console.log(`npm ${args.join(' ')}`);
 const npm = process.env.npm_execpath;
 const run = npm

@@ -18,8 +18,9 @@ const SETUP_TEST_COMMAND = 'npm run setup:test';
 /** The test package's dependencies that test/node_modules lacks, or holds at another version than its lock file. */
 function staleTestClients(): string[] {
   const testDir = join(root, 'test');
-  const lock = JSON.parse(readFileSync(join(testDir, 'package-lock.json'), 'utf8')) as
-    { packages: Record<string, { version?: string; dependencies?: Record<string, string> }> };
+  const lock = JSON.parse(readFileSync(join(testDir, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { version?: string; dependencies?: Record<string, string> }>;
+  };
   const wanted = Object.keys(lock.packages['']?.dependencies ?? {});
   return wanted.filter((name) => {
     const manifest = join(testDir, 'node_modules', name, 'package.json');
@@ -33,8 +34,10 @@ if (stale.length) {
   const what = existsSync(join(root, 'test', 'node_modules'))
     ? `test/node_modules lacks (or holds another version of) ${stale.join(', ')}`
     : 'test/node_modules is missing';
-  console.error(`${what}: the clients the tests and benchmarks use (Azure SDKs, openai, Playwright, ...) are not ` +
-    `part of \`npm ci\`. Install them with:\n\n  ${SETUP_TEST_COMMAND}\n`);
+  console.error(
+    `${what}: the clients the tests and benchmarks use (Azure SDKs, openai, Playwright, ...) are not ` +
+      `part of \`npm ci\`. Install them with:\n\n  ${SETUP_TEST_COMMAND}\n`,
+  );
   process.exit(1);
 }
 if (process.argv.includes('--check-setup')) process.exit(0);
@@ -45,9 +48,7 @@ linkTestClients(certDir);
 // The dashboard's browser test loads the page's bundle: build it when missing or older than its source.
 await ensureDashboardBundle();
 const only = process.argv.slice(2);
-const files = only.length
-  ? only
-  : ['test', 'test/unit'].flatMap((dir) => testFilesIn(dir));
+const files = only.length ? only : ['test', 'test/unit'].flatMap((dir) => testFilesIn(dir));
 
 const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
   cwd: root,
@@ -79,5 +80,8 @@ function isSymlink(path: string): boolean {
 /** The test files directly in `dir` (relative to the root), sorted; none when it does not exist. */
 function testFilesIn(dir: string): string[] {
   if (!existsSync(join(root, dir))) return [];
-  return readdirSync(join(root, dir)).filter((f) => f.endsWith('.test.ts')).sort().map((f) => join(dir, f));
+  return readdirSync(join(root, dir))
+    .filter((f) => f.endsWith('.test.ts'))
+    .sort()
+    .map((f) => join(dir, f));
 }

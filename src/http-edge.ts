@@ -32,13 +32,22 @@ export function hostRefusal(host: string | undefined, loopbackOnly: boolean): Ar
   const match = host ? HOST_HEADER.exec(host) : null;
   if (!host || !match || (match[2] && Number(match[2]) > 65535)) {
     const shown = host === undefined ? 'none' : `'${printable(host)}'`;
-    return new ArmError(400, 'InvalidHostHeader',
-      `The request needs a Host header naming a host and an optional port from 0 to 65535 (got ${shown}).`, 'Host');
+    return new ArmError(
+      400,
+      'InvalidHostHeader',
+      `The request needs a Host header naming a host and an optional port from 0 to 65535 (got ${shown}).`,
+      'Host',
+    );
   }
   if (loopbackOnly && !isLoopbackHost(host)) {
-    return new ArmError(403, 'Forbidden', `amlite listens on loopback only and answers under a loopback host name ` +
-      `(localhost, 127.x.x.x, [::1]), not '${printable(host)}'; this refuses web pages reaching it through DNS ` +
-      'rebinding. Call it as https://127.0.0.1:<port>, or listen on another address with --host.', 'Host');
+    return new ArmError(
+      403,
+      'Forbidden',
+      `amlite listens on loopback only and answers under a loopback host name ` +
+        `(localhost, 127.x.x.x, [::1]), not '${printable(host)}'; this refuses web pages reaching it through DNS ` +
+        'rebinding. Call it as https://127.0.0.1:<port>, or listen on another address with --host.',
+      'Host',
+    );
   }
   return undefined;
 }
@@ -52,13 +61,18 @@ export function crossSiteRefusal(method: string, headers: IncomingHttpHeaders): 
   if (!STATE_CHANGING.has(method.toUpperCase())) return undefined;
   const site = headerValue(headers['sec-fetch-site'])?.toLowerCase();
   const origin = headerValue(headers.origin);
-  const foreign = site !== undefined
-    ? site !== 'same-origin' && site !== 'none'
-    : origin !== undefined && !sameHost(origin, headers.host ?? '');
+  const foreign =
+    site !== undefined
+      ? site !== 'same-origin' && site !== 'none'
+      : origin !== undefined && !sameHost(origin, headers.host ?? '');
   if (!foreign) return undefined;
   const from = site !== undefined ? `Sec-Fetch-Site: ${printable(site)}` : `Origin: ${printable(origin ?? '')}`;
-  return new ArmError(403, 'Forbidden', `amlite refuses ${method} requests a browser sends from another site ` +
-    `(${from}): cross-site request forgery protection. Send them from the same origin, or from a non-browser client.`);
+  return new ArmError(
+    403,
+    'Forbidden',
+    `amlite refuses ${method} requests a browser sends from another site ` +
+      `(${from}): cross-site request forgery protection. Send them from the same origin, or from a non-browser client.`,
+  );
 }
 
 /** A client on this machine (IPv4 127.0.0.0/8, IPv6 ::1, or IPv4-mapped loopback). */
@@ -85,8 +99,12 @@ export function isLoopbackBind(address: string): boolean {
 }
 
 function isLoopbackName(hostname: string): boolean {
-  return hostname === 'localhost' || hostname.endsWith('.localhost') || hostname === '[::1]' ||
-    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+  return (
+    hostname === 'localhost' ||
+    hostname.endsWith('.localhost') ||
+    hostname === '[::1]' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
+  );
 }
 
 /**
@@ -96,12 +114,15 @@ function isLoopbackName(hostname: string): boolean {
 export function redactQuery(url: string): string {
   const q = url.indexOf('?');
   if (q < 0) return url;
-  const params = url.slice(q + 1).split('&').map((pair) => {
-    const eq = pair.indexOf('=');
-    if (eq < 0) return pair && 'REDACTED';
-    const name = pair.slice(0, eq);
-    return safeDecode(name).toLowerCase() === 'api-version' ? pair : `${name}=REDACTED`;
-  });
+  const params = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      if (eq < 0) return pair && 'REDACTED';
+      const name = pair.slice(0, eq);
+      return safeDecode(name).toLowerCase() === 'api-version' ? pair : `${name}=REDACTED`;
+    });
   return `${url.slice(0, q)}?${params.join('&')}`;
 }
 

@@ -43,9 +43,16 @@ async function main(argv: string[]): Promise<void> {
     server = await startAmlite(config);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE') throw new ConfigError(`port ${config.port} on ${config.host} is already in use: stop the other process, or pick another port with --port N (--port 0 takes any free one)`);
-    if (err.code === 'EACCES') throw new ConfigError(`not allowed to listen on ${config.host}:${config.port}: use a port above 1023 (--port N)`);
-    if (err.code === 'EADDRNOTAVAIL') throw new ConfigError(`cannot listen on ${config.host}: that address is not on this machine (--host 127.0.0.1 is the default)`);
+    if (err.code === 'EADDRINUSE')
+      throw new ConfigError(
+        `port ${config.port} on ${config.host} is already in use: stop the other process, or pick another port with --port N (--port 0 takes any free one)`,
+      );
+    if (err.code === 'EACCES')
+      throw new ConfigError(`not allowed to listen on ${config.host}:${config.port}: use a port above 1023 (--port N)`);
+    if (err.code === 'EADDRNOTAVAIL')
+      throw new ConfigError(
+        `cannot listen on ${config.host}: that address is not on this machine (--host 127.0.0.1 is the default)`,
+      );
     throw e;
   }
   const lines = banner(server, config, process.cwd());

@@ -58,13 +58,22 @@ export function installPipeline(app: FastifyInstance, limits: ServerLimits): voi
     const text = String(body);
     if (text.trim() === '') return done(null, undefined);
     const depth = jsonDepth(text);
-    if (depth > MAX_JSON_DEPTH) return done(errors.invalidJson(`The JSON nests ${depth} levels deep; at most ${MAX_JSON_DEPTH} are allowed.`), undefined);
+    if (depth > MAX_JSON_DEPTH)
+      return done(
+        errors.invalidJson(`The JSON nests ${depth} levels deep; at most ${MAX_JSON_DEPTH} are allowed.`),
+        undefined,
+      );
     try {
       const parsed = /__proto__|\\u/.test(text) ? JSON.parse(text, refuseProto) : JSON.parse(text);
       done(null, parsed);
     } catch (e) {
       // V8 quotes a piece of the text ("{"keyValue": abc..." is not valid JSON): never echo a body, it may hold a key.
-      done(errors.invalidJson((e as Error).message.replace(/,\s*".*"(\.\.\.)?\s+is not valid JSON$/s, ' is not valid JSON')), undefined);
+      done(
+        errors.invalidJson(
+          (e as Error).message.replace(/,\s*".*"(\.\.\.)?\s+is not valid JSON$/s, ' is not valid JSON'),
+        ),
+        undefined,
+      );
     }
   };
   app.addContentTypeParser(['application/json', 'text/json'], { parseAs: 'string' }, parseJson);
@@ -73,9 +82,13 @@ export function installPipeline(app: FastifyInstance, limits: ServerLimits): voi
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-ms-request-id', req.id);
     const correlation = req.headers['x-ms-correlation-request-id'];
-    reply.header('x-ms-correlation-request-id', typeof correlation === 'string' && correlation ? correlation : randomUUID());
+    reply.header(
+      'x-ms-correlation-request-id',
+      typeof correlation === 'string' && correlation ? correlation : randomUUID(),
+    );
     const clientId = req.headers['x-ms-client-request-id'];
-    if (clientId && String(req.headers['x-ms-return-client-request-id']).toLowerCase() === 'true') reply.header('x-ms-client-request-id', clientId);
+    if (clientId && String(req.headers['x-ms-return-client-request-id']).toLowerCase() === 'true')
+      reply.header('x-ms-client-request-id', clientId);
   });
 
   app.addHook('onResponse', async (req, reply) => {
@@ -107,7 +120,8 @@ function fromFastify(err: FastifyError, limits: ServerLimits, contentType: strin
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return errors.invalidJson(err.message);
   }
-  if (err.validation || (err.statusCode && err.statusCode < 500)) return new ArmError(err.statusCode ?? 400, 'BadRequest', err.message);
+  if (err.validation || (err.statusCode && err.statusCode < 500))
+    return new ArmError(err.statusCode ?? 400, 'BadRequest', err.message);
   return errors.internal();
 }
 
@@ -122,7 +136,8 @@ function jsonDepth(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped character
+      if (c === 92)
+        i++; // backslash: skip the escaped character
       else if (c === 34) inString = false;
     } else if (c === 34) inString = true;
     else if (c === 123 || c === 91) max = Math.max(max, ++depth);
@@ -140,22 +155,38 @@ function refuseProto(key: string, value: unknown): unknown {
 /** One ARM error written straight to a socket (before or outside Fastify's request handling); no body after HEAD. */
 function rawResponse(e: ArmError, head: boolean): string {
   const body = JSON.stringify(e.toBody());
-  return `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? 'Error'}\r\ncontent-type: application/json; charset=utf-8\r\n` +
-    `content-length: ${Buffer.byteLength(body)}\r\nx-ms-request-id: ${randomUUID()}\r\nconnection: close\r\n\r\n${head ? '' : body}`;
+  return (
+    `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? 'Error'}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\nx-ms-request-id: ${randomUUID()}\r\nconnection: close\r\n\r\n${head ? '' : body}`
+  );
 }
 
 /**
  * What Node reports about a connection before a request exists: headers too large (431), a request too slow (408),
  * bytes that are not HTTP (400). Answered in ARM's envelope; logged without the raw bytes, which hold credentials.
  */
-export function clientError(err: Error, socket: Duplex, limits: ServerLimits, log: FastifyInstance['log'] | undefined): void {
+export function clientError(
+  err: Error,
+  socket: Duplex,
+  limits: ServerLimits,
+  log: FastifyInstance['log'] | undefined,
+): void {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ECONNRESET' || socket.destroyed) return;
-  const e = code === 'HPE_HEADER_OVERFLOW'
-    ? new ArmError(431, 'RequestHeaderFieldsTooLarge', `The request line and headers exceed the limit of ${limits.headerBytes} bytes.`)
-    : code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? new ArmError(408, 'RequestTimeout', `The request was not received in time: the headers must arrive within ${Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs)} ms and the whole request within ${limits.requestTimeoutMs} ms.`)
-      : new ArmError(400, 'BadRequest', 'The request is not valid HTTP/1.1.');
+  const e =
+    code === 'HPE_HEADER_OVERFLOW'
+      ? new ArmError(
+          431,
+          'RequestHeaderFieldsTooLarge',
+          `The request line and headers exceed the limit of ${limits.headerBytes} bytes.`,
+        )
+      : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new ArmError(
+            408,
+            'RequestTimeout',
+            `The request was not received in time: the headers must arrive within ${Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs)} ms and the whole request within ${limits.requestTimeoutMs} ms.`,
+          )
+        : new ArmError(400, 'BadRequest', 'The request is not valid HTTP/1.1.');
   log?.debug({ code, status: e.status }, 'client error');
   // Never write into a response already on its way (Node's own rule for this event).
   const inFlight = (socket as unknown as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
@@ -165,10 +196,23 @@ export function clientError(err: Error, socket: Duplex, limits: ServerLimits, lo
 }
 
 /** Router-level rejections (a path that is not valid percent-encoding, a segment over 1000 characters) as ARM errors. */
-export function frameworkError(err: FastifyError, _req: unknown, reply: { code(n: number): unknown; headers(h: Record<string, string>): unknown; send(b: unknown): unknown }): void {
-  const e = err.code === 'FST_ERR_MAX_PARAM_LENGTH'
-    ? new ArmError(400, 'InvalidResourceName', 'A segment of the request path is longer than 1000 characters; resource names are at most 260.')
-    : new ArmError(400, 'InvalidRequestUri', 'The request URL is not valid: its path is not valid percent-encoded UTF-8.');
+export function frameworkError(
+  err: FastifyError,
+  _req: unknown,
+  reply: { code(n: number): unknown; headers(h: Record<string, string>): unknown; send(b: unknown): unknown },
+): void {
+  const e =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new ArmError(
+          400,
+          'InvalidResourceName',
+          'A segment of the request path is longer than 1000 characters; resource names are at most 260.',
+        )
+      : new ArmError(
+          400,
+          'InvalidRequestUri',
+          'The request URL is not valid: its path is not valid percent-encoded UTF-8.',
+        );
   reply.code(e.status);
   reply.headers({ 'x-ms-request-id': randomUUID(), 'x-ms-correlation-request-id': randomUUID() });
   reply.send(e.toBody());
@@ -203,8 +247,15 @@ export function limitConnections(app: FastifyInstance, max: number): void {
   app.server.on('request', (req: { socket: Socket }) => waiting.delete(tcpOf(req.socket)));
   app.addHook('onRequest', async (req, reply) => {
     if (!over.has(tcpOf(req.raw.socket))) return;
-    const e = new ArmError(503, 'ServiceUnavailable', `amlite is serving its limit of ${max} open connections; close idle connections or retry.`);
-    return reply.code(503).headers({ 'retry-after': '1', connection: 'close', 'x-ms-request-id': req.id }).send(e.toBody());
+    const e = new ArmError(
+      503,
+      'ServiceUnavailable',
+      `amlite is serving its limit of ${max} open connections; close idle connections or retry.`,
+    );
+    return reply
+      .code(503)
+      .headers({ 'retry-after': '1', connection: 'close', 'x-ms-request-id': req.id })
+      .send(e.toBody());
   });
 }
 

@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
-import { LIMITS, clientError, frameworkError, installPipeline, limitConnections, type ServerLimits } from './pipeline.js';
+import {
+  LIMITS,
+  clientError,
+  frameworkError,
+  installPipeline,
+  limitConnections,
+  type ServerLimits,
+} from './pipeline.js';
 import { ConfigError, defaults, type Config } from './config.js';
 import { Engine } from './arm/engine.js';
 import { armRoutes } from './arm/routes.js';
@@ -50,7 +57,10 @@ export interface RunningAmlite {
 }
 
 /** `tuning` changes the server's limits (tests use it to make timeouts short); the defaults are LIMITS. */
-export async function startAmlite(overrides: Partial<Config> = {}, tuning: Partial<ServerLimits> = {}): Promise<RunningAmlite> {
+export async function startAmlite(
+  overrides: Partial<Config> = {},
+  tuning: Partial<ServerLimits> = {},
+): Promise<RunningAmlite> {
   const config: Config = { ...defaults(), ...overrides };
   const limits: ServerLimits = { ...LIMITS, ...tuning };
   const catalog = Catalog.load(config.catalog);
@@ -58,7 +68,11 @@ export async function startAmlite(overrides: Partial<Config> = {}, tuning: Parti
   const tls = config.http ? undefined : await loadOrCreateCertificate(config.dataDir, config.certFile, config.keyFile);
 
   const postgres = config.store !== 'sqlite';
-  const database = postgres ? redactUrl(config.store) : config.inMemory ? ':memory:' : join(config.dataDir, 'amlite.db');
+  const database = postgres
+    ? redactUrl(config.store)
+    : config.inMemory
+      ? ':memory:'
+      : join(config.dataDir, 'amlite.db');
   const store = postgres ? await openPostgres(config.store) : new SqliteStore(database);
   const profile = PROFILES[config.profile];
 
@@ -71,13 +85,12 @@ export async function startAmlite(overrides: Partial<Config> = {}, tuning: Parti
     // A missing Host gets our own 400 in ARM's envelope (http-edge.ts), not Node's bare one.
     requireHostHeader: false,
   };
-  let logRef: FastifyInstance['log'] | undefined;
   const app = Fastify({
     https: tls ? { cert: tls.cert, key: tls.key, handshakeTimeout: limits.handshakeTimeoutMs, ...nodeServer } : null,
     http: nodeServer,
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
-    clientErrorHandler: (err: Error, socket: Duplex) => clientError(err, socket, limits, logRef),
+    clientErrorHandler: (err: Error, socket: Duplex) => clientError(err, socket, limits, app.log),
     frameworkErrors: frameworkError,
     logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["api-key"]'] },
     // One line per request comes from our onResponse hook instead.
@@ -86,23 +99,42 @@ export async function startAmlite(overrides: Partial<Config> = {}, tuning: Parti
     genReqId: () => randomUUID(),
     exposeHeadRoutes: false,
     return503OnClosing: true,
-    routerOptions: { caseSensitive: false, ignoreDuplicateSlashes: true, ignoreTrailingSlash: true, maxParamLength: 1000 },
+    routerOptions: {
+      caseSensitive: false,
+      ignoreDuplicateSlashes: true,
+      ignoreTrailingSlash: true,
+      maxParamLength: 1000,
+    },
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
 
-  logRef = app.log;
   limitConnections(app, limits.maxConnections);
   const auth = await authSetup(config, store);
-  if (auth.imported) app.log.info({ bindings: auth.imported }, 'tenant bindings imported from tenants.json into the store (renamed to tenants.json.imported)');
-  if (tls?.replacedCa) app.log.warn({ certificate: tls.certPath }, 'the generated certificate was a CA certificate (older amlite): replaced by a leaf certificate; clients must trust the new file');
+  if (auth.imported)
+    app.log.info(
+      { bindings: auth.imported },
+      'tenant bindings imported from tenants.json into the store (renamed to tenants.json.imported)',
+    );
+  if (tls?.replacedCa)
+    app.log.warn(
+      { certificate: tls.certPath },
+      'the generated certificate was a CA certificate (older amlite): replaced by a leaf certificate; clients must trust the new file',
+    );
 
   const registry = new TypeRegistry(PROVIDERS);
-  const provisioner = new Provisioner(store, (t) => registry.find(t), profile, () => new Date(), app.log);
+  const provisioner = new Provisioner(
+    store,
+    (t) => registry.find(t),
+    profile,
+    () => new Date(),
+    app.log,
+  );
   const control = new TestControl(store, app.log);
   if (config.rules) await loadRules(control, config.rules);
   const hooks = createManagementHooks();
   const dataPlaneHooks = createDataPlaneHooks();
   const engine = new Engine(store, provisioner, profile, registry, hooks);
-  const authenticate = (req: FastifyRequest) => authenticateRequest(req.headers.authorization, auth.mode, new Date(), req);
+  const authenticate = (req: FastifyRequest) =>
+    authenticateRequest(req.headers.authorization, auth.mode, new Date(), req);
 
   installPipeline(app, limits);
   // Bound to loopback, every plane answers under loopback host names only (DNS rebinding); see http-edge.ts.
@@ -110,17 +142,44 @@ export async function startAmlite(overrides: Partial<Config> = {}, tuning: Parti
   app.get('/health', async () => ({ status: 'ok', version: VERSION, profile: profile.name }));
   // Test control plugs in from outside, through the planes' hooks.
   await app.register(testControlPlugin, { control, management: hooks, dataPlane: dataPlaneHooks });
-  await app.register(async (arm) => armRoutes(arm, {
-    engine, store, provisioner, profile, registry, authenticate, anyApiVersion: config.anyApiVersion, hooks,
-  }));
-  await app.register(async (ctl) => controlRoutes(ctl, { control, store, provisioner, authenticate, strict: typeof auth.mode === 'object' ? auth.mode : undefined }));
+  await app.register(async (arm) =>
+    armRoutes(arm, {
+      engine,
+      store,
+      provisioner,
+      profile,
+      registry,
+      authenticate,
+      anyApiVersion: config.anyApiVersion,
+      hooks,
+    }),
+  );
+  await app.register(async (ctl) =>
+    controlRoutes(ctl, {
+      control,
+      store,
+      provisioner,
+      authenticate,
+      strict: typeof auth.mode === 'object' ? auth.mode : undefined,
+    }),
+  );
 
-  await app.register(async (dataPlane) => inferenceRoutes(dataPlane, {
-    store, catalog, auth: auth.mode, targets: servingTargets, hooks: dataPlaneHooks,
-  }));
+  await app.register(async (dataPlane) =>
+    inferenceRoutes(dataPlane, {
+      store,
+      catalog,
+      auth: auth.mode,
+      targets: servingTargets,
+      hooks: dataPlaneHooks,
+    }),
+  );
   // The local token issuer (OpenID discovery, JWKS, client-credentials tokens) at the root, as login.microsoftonline.com.
-  await app.register(async (issuer) => issuerRoutes(issuer, { issuer: auth.issuer, clientSecret: config.issuerSecret }));
-  await app.register(async (dashboard) => dashboardRoutes(dashboard, { store, engine, provisioner, types: RESOURCE_TYPES }));
+  await app.register(async (issuer) =>
+    issuerRoutes(issuer, { issuer: auth.issuer, clientSecret: config.issuerSecret }),
+  );
+  await app.register(async (dashboard) =>
+    dashboardRoutes(dashboard, { store, engine, provisioner, types: RESOURCE_TYPES }),
+  );
 
   const stopPruning = pruneOperations(store, app.log);
   const resumed = await provisioner.resume();
@@ -151,13 +210,14 @@ export async function startAmlite(overrides: Partial<Config> = {}, tuning: Parti
     database,
     app,
     store,
-    close: () => (closing ??= (async () => {
-      await app.close();
-      stopPruning();
-      await provisioner.stop();
-      await store.close();
-      await catalog.close();
-    })()),
+    close: () =>
+      (closing ??= (async () => {
+        await app.close();
+        stopPruning();
+        await provisioner.stop();
+        await store.close();
+        await catalog.close();
+      })()),
   };
 }
 
@@ -166,6 +226,8 @@ async function openPostgres(url: string): Promise<Store> {
   try {
     return await PostgresStore.open(url);
   } catch (e) {
-    throw new ConfigError(`cannot use the PostgreSQL store at ${redactUrl(url)} (--store): ${(e as Error).message || String(e)}`);
+    throw new ConfigError(
+      `cannot use the PostgreSQL store at ${redactUrl(url)} (--store): ${(e as Error).message || String(e)}`,
+    );
   }
 }

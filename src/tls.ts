@@ -26,7 +26,8 @@ export const GENERATED_CERT_DAYS = 825;
  * amlite generated as a CA is replaced (the caller says so at start); a certificate the user put there is kept.
  */
 export async function loadOrCreateCertificate(dataDir: string, certFile?: string, keyFile?: string): Promise<TlsFiles> {
-  if (certFile && keyFile) return { cert: readPem(certFile, '--cert'), key: readPem(keyFile, '--key'), certPath: certFile, generated: false };
+  if (certFile && keyFile)
+    return { cert: readPem(certFile, '--cert'), key: readPem(keyFile, '--key'), certPath: certFile, generated: false };
   const certPath = join(dataDir, 'cert.pem');
   const keyPath = join(dataDir, 'key.pem');
   const existing = readExisting(certPath, keyPath);
@@ -40,7 +41,14 @@ export async function loadOrCreateCertificate(dataDir: string, certFile?: string
       { name: 'basicConstraints', cA: false, critical: true },
       { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
       { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' }, { type: 2, value: 'localhost' }] },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 7, ip: '127.0.0.1' },
+          { type: 7, ip: '::1' },
+          { type: 2, value: 'localhost' },
+        ],
+      },
     ],
   });
   mkdirSync(dataDir, { recursive: true, mode: DATA_DIR_MODE });
@@ -86,7 +94,9 @@ function readPem(path: string, flag: string): string {
     if (!text.includes('-----BEGIN')) throw new Error('not a PEM file');
     return text;
   } catch (e) {
-    throw new TlsError(`cannot read ${flag} ${path}: ${(e as Error).message}. Pass a readable PEM file, or leave out --cert/--key to use a generated certificate.`);
+    throw new TlsError(
+      `cannot read ${flag} ${path}: ${(e as Error).message}. Pass a readable PEM file, or leave out --cert/--key to use a generated certificate.`,
+    );
   }
 }
 

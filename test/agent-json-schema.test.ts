@@ -21,23 +21,41 @@ const WORDS = ['alpha', 'beta', 'gamma', 'delta'];
 const schemas: Record<string, object> = {
   formats: {
     type: 'object',
-    properties: Object.fromEntries(['date-time', 'date', 'time', 'duration', 'email', 'hostname', 'ipv4', 'ipv6', 'uuid', 'uri']
-      .map((f) => [f, { type: 'string', format: f }])),
+    properties: Object.fromEntries(
+      ['date-time', 'date', 'time', 'duration', 'email', 'hostname', 'ipv4', 'ipv6', 'uuid', 'uri'].map((f) => [
+        f,
+        { type: 'string', format: f },
+      ]),
+    ),
     required: ['date-time', 'date', 'time', 'duration', 'email', 'hostname', 'ipv4', 'ipv6', 'uuid', 'uri'],
   },
   numbers: {
-    type: 'object', required: ['a', 'b', 'c', 'd', 'e'],
+    type: 'object',
+    required: ['a', 'b', 'c', 'd', 'e'],
     properties: {
-      a: { type: 'integer', minimum: -5, maximum: 5 }, b: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
-      c: { type: 'integer', multipleOf: 5, minimum: 12, maximum: 40 }, d: { type: 'number', minimum: 1e6 },
+      a: { type: 'integer', minimum: -5, maximum: 5 },
+      b: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
+      c: { type: 'integer', multipleOf: 5, minimum: 12, maximum: 40 },
+      d: { type: 'number', minimum: 1e6 },
       e: { type: 'integer', exclusiveMaximum: -10 },
     },
   },
   composed: {
-    type: 'object', required: ['choice', 'all', 'tuple', 'konst', 'nullable', 'pattern', 'sized', 'set'],
+    type: 'object',
+    required: ['choice', 'all', 'tuple', 'konst', 'nullable', 'pattern', 'sized', 'set'],
     properties: {
-      choice: { anyOf: [{ type: 'string', enum: ['x', 'y'] }, { type: 'integer', minimum: 100 }] },
-      all: { allOf: [{ type: 'object', properties: { p: { type: 'string' } }, required: ['p'] }, { properties: { q: { type: 'boolean' } }, required: ['q'] }] },
+      choice: {
+        anyOf: [
+          { type: 'string', enum: ['x', 'y'] },
+          { type: 'integer', minimum: 100 },
+        ],
+      },
+      all: {
+        allOf: [
+          { type: 'object', properties: { p: { type: 'string' } }, required: ['p'] },
+          { properties: { q: { type: 'boolean' } }, required: ['q'] },
+        ],
+      },
       tuple: { type: 'array', items: [{ type: 'string' }, { type: 'number' }], additionalItems: false },
       konst: { const: { fixed: [1, 2] } },
       nullable: { type: ['integer', 'null'] },
@@ -47,11 +65,15 @@ const schemas: Record<string, object> = {
     },
   },
   recursive: {
-    type: 'object', required: ['root'], additionalProperties: false,
+    type: 'object',
+    required: ['root'],
+    additionalProperties: false,
     properties: { root: { $ref: '#/$defs/node' } },
     $defs: {
       node: {
-        type: 'object', additionalProperties: false, required: ['value', 'next'],
+        type: 'object',
+        additionalProperties: false,
+        required: ['value', 'next'],
         properties: { value: { type: 'string' }, next: { anyOf: [{ $ref: '#/$defs/node' }, { type: 'null' }] } },
       },
     },
@@ -74,8 +96,15 @@ test('a strict schema that keeps the rules is accepted (recursive $defs, anyOf, 
 });
 
 test('a schema that needs more values than the limit answers 400 instead of working without end', () => {
-  const huge = { type: 'object', required: ['a'], properties: { a: { type: 'array', minItems: MAX_GENERATED_VALUES + 1, items: { type: 'string' } } } };
-  assert.throws(() => generateFromSchema(huge, seeded(1), WORDS, 'x'), (e) => e instanceof ArmError && e.status === 400);
+  const huge = {
+    type: 'object',
+    required: ['a'],
+    properties: { a: { type: 'array', minItems: MAX_GENERATED_VALUES + 1, items: { type: 'string' } } },
+  };
+  assert.throws(
+    () => generateFromSchema(huge, seeded(1), WORDS, 'x'),
+    (e) => e instanceof ArmError && e.status === 400,
+  );
   const wide = { type: 'array', minItems: 200, items: { type: 'array', minItems: 200, items: { type: 'integer' } } };
   assert.throws(() => generateFromSchema(wide, seeded(1), WORDS, 'x'), /more than 10000 values/);
   const endless = { type: 'object', required: ['n'], properties: { n: { $ref: '#' } } };

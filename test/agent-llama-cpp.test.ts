@@ -19,12 +19,19 @@ const ajv = new Ajv({ strict: false });
 
 /** A schema whose every instance is short: enums, booleans, a bounded array (so a random model still finishes). */
 const bounded = {
-  type: 'object', additionalProperties: false, required: ['unit', 'ok', 'tags', 'where'],
+  type: 'object',
+  additionalProperties: false,
+  required: ['unit', 'ok', 'tags', 'where'],
   properties: {
     unit: { type: 'string', enum: ['celsius', 'fahrenheit'] },
     ok: { type: 'boolean' },
     tags: { type: 'array', items: { type: 'string', enum: ['a', 'b'] }, maxItems: 2 },
-    where: { type: 'object', additionalProperties: false, required: ['zone'], properties: { zone: { enum: ['north', 'south'] } } },
+    where: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['zone'],
+      properties: { zone: { enum: ['north', 'south'] } },
+    },
   },
 };
 const tools: ChatRequest['tools'] = [{ type: 'function', function: { name: 'get_weather', parameters: bounded } }];
@@ -34,7 +41,10 @@ async function run(backend: LlamaCppBackend, req: ChatRequest) {
   for await (const c of backend.chat(req, { modelId: 'tiny', signal: new AbortController().signal })) chunks.push(c);
   const done = chunks.at(-1) as Extract<ChatChunk, { type: 'done' }>;
   assert.equal(done.type, 'done');
-  const text = chunks.filter((c) => c.type === 'delta').map((c) => (c as { text: string }).text).join('');
+  const text = chunks
+    .filter((c) => c.type === 'delta')
+    .map((c) => (c as { text: string }).text)
+    .join('');
   const calls = chunks.filter((c): c is ToolCallChunk => c.type === 'tool_call');
   return { done, text, calls };
 }
@@ -55,7 +65,9 @@ describe('llama-cpp: response_format and tools through grammars', { skip }, () =
 
   it('json_schema: the reply is JSON valid against the schema', async () => {
     const { done, text } = await run(backend, {
-      messages: [{ role: 'user', content: 'weather' }], max_tokens: 300, seed: 3,
+      messages: [{ role: 'user', content: 'weather' }],
+      max_tokens: 300,
+      seed: 3,
       responseFormat: { type: 'json_schema', json_schema: { name: 'w', schema: bounded } },
     });
     assert.equal(done.finishReason, 'stop', text);
@@ -64,7 +76,10 @@ describe('llama-cpp: response_format and tools through grammars', { skip }, () =
 
   it('json_object: the reply is a JSON object (or its cut start at max_tokens)', async () => {
     const { done, text } = await run(backend, {
-      messages: [{ role: 'user', content: 'answer in json' }], max_tokens: 60, seed: 3, responseFormat: { type: 'json_object' },
+      messages: [{ role: 'user', content: 'answer in json' }],
+      max_tokens: 60,
+      seed: 3,
+      responseFormat: { type: 'json_object' },
     });
     assert.match(text.trimStart(), /^\{/);
     if (done.finishReason === 'stop') assert.equal(typeof JSON.parse(text), 'object');
@@ -73,7 +88,10 @@ describe('llama-cpp: response_format and tools through grammars', { skip }, () =
 
   it('a named tool: one call (id and name first, then argument pieces) whose arguments fit its schema; the loop goes on', async () => {
     const req: ChatRequest = {
-      messages: [{ role: 'user', content: 'weather?' }], max_tokens: 300, seed: 5, tools,
+      messages: [{ role: 'user', content: 'weather?' }],
+      max_tokens: 300,
+      seed: 5,
+      tools,
       toolChoice: { type: 'function', function: { name: 'get_weather' } },
     };
     const { done, calls } = await run(backend, req);
@@ -84,9 +102,18 @@ describe('llama-cpp: response_format and tools through grammars', { skip }, () =
     assert.ok(ajv.validate(bounded, JSON.parse(args)), `${args}: ${ajv.errorsText()}`);
     // The call and its answer go back in; with tool_choice auto the model may answer or call again, validly.
     const next = await run(backend, {
-      ...req, toolChoice: 'auto', max_tokens: 40,
-      messages: [...req.messages, { role: 'assistant', content: null, tool_calls: [{ id: calls[0].id, type: 'function', function: { name: 'get_weather', arguments: args } }] },
-        { role: 'tool', tool_call_id: calls[0].id, content: 'sunny' }],
+      ...req,
+      toolChoice: 'auto',
+      max_tokens: 40,
+      messages: [
+        ...req.messages,
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: calls[0].id, type: 'function', function: { name: 'get_weather', arguments: args } }],
+        },
+        { role: 'tool', tool_call_id: calls[0].id, content: 'sunny' },
+      ],
     });
     assert.ok(['stop', 'length', 'tool_calls'].includes(next.done.finishReason));
     for (const c of next.calls.filter((c) => c.name)) assert.equal(c.name, 'get_weather');

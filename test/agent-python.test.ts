@@ -12,22 +12,36 @@ import { agentEndpoint, startAgentServer } from './support/agent-harness.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
-
 const { python, reason } = pythonWith(['openai', 'pydantic']);
 let server: RunningServer | undefined;
-before(async () => { if (python) server = await startAgentServer(); });
+before(async () => {
+  if (python) server = await startAgentServer();
+});
 after(() => server?.close());
 
-test('openai Python agent loop: tools called, results fed back, final answers; pydantic parse', { skip: reason ?? false }, async () => {
-  const ep = await agentEndpoint(server!, 'python-agent');
-  // Spawned, not spawnSync: the server answering the script runs in this process.
-  const child = spawn(python!, [join(ROOT, 'test/python/agent_loop.py')], {
-    env: { ...process.env, AGENT_BASE_URL: ep.uri, AGENT_KEY: ep.key, SSL_CERT_FILE: process.env.NODE_EXTRA_CA_CERTS ?? '' },
-  });
-  let out = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { out += d; });
-  const code = await new Promise((r) => child.on('close', r));
-  assert.equal(code, 0, out);
-  assert.match(out, /agent loop ok/);
-});
+test(
+  'openai Python agent loop: tools called, results fed back, final answers; pydantic parse',
+  { skip: reason ?? false },
+  async () => {
+    const ep = await agentEndpoint(server!, 'python-agent');
+    // Spawned, not spawnSync: the server answering the script runs in this process.
+    const child = spawn(python!, [join(ROOT, 'test/python/agent_loop.py')], {
+      env: {
+        ...process.env,
+        AGENT_BASE_URL: ep.uri,
+        AGENT_KEY: ep.key,
+        SSL_CERT_FILE: process.env.NODE_EXTRA_CA_CERTS ?? '',
+      },
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
+    const code = await new Promise((r) => child.on('close', r));
+    assert.equal(code, 0, out);
+    assert.match(out, /agent loop ok/);
+  },
+);

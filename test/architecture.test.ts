@@ -66,7 +66,10 @@ test('the import check sees static, re-exported and dynamic imports, and a type 
     "import './lro/index.js';",
   ].join('\n');
   assert.deepEqual(importsOf(file, text), [
-    'control/control.js', 'providers/machine-learning/index.js', 'auth/bearer.js', 'arm/lro/index.js',
+    'control/control.js',
+    'providers/machine-learning/index.js',
+    'auth/bearer.js',
+    'arm/lro/index.js',
   ]);
   assert.ok(PROVIDER_NAMES.test(code("const t = 'Microsoft.MachineLearningServices/workspaces';")));
   assert.ok(!PROVIDER_NAMES.test(code('/** e.g. Microsoft.MachineLearningServices/workspaces */ const x = 1;')));

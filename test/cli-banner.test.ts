@@ -9,7 +9,14 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCli, killAllCli, type CliServer } from './support/cli.js';
 import {
-  armFetch, createResourceGroup, createWorkspace, describeResponse, endpointBody, endpointPath, freshDataDir, putAndWait,
+  armFetch,
+  createResourceGroup,
+  createWorkspace,
+  describeResponse,
+  endpointBody,
+  endpointPath,
+  freshDataDir,
+  putAndWait,
   withApiVersion,
 } from './support/harness.js';
 
@@ -35,21 +42,35 @@ describe('catalog in the banner, and entries that cannot serve', () => {
   const dir = freshDataDir('amlite-banner-');
   const catalog = join(dir, 'catalog.json');
   const missing = join(dir, 'no-such-model.gguf');
-  writeFileSync(catalog, JSON.stringify({
-    models: [
-      { match: '*Phi-4*', backend: 'llama-cpp', modelPath: missing },
-      { match: '*upstream*', backend: 'openai-compatible', url: 'http://127.0.0.1:1/v1' },
-      { match: '*', backend: 'simulated' },
-    ],
-  }));
+  writeFileSync(
+    catalog,
+    JSON.stringify({
+      models: [
+        { match: '*Phi-4*', backend: 'llama-cpp', modelPath: missing },
+        { match: '*upstream*', backend: 'openai-compatible', url: 'http://127.0.0.1:1/v1' },
+        { match: '*', backend: 'simulated' },
+      ],
+    }),
+  );
   let server: CliServer;
 
   test('the banner names each entry (glob → backend); missing file and unreachable upstream are warned about by entry', async () => {
     server = await startCli(['--in-memory', '--data-dir', dir, '--catalog', catalog]);
     const out = await outputMatches(server, /models\[1\].*not reachable/, WARNING_WITHIN_MS);
-    assert.match(out, new RegExp(`catalog: .*\\*Phi-4\\* → llama-cpp \\(${missing.replace(/[.]/g, '\\.')}\\), \\*upstream\\* → openai-compatible \\(http://127\\.0\\.0\\.1:1/v1\\), \\* → simulated`));
-    assert.match(out, /warning: catalog entry models\[0\] '\*Phi-4\*' \(llama-cpp\): its model file .*no-such-model\.gguf does not exist/);
-    assert.match(out, /warning: catalog entry models\[1\] '\*upstream\*' \(openai-compatible\): its upstream http:\/\/127\.0\.0\.1:1\/v1 is not reachable/);
+    assert.match(
+      out,
+      new RegExp(
+        `catalog: .*\\*Phi-4\\* → llama-cpp \\(${missing.replace(/[.]/g, '\\.')}\\), \\*upstream\\* → openai-compatible \\(http://127\\.0\\.0\\.1:1/v1\\), \\* → simulated`,
+      ),
+    );
+    assert.match(
+      out,
+      /warning: catalog entry models\[0\] '\*Phi-4\*' \(llama-cpp\): its model file .*no-such-model\.gguf does not exist/,
+    );
+    assert.match(
+      out,
+      /warning: catalog entry models\[1\] '\*upstream\*' \(openai-compatible\): its upstream http:\/\/127\.0\.0\.1:1\/v1 is not reachable/,
+    );
     assert.doesNotMatch(out, /models\[2\]/, 'the simulated entry needs nothing');
   });
 
@@ -57,21 +78,34 @@ describe('catalog in the banner, and entries that cannot serve', () => {
     await createResourceGroup(server, SUB, RG);
     await createWorkspace(server, SUB, RG, WS);
     const make = async (name: string, modelId: string) => {
-      const { final } = await putAndWait(server, endpointPath(SUB, RG, WS, name), '2025-09-01', endpointBody({ modelSettings: { modelId } }));
-      const keys = await armFetch(server, 'POST', withApiVersion(`${endpointPath(SUB, RG, WS, name)}/listKeys`, '2025-09-01'));
+      const { final } = await putAndWait(
+        server,
+        endpointPath(SUB, RG, WS, name),
+        '2025-09-01',
+        endpointBody({ modelSettings: { modelId } }),
+      );
+      const keys = await armFetch(
+        server,
+        'POST',
+        withApiVersion(`${endpointPath(SUB, RG, WS, name)}/listKeys`, '2025-09-01'),
+      );
       return { uri: final.properties.inferenceEndpoint.uri as string, key: keys.body.primaryKey as string };
     };
     const chat = async (ep: { uri: string; key: string }) => {
       const res = await fetch(`${ep.uri}/chat/completions`, {
-        method: 'POST', headers: { 'api-key': ep.key, 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { 'api-key': ep.key, 'content-type': 'application/json' },
         body: JSON.stringify({ messages: [{ role: 'user', content: 'Hi' }] }),
       });
-      return { status: res.status, body: await res.json() as { error: { code: string; message: string } } };
+      return { status: res.status, body: (await res.json()) as { error: { code: string; message: string } } };
     };
     const phi = await chat(await make('phi-ep', 'azureml://registries/azureml/models/Phi-4/versions/1'));
     assert.equal(phi.status, 503, JSON.stringify(phi.body));
     assert.equal(phi.body.error.code, 'ModelUnavailable');
-    assert.match(phi.body.error.message, /models\[0\] '\*Phi-4\*' \(llama-cpp\): its model file .*no-such-model\.gguf does not exist/);
+    assert.match(
+      phi.body.error.message,
+      /models\[0\] '\*Phi-4\*' \(llama-cpp\): its model file .*no-such-model\.gguf does not exist/,
+    );
     const up = await chat(await make('up-ep', 'my-upstream-model'));
     assert.equal(up.status, 502, JSON.stringify(up.body));
     assert.match(up.body.error.message, /models\[1\] '\*upstream\*' \(openai-compatible\)/);
@@ -83,7 +117,13 @@ describe('catalog in the banner, and entries that cannot serve', () => {
 
 describe('strict mode banner', () => {
   test('the try line gets a token from the issuer and creates a resource group, run as printed', async () => {
-    const server = await startCli(['--in-memory', '--data-dir', freshDataDir('amlite-banner-strict-'), '--auth', 'strict']);
+    const server = await startCli([
+      '--in-memory',
+      '--data-dir',
+      freshDataDir('amlite-banner-strict-'),
+      '--auth',
+      'strict',
+    ]);
     const line = /^ {2}try: (.*)$/m.exec(server.output())?.[1];
     assert.ok(line, server.output());
     assert.doesNotMatch(line, /amlite token/, 'the unsigned development token is refused in strict mode');
@@ -92,8 +132,12 @@ describe('strict mode banner', () => {
     const out = await new Promise<string>((res) => {
       const child = spawn('bash', ['-euo', 'pipefail', '-c', line], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
       let text = '';
-      child.stdout.on('data', (c: Buffer) => { text += c.toString(); });
-      child.stderr.on('data', (c: Buffer) => { text += c.toString(); });
+      child.stdout.on('data', (c: Buffer) => {
+        text += c.toString();
+      });
+      child.stderr.on('data', (c: Buffer) => {
+        text += c.toString();
+      });
       child.on('close', () => res(text));
     });
     assert.match(out, /"name":"my-rg"/, out);

@@ -19,7 +19,12 @@ const RUN_TIMEOUT_MS = 120_000;
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (/^(NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|AMLITE_.*|NODE_OPTIONS)$/.test(k)) continue;
+    if (
+      /^(NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|AMLITE_.*|NODE_OPTIONS)$/.test(
+        k,
+      )
+    )
+      continue;
     env[k] = v;
   }
   return { ...env, ...extra };
@@ -33,17 +38,27 @@ function exportsOf(recipe: string): Record<string, string> {
 }
 
 /** The program after the `# app.xxx:` line. */
-const programOf = (recipe: string, file: string) => recipe.split(new RegExp(`^# ${file.replace('.', '\\.')}:.*$`, 'm'))[1];
+const programOf = (recipe: string, file: string) =>
+  recipe.split(new RegExp(`^# ${file.replace('.', '\\.')}:.*$`, 'm'))[1];
 
 /** Runs a program without blocking this process (the servers under test live in it). */
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Promise<{ code: number | null; out: string; stdout: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd = ROOT,
+): Promise<{ code: number | null; out: string; stdout: string }> {
   return new Promise((res) => {
     const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
     child.on('close', (code) => {
       clearTimeout(timer);
       res({ code, out: `${stdout}${stderr}`, stdout });
@@ -58,7 +73,10 @@ const sdkPython = (modules: string[]) => pythonWith(modules).python;
 function amliteOnPath(): string {
   const dir = mkdtempSync(join(freshDataDir('amlite-bin-'), 'bin-'));
   const shim = join(dir, 'amlite');
-  writeFileSync(shim, `#!/bin/sh\nexec "${process.execPath}" --import "${join(ROOT, 'node_modules/tsx/dist/esm/index.mjs')}" "${join(ROOT, 'src/main.ts')}" "$@"\n`);
+  writeFileSync(
+    shim,
+    `#!/bin/sh\nexec "${process.execPath}" --import "${join(ROOT, 'node_modules/tsx/dist/esm/index.mjs')}" "${join(ROOT, 'src/main.ts')}" "$@"\n`,
+  );
   chmodSync(shim, 0o755);
   return dir;
 }
@@ -72,7 +90,10 @@ function runPython(recipe: string, strict: boolean, work: string) {
     writeFileSync(join(work, 'app.py'), program);
     return run(python, [join(work, 'app.py')], env, work);
   }
-  const values = program.split('\n').filter((l) => /^(subscription_id|tenant_id|client_id|client_secret) = /.test(l)).join('\n');
+  const values = program
+    .split('\n')
+    .filter((l) => /^(subscription_id|tenant_id|client_id|client_secret) = /.test(l))
+    .join('\n');
   const credentialClass = /^class AmliteCredential:[\s\S]*?(?=^credential = )/m.exec(program)?.[0] ?? '';
   const token = strict
     ? `form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret,
@@ -102,12 +123,19 @@ for (const mode of ['loose', 'strict'] as const) {
     const cacert = join(certDir(), 'cert.pem');
     const connect = (tool: string) => connectCli([tool, '--url', server.url, '--cacert', cacert], {});
     before(async () => {
-      server = mode === 'loose'
-        ? await startTestServer()
-        : await startAmlite({
-          port: 0, host: '127.0.0.1', dataDir: freshDataDir('amlite-connect-'), inMemory: true, auth: 'strict', logLevel: 'silent',
-          certFile: cacert, keyFile: join(certDir(), 'key.pem'),
-        });
+      server =
+        mode === 'loose'
+          ? await startTestServer()
+          : await startAmlite({
+              port: 0,
+              host: '127.0.0.1',
+              dataDir: freshDataDir('amlite-connect-'),
+              inMemory: true,
+              auth: 'strict',
+              logLevel: 'silent',
+              certFile: cacert,
+              keyFile: join(certDir(), 'key.pem'),
+            });
       // Inside the checkout, so that the program finds the Azure SDK packages in node_modules.
       mkdirSync(join(ROOT, '.amlite-test'), { recursive: true });
       work = mkdtempSync(join(ROOT, '.amlite-test', 'connect-'));
@@ -126,15 +154,18 @@ for (const mode of ['loose', 'strict'] as const) {
       assert.match(out.stdout, /\/subscriptions\/00000000-0000-0000-0000-000000000001\/resourceGroups\/my-rg/i);
     });
 
-    test('python: REQUESTS_CA_BUNDLE / SSL_CERT_FILE (system CAs + amlite\'s certificate) reach the server', async () => {
+    test("python: REQUESTS_CA_BUNDLE / SSL_CERT_FILE (system CAs + amlite's certificate) reach the server", async () => {
       const recipe = await connect('python');
       const env = exportsOf(recipe);
       assert.equal(env.REQUESTS_CA_BUNDLE, env.SSL_CERT_FILE);
       const bundle = readFileSync(env.SSL_CERT_FILE, 'utf8');
-      assert.ok(bundle.trimEnd().endsWith(readFileSync(cacert, 'utf8').trim()), 'ends with amlite\'s certificate');
+      assert.ok(bundle.trimEnd().endsWith(readFileSync(cacert, 'utf8').trim()), "ends with amlite's certificate");
       assert.ok((bundle.match(/BEGIN CERTIFICATE/g) ?? []).length > 10, 'holds the system CAs too');
       assert.match(recipe, /credential_scopes=\["https:\/\/management\.azure\.com\/\.default"\]/);
-      assert.match(recipe, mode === 'strict' ? /authority=endpoint,\s+disable_instance_discovery=True/ : /def get_token\(self, \*scopes/);
+      assert.match(
+        recipe,
+        mode === 'strict' ? /authority=endpoint,\s+disable_instance_discovery=True/ : /def get_token\(self, \*scopes/,
+      );
       const out = await runPython(recipe, mode === 'strict', work);
       assert.equal(out.code, 0, `${recipe}\n---\n${out.out}`);
       assert.match(out.stdout, /\/resourceGroups\/my-rg/i);
@@ -162,10 +193,18 @@ describe('amlite connect: help and errors', () => {
 
   test('an unreachable server names --url / AMLITE_URL; a missing certificate names --data-dir / --cacert', async () => {
     const cacert = join(certDir(), 'cert.pem');
-    await assert.rejects(connectCli(['node', '--cacert', cacert], { AMLITE_URL: 'https://127.0.0.1:1' }),
-      (e: Error) => /cannot reach amlite at https:\/\/127\.0\.0\.1:1/.test(e.message) && /--url/.test(e.message) && /AMLITE_URL/.test(e.message));
+    await assert.rejects(
+      connectCli(['node', '--cacert', cacert], { AMLITE_URL: 'https://127.0.0.1:1' }),
+      (e: Error) =>
+        /cannot reach amlite at https:\/\/127\.0\.0\.1:1/.test(e.message) &&
+        /--url/.test(e.message) &&
+        /AMLITE_URL/.test(e.message),
+    );
     const nowhere = freshDataDir('amlite-nocert-');
     assert.ok(!existsSync(join(nowhere, 'cert.pem')));
-    await assert.rejects(connectCli(['node', '--data-dir', nowhere], {}), (e: Error) => /--data-dir/.test(e.message) && /--cacert/.test(e.message));
+    await assert.rejects(
+      connectCli(['node', '--data-dir', nowhere], {}),
+      (e: Error) => /--data-dir/.test(e.message) && /--cacert/.test(e.message),
+    );
   });
 });

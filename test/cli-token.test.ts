@@ -7,8 +7,21 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ClientSecretCredential } from '@azure/identity';
 import {
-  armFetch, certDir, createResourceGroup, createWorkspace, describeResponse, endpointBody, endpointPath, freshDataDir,
-  putAndWait, rgPath, startTestServer, withApiVersion, workspacePath, RG_API_VERSION, type RunningServer,
+  armFetch,
+  certDir,
+  createResourceGroup,
+  createWorkspace,
+  describeResponse,
+  endpointBody,
+  endpointPath,
+  freshDataDir,
+  putAndWait,
+  rgPath,
+  startTestServer,
+  withApiVersion,
+  workspacePath,
+  RG_API_VERSION,
+  type RunningServer,
 } from './support/harness.js';
 import { startAmlite } from '../src/server.js';
 import { tokenCli } from '../src/cli/token.js';
@@ -23,7 +36,10 @@ const PREVIEW = '2026-03-15-preview';
 /** The real CLI, as a user runs it. */
 function amlite(args: string[], env: NodeJS.ProcessEnv = {}) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
-    cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000,
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 60_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -38,28 +54,51 @@ describe('amlite token', () => {
     server = await startTestServer();
     await createResourceGroup(server, SUB, RG);
     await createWorkspace(server, SUB, RG, WS);
-    const ep = await putAndWait(server, endpointPath(SUB, RG, WS, 'aad-ep'), PREVIEW, endpointBody({ authMode: 'AAD' }));
+    const ep = await putAndWait(
+      server,
+      endpointPath(SUB, RG, WS, 'aad-ep'),
+      PREVIEW,
+      endpointBody({ authMode: 'AAD' }),
+    );
     aadUri = ep.final.properties.inferenceEndpoint.uri;
     const pool = `${workspacePath(SUB, RG, WS)}/inferencePools/pool1`;
     await putAndWait(server, pool, PREVIEW, { location: 'eastus', sku: { name: 'S1', capacity: 1 }, properties: {} });
     await putAndWait(server, `${pool}/groups/g1`, PREVIEW, {
-      location: 'eastus', sku: { name: 'Standard_NC24ads_A100_v4', capacity: 1 },
-      properties: { scaleUnitSize: 1, modelConfiguration: { modelId: 'azureml://registries/azureml-meta/models/Llama-3.3-70B-Instruct/versions/1' } },
+      location: 'eastus',
+      sku: { name: 'Standard_NC24ads_A100_v4', capacity: 1 },
+      properties: {
+        scaleUnitSize: 1,
+        modelConfiguration: { modelId: 'azureml://registries/azureml-meta/models/Llama-3.3-70B-Instruct/versions/1' },
+      },
     });
-    const pe = await putAndWait(server, `${pool}/endpoints/chat`, PREVIEW, { location: 'eastus', properties: { authMode: 'AAD', groupName: 'g1' } });
+    const pe = await putAndWait(server, `${pool}/endpoints/chat`, PREVIEW, {
+      location: 'eastus',
+      properties: { authMode: 'AAD', groupName: 'g1' },
+    });
     poolUri = pe.final.properties.endpointUri;
     assert.ok(aadUri && poolUri, 'both endpoints have a URI');
   });
   after(() => server?.close());
 
-  const chat = (uri: string, token: string) => fetch(`${uri}/chat/completions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ messages: [{ role: 'user', content: 'Hi' }], max_tokens: 5 }),
-  });
+  const chat = (uri: string, token: string) =>
+    fetch(`${uri}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'Hi' }], max_tokens: 5 }),
+    });
 
   test('--audience https://ml.azure.com with --tenant, --appid and --expires: the data plane of a pool endpoint and an AAD serverless endpoint accept it', async () => {
-    const out = amlite(['token', '--audience', 'https://ml.azure.com', '--tenant', SUB, '--appid', 'my-app-id', '--expires', '30m']);
+    const out = amlite([
+      'token',
+      '--audience',
+      'https://ml.azure.com',
+      '--tenant',
+      SUB,
+      '--appid',
+      'my-app-id',
+      '--expires',
+      '30m',
+    ]);
     assert.equal(out.code, 0, out.stderr);
     const token = out.stdout.trim();
     const c = claimsOf(token);
@@ -89,12 +128,16 @@ describe('amlite token', () => {
   test('--expires 0 gives an expired token (401); bad options are usage errors; --help explains strict mode', async () => {
     const expired = tokenCli(['--audience', 'https://ml.azure.com', '--expires', '0']);
     assert.equal((await chat(aadUri, expired)).status, 401);
-    assert.throws(() => tokenCli(['--expires', 'soon']), (e) => e instanceof UsageError && /--expires must be/.test(e.message));
+    assert.throws(
+      () => tokenCli(['--expires', 'soon']),
+      (e) => e instanceof UsageError && /--expires must be/.test(e.message),
+    );
     assert.throws(() => tokenCli(['--upn', 'a', '--appid', 'b']), UsageError);
     assert.throws(() => tokenCli(['--audeince', 'x']), UsageError);
     const help = amlite(['token', '--help']);
     assert.equal(help.code, 0);
-    for (const flag of ['--audience', '--tenant', '--upn', '--appid', '--expires', 'oauth2/v2.0/token']) assert.ok(help.stdout.includes(flag), flag);
+    for (const flag of ['--audience', '--tenant', '--upn', '--appid', '--expires', 'oauth2/v2.0/token'])
+      assert.ok(help.stdout.includes(flag), flag);
   });
 });
 
@@ -104,7 +147,8 @@ describe('amlite control', () => {
     assert.equal(out.code, 0, out.stderr);
     assert.match(out.stdout, /usage: amlite control/);
     assert.match(out.stdout, /release OPERATION_ID/);
-    for (const args of [['help'], ['-h'], ['rules', '--help']]) assert.match(await controlCli(args, {}), /usage: amlite control/);
+    for (const args of [['help'], ['-h'], ['rules', '--help']])
+      assert.match(await controlCli(args, {}), /usage: amlite control/);
   });
 
   test('an unreachable server: the error names AMLITE_URL and --url', () => {
@@ -116,19 +160,28 @@ describe('amlite control', () => {
   });
 });
 
-describe('strict mode takes amlite\'s own origin as a management audience', () => {
+describe("strict mode takes amlite's own origin as a management audience", () => {
   const TENANT = '3f1c1a2b-0000-4000-8000-0000000000c1';
   let server: RunningServer;
   before(async () => {
     server = await startAmlite({
-      port: 0, host: '127.0.0.1', dataDir: freshDataDir('amlite-origin-'), inMemory: true, auth: 'strict', logLevel: 'silent',
-      certFile: join(certDir(), 'cert.pem'), keyFile: join(certDir(), 'key.pem'),
+      port: 0,
+      host: '127.0.0.1',
+      dataDir: freshDataDir('amlite-origin-'),
+      inMemory: true,
+      auth: 'strict',
+      logLevel: 'silent',
+      certFile: join(certDir(), 'cert.pem'),
+      keyFile: join(certDir(), 'key.pem'),
     });
   });
   after(() => server?.close());
 
   const tokenFor = async (scope: string) => {
-    const credential = new ClientSecretCredential(TENANT, '5a5b5c5d-1111-4222-8333-444455556666', 's', { authorityHost: server.url, disableInstanceDiscovery: true });
+    const credential = new ClientSecretCredential(TENANT, '5a5b5c5d-1111-4222-8333-444455556666', 's', {
+      authorityHost: server.url,
+      disableInstanceDiscovery: true,
+    });
     return (await credential.getToken(scope))!.token;
   };
 
@@ -138,16 +191,27 @@ describe('strict mode takes amlite\'s own origin as a management audience', () =
     for (const [i, origin] of origins.entries()) {
       const token = await tokenFor(`${origin}/.default`.replace('//.default', '/.default'));
       assert.equal(claimsOf(token).aud.replace(/\/$/, ''), origin.replace(/\/$/, ''));
-      const res = await armFetch(server, 'PUT', withApiVersion(rgPath(SUB, `origin-${i}`), RG_API_VERSION), { token, body: { location: 'eastus' } });
+      const res = await armFetch(server, 'PUT', withApiVersion(rgPath(SUB, `origin-${i}`), RG_API_VERSION), {
+        token,
+        body: { location: 'eastus' },
+      });
       assert.equal(res.status, 201, `${origin}: ${describeResponse(res)}`);
     }
     // An audience with the trailing slash, as a resource= (v1) request would carry it.
     const v1 = await fetch(`${server.url}/${TENANT}/oauth2/token`, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'app', client_secret: 's', resource: `${server.url}/` }),
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: 'app',
+        client_secret: 's',
+        resource: `${server.url}/`,
+      }),
     });
     const slashToken = (await v1.json()).access_token;
-    const ok = await armFetch(server, 'GET', withApiVersion(rgPath(SUB, 'origin-0'), RG_API_VERSION), { token: slashToken });
+    const ok = await armFetch(server, 'GET', withApiVersion(rgPath(SUB, 'origin-0'), RG_API_VERSION), {
+      token: slashToken,
+    });
     assert.equal(ok.status, 200, describeResponse(ok));
   });
 

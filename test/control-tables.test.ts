@@ -12,7 +12,13 @@ import { PostgresStore } from '../src/store/postgres.js';
 import type { OperationRecord, Store, StoredResource } from '../src/store/types.js';
 import { RuleBook, normalizeRule, type Rule } from '../src/control/rules.js';
 import {
-  armFetch, createResourceGroup, describeResponse, freshDataDir, rgPath, startTestServer, withApiVersion,
+  armFetch,
+  createResourceGroup,
+  describeResponse,
+  freshDataDir,
+  rgPath,
+  startTestServer,
+  withApiVersion,
   type RunningServer,
 } from './support/harness.js';
 import { postgresUnavailable, startPostgres, type RunningPostgres } from './support/postgres.js';
@@ -22,21 +28,41 @@ const rule = (input: Partial<Rule> & Pick<Rule, 'kind'>): Rule => normalizeRule(
 function resource(key: string): StoredResource {
   const now = new Date().toISOString();
   const systemData = {
-    createdBy: 't', createdByType: 'User' as const, createdAt: now,
-    lastModifiedBy: 't', lastModifiedByType: 'User' as const, lastModifiedAt: now,
+    createdBy: 't',
+    createdByType: 'User' as const,
+    createdAt: now,
+    lastModifiedBy: 't',
+    lastModifiedByType: 'User' as const,
+    lastModifiedAt: now,
   };
   return {
-    key, id: key, parentKey: key.slice(0, key.lastIndexOf('/')), type: 'Microsoft.Resources/resourceGroups',
-    name: key.split('/').at(-1)!, body: {}, systemData, internal: {}, etag: randomUUID(),
-    createdAt: now, updatedAt: now,
+    key,
+    id: key,
+    parentKey: key.slice(0, key.lastIndexOf('/')),
+    type: 'Microsoft.Resources/resourceGroups',
+    name: key.split('/').at(-1)!,
+    body: {},
+    systemData,
+    internal: {},
+    etag: randomUUID(),
+    createdAt: now,
+    updatedAt: now,
   };
 }
 
 function operation(id: string): OperationRecord {
   return {
-    id, kind: 'create', resourceKey: '/subscriptions/s/resourcegroups/x',
-    resourceId: '/subscriptions/s/resourceGroups/x', resourceType: 't', subscriptionId: 's', location: 'eastus',
-    apiVersion: 'v', status: 'InProgress', startTime: new Date().toISOString(), dueAt: Date.now() + 60_000,
+    id,
+    kind: 'create',
+    resourceKey: '/subscriptions/s/resourcegroups/x',
+    resourceId: '/subscriptions/s/resourceGroups/x',
+    resourceType: 't',
+    subscriptionId: 's',
+    location: 'eastus',
+    apiVersion: 'v',
+    status: 'InProgress',
+    startTime: new Date().toISOString(),
+    dueAt: Date.now() + 60_000,
   };
 }
 
@@ -71,7 +97,10 @@ function contract(backend: () => Backend) {
     const second = { ...rule({ id: 'second', kind: 'throttle', limit: 1 }), createdAt: later };
     assert.equal(await book.put(second), true);
     const listed = await book.list(true);
-    assert.deepEqual(listed.map((r) => r.id), ['First', 'second']);
+    assert.deepEqual(
+      listed.map((r) => r.id),
+      ['First', 'second'],
+    );
     assert.equal(listed[0].description, 'again');
     assert.deepEqual([listed[0].hits, listed[0].count], [0, 2]);
     assert.equal((await book.get('FIRST'))?.id, 'First', 'looked up case-insensitively, spelled as written');
@@ -101,7 +130,10 @@ function contract(backend: () => Backend) {
     await book.put(r);
     const now = Date.now();
     const used = await Promise.all(Array.from({ length: 200 }, () => book.count(r, 'sub:reads', 1, 3_600_000, now)));
-    assert.deepEqual(used.map((u) => u.used).sort((x, y) => x - y), Array.from({ length: 200 }, (_, i) => i + 1));
+    assert.deepEqual(
+      used.map((u) => u.used).sort((x, y) => x - y),
+      Array.from({ length: 200 }, (_, i) => i + 1),
+    );
     assert.equal(await book.peek(r, 'sub:reads', 3_600_000, now), 200);
   });
 
@@ -143,7 +175,11 @@ function contract(backend: () => Backend) {
     await moved('finish', () => store.commit([{ op: 'putOperation', operation: done, ifInProgress: true }]));
     await moved('delete', () => store.commit([{ op: 'deleteTree', key }]));
     const twice = resource(`${key}2`);
-    const refused = () => store.commit([{ op: 'insert', resource: twice }, { op: 'insert', resource: twice }]);
+    const refused = () =>
+      store.commit([
+        { op: 'insert', resource: twice },
+        { op: 'insert', resource: twice },
+      ]);
     await moved('a refused write', refused, false);
   });
 }
@@ -211,10 +247,16 @@ describe('test-control tables on PostgreSQL', { skip: pgSkip }, () => {
 
     test('60 concurrent writes of one rule: no 5xx, exactly one creates it, the rule is whole', async () => {
       const body = (i: number) => ({
-        kind: 'fail', description: `writer ${i}`, match: { method: 'DELETE', name: 'never-*' }, error: { code: 'X' },
+        kind: 'fail',
+        description: `writer ${i}`,
+        match: { method: 'DELETE', name: 'never-*' },
+        error: { code: 'X' },
       });
-      const results = await Promise.all(Array.from({ length: 60 }, (_, i) =>
-        armFetch(i % 2 ? a : b, 'PUT', '/_amlite/rules/contended', { body: body(i) })));
+      const results = await Promise.all(
+        Array.from({ length: 60 }, (_, i) =>
+          armFetch(i % 2 ? a : b, 'PUT', '/_amlite/rules/contended', { body: body(i) }),
+        ),
+      );
       for (const res of results) assert.ok(res.status === 200 || res.status === 201, describeResponse(res));
       assert.equal(results.filter((r) => r.status === 201).length, 1);
       const stored = (await armFetch(a, 'GET', '/_amlite/rules/contended')).body;
@@ -231,7 +273,11 @@ describe('test-control tables on PostgreSQL', { skip: pgSkip }, () => {
       const path = withApiVersion(rgPath(SUB, 'rg'), '2025-04-01');
       const results = await Promise.all(Array.from({ length: 200 }, (_, i) => armFetch(i % 2 ? a : b, 'GET', path)));
       const statuses = results.map((r) => r.status);
-      assert.deepEqual(statuses.filter((s) => s >= 500), [], 'no 5xx');
+      assert.deepEqual(
+        statuses.filter((s) => s >= 500),
+        [],
+        'no 5xx',
+      );
       assert.equal(statuses.filter((s) => s === 200).length, limit, JSON.stringify(statuses));
       assert.equal(statuses.filter((s) => s === 429).length, 200 - limit);
     });

@@ -7,8 +7,18 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
-  armFetch, createResourceGroup, describeResponse, endpointBody, endpointPath, freshDataDir, pollUntil, sleep,
-  withApiVersion, workspacePath, TERMINAL_STATES, type FetchResult,
+  armFetch,
+  createResourceGroup,
+  describeResponse,
+  endpointBody,
+  endpointPath,
+  freshDataDir,
+  pollUntil,
+  sleep,
+  withApiVersion,
+  workspacePath,
+  TERMINAL_STATES,
+  type FetchResult,
 } from './support/harness.js';
 import { startCli, stopCli, type CliServer } from './support/cli.js';
 
@@ -33,7 +43,11 @@ function prng(seed: number): () => number {
 }
 
 /** What a name may hold: exists, its tag `v`, its primary key (undefined: not known to the test). */
-interface State { exists: boolean; tag?: string; key?: string }
+interface State {
+  exists: boolean;
+  tag?: string;
+  key?: string;
+}
 
 type Op =
   | { kind: 'put'; tag: string }
@@ -45,17 +59,23 @@ type Op =
 /** The state after `op` succeeded on `s`; undefined when it cannot succeed there. */
 function after(op: Op, s: State): State | undefined {
   switch (op.kind) {
-    case 'put': return { exists: true, tag: op.tag, key: s.exists ? s.key : undefined };
-    case 'patch': return s.exists ? { ...s, tag: op.tag } : undefined;
-    case 'delete': return { exists: false };
-    case 'regen': return s.exists ? { ...s, key: op.key } : undefined;
-    case 'get': return s;
+    case 'put':
+      return { exists: true, tag: op.tag, key: s.exists ? s.key : undefined };
+    case 'patch':
+      return s.exists ? { ...s, tag: op.tag } : undefined;
+    case 'delete':
+      return { exists: false };
+    case 'regen':
+      return s.exists ? { ...s, key: op.key } : undefined;
+    case 'get':
+      return s;
   }
 }
 
 const same = (a: State, b: State) => a.exists === b.exists && a.tag === b.tag && a.key === b.key;
 const dedupe = (xs: State[]) => xs.filter((x, i) => xs.findIndex((y) => same(x, y)) === i);
-const show = (xs: State[]) => xs.map((s) => (s.exists ? `{tag ${s.tag}, key ${s.key?.slice(0, 6) ?? '?'}}` : '{absent}')).join(' | ');
+const show = (xs: State[]) =>
+  xs.map((s) => (s.exists ? `{tag ${s.tag}, key ${s.key?.slice(0, 6) ?? '?'}}` : '{absent}')).join(' | ');
 
 /** Every name's possible states; a name has one unless a request on it went unanswered when the process died. */
 class Model {
@@ -79,12 +99,18 @@ class Model {
     const now = this.states(name);
     const keep = (pred: (s: State) => boolean, why: string): State[] => {
       const kept = now.filter(pred);
-      if (!kept.length) this.violations.push(`${name}: ${op.kind} answered ${res.status} (${why}), but the acknowledged state is ${show(now)}; ${describeResponse(res).slice(0, 300)}`);
+      if (!kept.length)
+        this.violations.push(
+          `${name}: ${op.kind} answered ${res.status} (${why}), but the acknowledged state is ${show(now)}; ${describeResponse(res).slice(0, 300)}`,
+        );
       return kept.length ? kept : now;
     };
     for (const h of ['azure-asyncoperation', 'location']) {
       const url = res.headers.get(h);
-      if (url && res.status < 300) this.operations.add(new URL(url.replace('/mfeOperationResults/', '/mfeOperationsStatus/')).pathname + new URL(url).search);
+      if (url && res.status < 300)
+        this.operations.add(
+          new URL(url.replace('/mfeOperationResults/', '/mfeOperationsStatus/')).pathname + new URL(url).search,
+        );
     }
     const s = res.status;
     const apply = (xs: State[]) => dedupe(xs.map((x) => after(op, x)).filter((x): x is State => !!x));
@@ -101,9 +127,14 @@ class Model {
         return;
       case 'patch':
       case 'regen':
-        if (s === 404) this.names.set(name, keep((x) => !x.exists, 'absent'));
+        if (s === 404)
+          this.names.set(
+            name,
+            keep((x) => !x.exists, 'absent'),
+          );
         else if (s === 200 || s === 202) {
-          if (op.kind === 'regen' && res.body?.primaryKey !== op.key) this.violations.push(`${name}: regenerateKeys answered another key`);
+          if (op.kind === 'regen' && res.body?.primaryKey !== op.key)
+            this.violations.push(`${name}: regenerateKeys answered another key`);
           this.names.set(name, apply(keep((x) => x.exists, 'exists')));
         } else this.violations.push(`${name}: ${op.kind} got ${s}`);
         return;
@@ -111,15 +142,21 @@ class Model {
         if (s === 202) {
           keep((x) => x.exists, 'deleting');
           this.names.set(name, [{ exists: false }]);
-        }
-        else if (s === 204) this.names.set(name, apply(keep((x) => !x.exists, 'already absent')));
+        } else if (s === 204) this.names.set(name, apply(keep((x) => !x.exists, 'already absent')));
         else this.violations.push(`${name}: delete got ${s}`);
         return;
       case 'get': {
-        if (s === 404) this.names.set(name, keep((x) => !x.exists, 'absent'));
+        if (s === 404)
+          this.names.set(
+            name,
+            keep((x) => !x.exists, 'absent'),
+          );
         else if (s === 200 && TERMINAL_STATES.includes(res.body?.properties?.provisioningState)) {
           const tag = res.body?.tags?.v;
-          this.names.set(name, keep((x) => x.exists && x.tag === tag, `shows tag ${tag}`));
+          this.names.set(
+            name,
+            keep((x) => x.exists && x.tag === tag, `shows tag ${tag}`),
+          );
         }
         return;
       }
@@ -133,7 +170,8 @@ class Model {
       const res = await armFetch(server, 'GET', withApiVersion(path, STABLE));
       const now = this.states(name);
       if (res.status === 404) {
-        if (!now.some((s) => !s.exists)) this.violations.push(`${name}: lost after the restart; acknowledged ${show(now)}`);
+        if (!now.some((s) => !s.exists))
+          this.violations.push(`${name}: lost after the restart; acknowledged ${show(now)}`);
         this.names.set(name, [{ exists: false }]);
         continue;
       }
@@ -145,43 +183,74 @@ class Model {
       if (state !== 'Succeeded') this.violations.push(`${name}: ${state} after the restart (stuck)`);
       const keys = await armFetch(server, 'POST', withApiVersion(`${path}/listKeys`, STABLE));
       const actual: State = { exists: true, tag: res.body.tags?.v, key: keys.body?.primaryKey };
-      const matching = now.filter((s) => s.exists && s.tag === actual.tag && (s.key === undefined || s.key === actual.key));
-      if (!matching.length) this.violations.push(`${name}: after the restart ${show([actual])}; acknowledged ${show(now)}`);
+      const matching = now.filter(
+        (s) => s.exists && s.tag === actual.tag && (s.key === undefined || s.key === actual.key),
+      );
+      if (!matching.length)
+        this.violations.push(`${name}: after the restart ${show([actual])}; acknowledged ${show(now)}`);
       this.names.set(name, [actual]);
     }
     for (const path of this.operations) {
       const res = await armFetch(server, 'GET', path);
-      if (res.status !== 200 || !TERMINAL_STATES.includes(res.body?.status)) this.violations.push(`operation ${path}: ${describeResponse(res).slice(0, 300)}`);
+      if (res.status !== 200 || !TERMINAL_STATES.includes(res.body?.status))
+        this.violations.push(`operation ${path}: ${describeResponse(res).slice(0, 300)}`);
     }
     this.operations.clear();
   }
 }
 
 /** One worker: its own names, one request at a time, until the server goes away. */
-async function worker(server: { url: string }, model: Model, names: string[], rand: () => number, stopped: () => boolean, counts: Record<string, number>): Promise<void> {
+async function worker(
+  server: { url: string },
+  model: Model,
+  names: string[],
+  rand: () => number,
+  stopped: () => boolean,
+  counts: Record<string, number>,
+): Promise<void> {
   let n = 0;
   while (!stopped()) {
     const name = names[Math.floor(rand() * names.length)];
     const likely = model.states(name).at(-1)!;
     const tag = `${name}-${Date.now().toString(36)}-${n++}`;
     const pick = rand();
-    const op: Op = !likely.exists ? (pick < 0.85 ? { kind: 'put', tag } : { kind: 'get' })
-      : pick < 0.25 ? { kind: 'put', tag } : pick < 0.55 ? { kind: 'patch', tag } : pick < 0.75 ? { kind: 'regen', key: `key-${tag}` }
-        : pick < 0.9 ? { kind: 'delete' } : { kind: 'get' };
+    const op: Op = !likely.exists
+      ? pick < 0.85
+        ? { kind: 'put', tag }
+        : { kind: 'get' }
+      : pick < 0.25
+        ? { kind: 'put', tag }
+        : pick < 0.55
+          ? { kind: 'patch', tag }
+          : pick < 0.75
+            ? { kind: 'regen', key: `key-${tag}` }
+            : pick < 0.9
+              ? { kind: 'delete' }
+              : { kind: 'get' };
     const path = endpointPath(SUB, RG, WS, name);
     try {
-      const res = op.kind === 'put' ? await armFetch(server, 'PUT', withApiVersion(path, STABLE), { body: { ...endpointBody(), tags: { v: op.tag } } })
-        : op.kind === 'patch' ? await armFetch(server, 'PATCH', withApiVersion(path, STABLE), { body: { tags: { v: op.tag } } })
-          : op.kind === 'delete' ? await armFetch(server, 'DELETE', withApiVersion(path, STABLE))
-            : op.kind === 'regen' ? await armFetch(server, 'POST', withApiVersion(`${path}/regenerateKeys`, STABLE), { body: { keyType: 'Primary', keyValue: op.key } })
-              : await armFetch(server, 'GET', withApiVersion(path, STABLE));
+      const res =
+        op.kind === 'put'
+          ? await armFetch(server, 'PUT', withApiVersion(path, STABLE), {
+              body: { ...endpointBody(), tags: { v: op.tag } },
+            })
+          : op.kind === 'patch'
+            ? await armFetch(server, 'PATCH', withApiVersion(path, STABLE), { body: { tags: { v: op.tag } } })
+            : op.kind === 'delete'
+              ? await armFetch(server, 'DELETE', withApiVersion(path, STABLE))
+              : op.kind === 'regen'
+                ? await armFetch(server, 'POST', withApiVersion(`${path}/regenerateKeys`, STABLE), {
+                    body: { keyType: 'Primary', keyValue: op.key },
+                  })
+                : await armFetch(server, 'GET', withApiVersion(path, STABLE));
       counts[`${op.kind} ${res.status}`] = (counts[`${op.kind} ${res.status}`] ?? 0) + 1;
       model.answered(name, op, res);
     } catch (e) {
       // Connection refused: the request never reached a server. Anything else: it may have been applied.
       const refused = (e as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
       if (!refused) model.unknown(name, op);
-      counts[refused ? `${op.kind} refused` : `${op.kind} no answer`] = (counts[refused ? `${op.kind} refused` : `${op.kind} no answer`] ?? 0) + 1;
+      counts[refused ? `${op.kind} refused` : `${op.kind} no answer`] =
+        (counts[refused ? `${op.kind} refused` : `${op.kind} no answer`] ?? 0) + 1;
       return;
     }
   }
@@ -191,13 +260,19 @@ async function worker(server: { url: string }, model: Model, names: string[], ra
 function inspectStore(file: string): { integrity: string; inProgress: string[] } {
   const db = new Database(file);
   try {
-    const integrity = (db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check).join('; ');
+    const integrity = (db.pragma('integrity_check') as { integrity_check: string }[])
+      .map((r) => r.integrity_check)
+      .join('; ');
     const inProgress: string[] = [];
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
     for (const { name } of tables) {
       for (const row of db.prepare(`SELECT * FROM "${name}"`).all() as Record<string, unknown>[]) {
         for (const v of Object.values(row)) {
-          if (typeof v === 'string' && /"provisioningState":"(Creating|Updating|Deleting)"|"status":"InProgress"/.test(v)) inProgress.push(`${name}: ${v.slice(0, 200)}`);
+          if (
+            typeof v === 'string' &&
+            /"provisioningState":"(Creating|Updating|Deleting)"|"status":"InProgress"/.test(v)
+          )
+            inProgress.push(`${name}: ${v.slice(0, 200)}`);
         }
       }
     }
@@ -207,62 +282,98 @@ function inspectStore(file: string): { integrity: string; inProgress: string[] }
   }
 }
 
-test(`crash safety: ${ROUNDS} rounds of load and SIGKILL at random moments (seed ${SEED})`, { timeout: 120_000 }, async (t) => {
-  const rand = prng(SEED);
-  const dataDir = freshDataDir('amlite-crash-');
-  const dbFile = join(dataDir, 'amlite.db');
-  const start = (profile: 'fast' | 'realistic') => startCli(['--data-dir', dataDir, '--profile', profile, '--log-level', 'warn']);
-  const model = new Model();
-  const names = Array.from({ length: WORKERS * NAMES_PER_WORKER }, (_, i) => `ep-crash-${i}`);
+test(
+  `crash safety: ${ROUNDS} rounds of load and SIGKILL at random moments (seed ${SEED})`,
+  { timeout: 120_000 },
+  async (t) => {
+    const rand = prng(SEED);
+    const dataDir = freshDataDir('amlite-crash-');
+    const dbFile = join(dataDir, 'amlite.db');
+    const start = (profile: 'fast' | 'realistic') =>
+      startCli(['--data-dir', dataDir, '--profile', profile, '--log-level', 'warn']);
+    const model = new Model();
+    const names = Array.from({ length: WORKERS * NAMES_PER_WORKER }, (_, i) => `ep-crash-${i}`);
 
-  let server: CliServer = await start('fast');
-  try {
-    await createResourceGroup(server, SUB, RG);
-    const ws = await armFetch(server, 'PUT', withApiVersion(workspacePath(SUB, RG, WS), STABLE), { body: { location: 'eastus', properties: {} } });
-    assert.ok([200, 201].includes(ws.status), describeResponse(ws));
+    let server: CliServer = await start('fast');
+    try {
+      await createResourceGroup(server, SUB, RG);
+      const ws = await armFetch(server, 'PUT', withApiVersion(workspacePath(SUB, RG, WS), STABLE), {
+        body: { location: 'eastus', properties: {} },
+      });
+      assert.ok([200, 201].includes(ws.status), describeResponse(ws));
 
-    for (let round = 0; round < ROUNDS; round++) {
-      // Odd rounds run the realistic profile: every operation accepted in them is still running at the kill.
-      const profile = round % 2 === 1 ? 'realistic' : 'fast';
-      if (profile === 'realistic') {
-        await stopCli(server, 'SIGTERM');
-        server = await start('realistic');
+      for (let round = 0; round < ROUNDS; round++) {
+        // Odd rounds run the realistic profile: every operation accepted in them is still running at the kill.
+        const profile = round % 2 === 1 ? 'realistic' : 'fast';
+        if (profile === 'realistic') {
+          await stopCli(server, 'SIGTERM');
+          server = await start('realistic');
+        }
+        const killAfter = 500 + Math.floor(rand() * 1500);
+        let killed = false;
+        const counts: Record<string, number> = {};
+        const load = Array.from({ length: WORKERS }, (_, w) =>
+          worker(
+            server,
+            model,
+            names.slice(w * NAMES_PER_WORKER, (w + 1) * NAMES_PER_WORKER),
+            prng(SEED * 31 + round * 7 + w),
+            () => killed,
+            counts,
+          ),
+        );
+        await sleep(killAfter);
+        const victim = server;
+        const exit = await stopCli(victim, 'SIGKILL');
+        killed = true;
+        assert.equal(exit.signal, 'SIGKILL');
+        await Promise.all(load);
+        const afterKill = inspectStore(dbFile);
+        assert.equal(afterKill.integrity, 'ok', `round ${round}: integrity_check after SIGKILL`);
+
+        server = await start('fast');
+        await pollUntil(
+          'the operations resumed after the restart to finish',
+          async () => {
+            const list = await armFetch(
+              server,
+              'GET',
+              withApiVersion(`${workspacePath(SUB, RG, WS)}/serverlessEndpoints`, STABLE),
+            );
+            assert.equal(list.status, 200, describeResponse(list));
+            return list.body.value.every((ep: { properties: { provisioningState: string } }) =>
+              TERMINAL_STATES.includes(ep.properties.provisioningState),
+            )
+              ? true
+              : undefined;
+          },
+          15_000,
+        );
+        await model.verify(server, names);
+        const acked = Object.entries(counts)
+          .filter(([k]) => /\s2\d\d$/.test(k))
+          .reduce((n, [, v]) => n + v, 0);
+        t.diagnostic(
+          `round ${round} (${profile}): killed after ${killAfter} ms, ${acked} writes and reads acknowledged; ${JSON.stringify(counts)}`,
+        );
+        assert.ok(acked > 0, `round ${round}: the load made progress before the kill`);
+        assert.deepEqual(model.violations, [], `round ${round}: what was acknowledged survived`);
       }
-      const killAfter = 500 + Math.floor(rand() * 1500);
-      let killed = false;
-      const counts: Record<string, number> = {};
-      const load = Array.from({ length: WORKERS }, (_, w) =>
-        worker(server, model, names.slice(w * NAMES_PER_WORKER, (w + 1) * NAMES_PER_WORKER), prng(SEED * 31 + round * 7 + w), () => killed, counts));
-      await sleep(killAfter);
-      const victim = server;
-      const exit = await stopCli(victim, 'SIGKILL');
-      killed = true;
-      assert.equal(exit.signal, 'SIGKILL');
-      await Promise.all(load);
-      const afterKill = inspectStore(dbFile);
-      assert.equal(afterKill.integrity, 'ok', `round ${round}: integrity_check after SIGKILL`);
 
-      server = await start('fast');
-      await pollUntil('the operations resumed after the restart to finish', async () => {
-        const list = await armFetch(server, 'GET', withApiVersion(`${workspacePath(SUB, RG, WS)}/serverlessEndpoints`, STABLE));
-        assert.equal(list.status, 200, describeResponse(list));
-        return list.body.value.every((ep: { properties: { provisioningState: string } }) => TERMINAL_STATES.includes(ep.properties.provisioningState)) ? true : undefined;
-      }, 15_000);
-      await model.verify(server, names);
-      const acked = Object.entries(counts).filter(([k]) => /\s2\d\d$/.test(k)).reduce((n, [, v]) => n + v, 0);
-      t.diagnostic(`round ${round} (${profile}): killed after ${killAfter} ms, ${acked} writes and reads acknowledged; ${JSON.stringify(counts)}`);
-      assert.ok(acked > 0, `round ${round}: the load made progress before the kill`);
-      assert.deepEqual(model.violations, [], `round ${round}: what was acknowledged survived`);
+      const list = await armFetch(
+        server,
+        'GET',
+        withApiVersion(`${workspacePath(SUB, RG, WS)}/serverlessEndpoints`, STABLE),
+      );
+      for (const ep of list.body.value)
+        assert.equal(ep.properties.provisioningState, 'Succeeded', `${ep.name} is not left in progress`);
+      const exit = await stopCli(server, 'SIGTERM');
+      assert.equal(exit.code, 0, server.output().slice(-2000));
+      const final = inspectStore(dbFile);
+      assert.equal(final.integrity, 'ok');
+      assert.deepEqual(final.inProgress, [], 'no resource or operation left in progress in the store');
+    } finally {
+      if (server.proc.exitCode === null && server.proc.signalCode === null) server.proc.kill('SIGKILL');
     }
-
-    const list = await armFetch(server, 'GET', withApiVersion(`${workspacePath(SUB, RG, WS)}/serverlessEndpoints`, STABLE));
-    for (const ep of list.body.value) assert.equal(ep.properties.provisioningState, 'Succeeded', `${ep.name} is not left in progress`);
-    const exit = await stopCli(server, 'SIGTERM');
-    assert.equal(exit.code, 0, server.output().slice(-2000));
-    const final = inspectStore(dbFile);
-    assert.equal(final.integrity, 'ok');
-    assert.deepEqual(final.inProgress, [], 'no resource or operation left in progress in the store');
-  } finally {
-    if (server.proc.exitCode === null && server.proc.signalCode === null) server.proc.kill('SIGKILL');
-  }
-});
+  },
+);

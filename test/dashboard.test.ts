@@ -37,11 +37,18 @@ const CHROMIUM = process.env.AMLITE_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = join(PROJECT_ROOT, 'test-artifacts');
 const PREVIEW = '2026-03-15-preview';
 
-const poolBody = { location: 'eastus', sku: { name: 'S1', tier: 'Standard', capacity: 1 }, properties: { description: 'GPU pool' } };
+const poolBody = {
+  location: 'eastus',
+  sku: { name: 'S1', tier: 'Standard', capacity: 1 },
+  properties: { description: 'GPU pool' },
+};
 const groupBody = {
   location: 'eastus',
   sku: { name: 'Standard_NC24ads_A100_v4', capacity: 2 },
-  properties: { scaleUnitSize: 1, modelConfiguration: { modelId: 'azureml://registries/azureml-meta/models/Llama-3.3-70B-Instruct/versions/1' } },
+  properties: {
+    scaleUnitSize: 1,
+    modelConfiguration: { modelId: 'azureml://registries/azureml-meta/models/Llama-3.3-70B-Instruct/versions/1' },
+  },
 };
 const poolEndpointBody = { location: 'eastus', properties: { authMode: 'AAD', groupName: 'a100' } };
 
@@ -126,7 +133,10 @@ describe('dashboard JSON API', () => {
     assert.deepEqual(revealed.body, { id: ep, masked: false, ...keys });
 
     assert.equal((await api(server, `/_amlite/api/keys?id=${encodeURIComponent(ws)}`)).body.error.code, 'NoKeys');
-    assert.equal((await api(server, `/_amlite/api/keys?id=${encodeURIComponent(`${ws}/serverlessEndpoints/nope`)}`)).status, 404);
+    assert.equal(
+      (await api(server, `/_amlite/api/keys?id=${encodeURIComponent(`${ws}/serverlessEndpoints/nope`)}`)).status,
+      404,
+    );
     assert.equal((await api(server, '/_amlite/api/keys')).status, 400);
   });
 
@@ -135,7 +145,10 @@ describe('dashboard JSON API', () => {
     assert.equal(status, 200);
     assert.equal(body.value.length, 3);
     const starts = body.value.map((o: any) => Date.parse(o.startTime));
-    assert.deepEqual(starts, [...starts].sort((a: number, b: number) => b - a));
+    assert.deepEqual(
+      starts,
+      [...starts].sort((a: number, b: number) => b - a),
+    );
     for (const op of body.value) {
       assert.equal(op.status, 'Succeeded');
       assert.equal(typeof op.durationMs, 'number');
@@ -160,13 +173,21 @@ describe('dashboard JSON API', () => {
       }
     };
     await until(/event: ready/);
-    await armFetch(server, 'PATCH', withApiVersion(rgPath(sub, 'rg-api'), '2025-04-01'), { body: { tags: { seen: 'yes' } } });
+    await armFetch(server, 'PATCH', withApiVersion(rgPath(sub, 'rg-api'), '2025-04-01'), {
+      body: { tags: { seen: 'yes' } },
+    });
     await until(/event: change\ndata: \{"version":\d+\}/);
     controller.abort();
   });
 
   test('the page and its API answer loopback clients under loopback host names only', async () => {
-    for (const url of ['/_dashboard', '/_dashboard/app.js', '/_amlite/api/tree', '/_amlite/api/events', `/_amlite/api/keys?id=${encodeURIComponent(ep)}&reveal=true`]) {
+    for (const url of [
+      '/_dashboard',
+      '/_dashboard/app.js',
+      '/_amlite/api/tree',
+      '/_amlite/api/events',
+      `/_amlite/api/keys?id=${encodeURIComponent(ep)}&reveal=true`,
+    ]) {
       const remote = await server.app.inject({ method: 'GET', url, remoteAddress: '192.168.1.20' });
       assert.equal(remote.statusCode, 403, `${url} from a remote address`);
       assert.equal(remote.json().error.code, 'Forbidden');
@@ -174,8 +195,18 @@ describe('dashboard JSON API', () => {
       const rebound = await server.app.inject({ method: 'GET', url, headers: { host: 'attacker.example:8443' } });
       assert.equal(rebound.statusCode, 403, `${url} under a foreign host name`);
     }
-    for (const [remoteAddress, host] of [['127.0.0.1', 'localhost:8443'], ['::1', '[::1]:8443'], ['::ffff:127.0.0.1', '127.0.0.1:8443'], ['127.0.0.2', 'amlite.localhost']]) {
-      const res = await server.app.inject({ method: 'GET', url: '/_amlite/api/tree', remoteAddress, headers: { host } });
+    for (const [remoteAddress, host] of [
+      ['127.0.0.1', 'localhost:8443'],
+      ['::1', '[::1]:8443'],
+      ['::ffff:127.0.0.1', '127.0.0.1:8443'],
+      ['127.0.0.2', 'amlite.localhost'],
+    ]) {
+      const res = await server.app.inject({
+        method: 'GET',
+        url: '/_amlite/api/tree',
+        remoteAddress,
+        headers: { host },
+      });
       assert.equal(res.statusCode, 200, `${remoteAddress} / ${host}: ${res.body}`);
     }
     // The management plane and the data plane are not restricted by it.
@@ -221,10 +252,17 @@ function resourceGroupRow(sub: string, name: string): StoredResource {
   const user = 'User' as const;
   const by = { createdBy: 't', createdByType: user, lastModifiedBy: 't', lastModifiedByType: user };
   return {
-    key: id.toLowerCase(), id, parentKey: `/subscriptions/${sub}`, type: 'Microsoft.Resources/resourceGroups', name,
+    key: id.toLowerCase(),
+    id,
+    parentKey: `/subscriptions/${sub}`,
+    type: 'Microsoft.Resources/resourceGroups',
+    name,
     body: { location: 'eastus', properties: { provisioningState: 'Succeeded' } },
-    systemData: { ...by, createdAt: now, lastModifiedAt: now }, internal: {}, etag: randomUUID(),
-    createdAt: now, updatedAt: now,
+    systemData: { ...by, createdAt: now, lastModifiedAt: now },
+    internal: {},
+    etag: randomUUID(),
+    createdAt: now,
+    updatedAt: now,
   };
 }
 
@@ -237,7 +275,13 @@ describe('dashboard change feed', () => {
       await store.commit(rows.map((resource) => ({ op: 'insert' as const, resource })));
     }
     const app = Fastify();
-    const provisioner = new Provisioner(store, () => undefined, PROFILES.fast, () => new Date(), app.log);
+    const provisioner = new Provisioner(
+      store,
+      () => undefined,
+      PROFILES.fast,
+      () => new Date(),
+      app.log,
+    );
     const engine = new Engine(store, provisioner, PROFILES.fast);
     const deps = { store, engine, provisioner, types: RESOURCE_TYPES, pollMs: 5 };
     await app.register(async (d) => dashboardRoutes(d, deps));
@@ -279,164 +323,209 @@ const NO_CHROMIUM = existsSync(CHROMIUM)
 
 // Node's runner counts a skipped test but not a skipped suite: without Chromium, one visibly skipped test stands in.
 if (NO_CHROMIUM) test('dashboard page in Chromium', { skip: NO_CHROMIUM }, () => {});
-else describe('dashboard page in Chromium', () => {
-  let server: RunningServer;
-  let browser: Browser;
-  let page: Page;
-  const pageErrors: string[] = [];
-  const sub = '00000000-0000-0000-0000-000000000001';
-  const ws = workspacePath(sub, 'rg-demo', 'ws-demo');
-  const llama = `${ws}/serverlessEndpoints/llama-chat`;
-  const phi = `${ws}/serverlessEndpoints/phi-4-mini`;
-  const mistral = `${ws}/serverlessEndpoints/mistral-small`;
-  const pool = `${ws}/inferencePools/gpu-pool`;
+else
+  describe('dashboard page in Chromium', () => {
+    let server: RunningServer;
+    let browser: Browser;
+    let page: Page;
+    const pageErrors: string[] = [];
+    const sub = '00000000-0000-0000-0000-000000000001';
+    const ws = workspacePath(sub, 'rg-demo', 'ws-demo');
+    const llama = `${ws}/serverlessEndpoints/llama-chat`;
+    const phi = `${ws}/serverlessEndpoints/phi-4-mini`;
+    const mistral = `${ws}/serverlessEndpoints/mistral-small`;
+    const pool = `${ws}/inferencePools/gpu-pool`;
 
-  const resource = (id: string) => page.locator(`[data-testid=resource][data-key="${id.toLowerCase()}"]`);
-  const badge = (id: string, field = 'provisioningState') => page.locator(`[data-field=${field}][data-of="${id.toLowerCase()}"]`);
-  const expectState = async (id: string, state: string, field = 'provisioningState') =>
-    badge(id, field).and(page.locator(`[data-state="${state}"]`)).waitFor({ state: 'visible' });
-  const operationOf = (id: string, kind: string) => page.locator(`[data-testid=operation][data-resource="${id.toLowerCase()}"][data-kind=${kind}]`);
+    const resource = (id: string) => page.locator(`[data-testid=resource][data-key="${id.toLowerCase()}"]`);
+    const badge = (id: string, field = 'provisioningState') =>
+      page.locator(`[data-field=${field}][data-of="${id.toLowerCase()}"]`);
+    const expectState = async (id: string, state: string, field = 'provisioningState') =>
+      badge(id, field)
+        .and(page.locator(`[data-state="${state}"]`))
+        .waitFor({ state: 'visible' });
+    const operationOf = (id: string, kind: string) =>
+      page.locator(`[data-testid=operation][data-resource="${id.toLowerCase()}"][data-kind=${kind}]`);
 
-  before(async () => {
-    await ensureDashboardBundle();
-    // This process's "realistic" profile takes seconds, not tens of seconds: long enough to see Creating on the page.
-    Object.assign(PROFILES.realistic.delayMs, { create: 2500, update: 1500, delete: 1500, action: 500 });
-    server = await startTestServer({ profile: 'realistic' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    before(async () => {
+      await ensureDashboardBundle();
+      // This process's "realistic" profile takes seconds, not tens of seconds: long enough to see Creating on the page.
+      Object.assign(PROFILES.realistic.delayMs, { create: 2500, update: 1500, delete: 1500, action: 500 });
+      server = await startTestServer({ profile: 'realistic' });
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+          '--disable-quic',
+        ],
+      });
+      const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1440, height: 900 } });
+      page = await context.newPage();
+      page.setDefaultTimeout(10_000);
+      page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
+      page.on('console', (m) => {
+        if (m.type() === 'error') pageErrors.push(`console: ${m.text()}`);
+      });
     });
-    const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1440, height: 900 } });
-    page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(`console: ${m.text()}`); });
+
+    after(async () => {
+      await browser?.close();
+      await server?.close();
+    });
+
+    test('opens empty and connects for live updates', async () => {
+      await page.goto(`${server.url}/_dashboard`);
+      await page.locator('[data-testid=empty]').waitFor();
+      await page.locator('[data-testid=connection][data-state=live]').waitFor();
+    });
+
+    test('resources created through the ARM API appear, and their states change live', async () => {
+      await createResourceGroup(server, sub, 'rg-demo');
+      await createWorkspace(server, sub, 'rg-demo', 'ws-demo');
+      await expectState(rgPath(sub, 'rg-demo'), 'Succeeded');
+      await expectState(ws, 'Succeeded');
+
+      // Three asynchronous creates at once: each shows Creating, then Succeeded (and Online), without a reload.
+      await put(server, llama, PREVIEW, endpointBody());
+      await put(
+        server,
+        phi,
+        PREVIEW,
+        endpointBody({
+          modelSettings: { modelId: 'azureml://registries/azureml/models/Phi-4-mini-instruct/versions/1' },
+        }),
+      );
+      await put(server, pool, PREVIEW, poolBody);
+      await expectState(llama, 'Creating');
+      await expectState(llama, 'Creating', 'endpointState');
+      await expectState(pool, 'Creating');
+      await operationOf(llama, 'create').locator('[data-field=status][data-state=InProgress]').waitFor();
+      await expectState(llama, 'Succeeded');
+      await expectState(llama, 'Online', 'endpointState');
+      await expectState(phi, 'Online', 'endpointState');
+      await expectState(pool, 'Succeeded');
+      const op = operationOf(llama, 'create');
+      await op.locator('[data-field=status][data-state=Succeeded]').waitFor();
+      assert.match(
+        await op.locator('[data-testid=took]').innerText(),
+        /^\d+(\.\d)? s$/,
+        'the finished operation shows how long it took',
+      );
+
+      // The pool's group and endpoint appear nested under it.
+      await put(server, `${pool}/groups/a100`, PREVIEW, groupBody);
+      await put(server, `${pool}/endpoints/chat`, PREVIEW, poolEndpointBody);
+      await expectState(`${pool}/groups/a100`, 'Creating');
+      await expectState(`${pool}/endpoints/chat`, 'Succeeded');
+      await expectState(`${pool}/groups/a100`, 'Succeeded');
+      assert.equal(
+        await resource(pool)
+          .locator(`[data-key="${`${pool}/endpoints/chat`.toLowerCase()}"]`)
+          .count(),
+        1,
+      );
+    });
+
+    test('says "loading" until the first answer arrives, never "no operations" while operations exist', async () => {
+      const second = await page.context().newPage();
+      let held: Route[] = [];
+      let release = false;
+      await second.route('**/_amlite/api/operations*', (route) => (release ? route.continue() : void held.push(route)));
+      try {
+        await second.goto(`${server.url}/_dashboard`);
+        await second.locator('[data-testid=operations-loading]').waitFor();
+        await pollUntil('the page to ask for the operations', async () => (held.length ? true : undefined));
+        const empty = second.locator('[data-testid=operations-empty]');
+        assert.equal(await empty.count(), 0, 'no "No operations yet" before the answer');
+        release = true;
+        for (const route of held) await route.continue();
+        held = [];
+        await second.locator('[data-testid=operations] [data-testid=operation]').first().waitFor();
+        assert.equal(await second.locator('[data-testid=operations-empty]').count(), 0);
+        assert.equal(await second.locator('[data-testid=operations-loading]').count(), 0);
+      } finally {
+        await second.close();
+      }
+    });
+
+    test('keys are masked until revealed, and follow a regeneration', async () => {
+      const keys = await listKeys(server, llama);
+      const cell = page.locator(`[data-testid=keys][data-of="${llama.toLowerCase()}"]`);
+      const primary = cell.locator('[data-testid=key-primary]');
+      assert.equal(await primary.innerText(), `${keys.primaryKey.slice(0, 4)}${'•'.repeat(12)}`);
+      assert.ok(!(await page.content()).includes(keys.primaryKey), 'no full key on the page');
+      const revealed = page.locator(`[data-testid=keys-revealed][data-of="${llama.toLowerCase()}"]`);
+      await cell.locator('[data-testid=reveal]').click();
+      await revealed.waitFor();
+      assert.equal(await revealed.locator('[data-testid=revealed-primary]').innerText(), keys.primaryKey);
+      assert.equal(await revealed.locator('[data-testid=revealed-secondary]').innerText(), keys.secondaryKey);
+      assert.equal(await cell.getAttribute('data-masked'), 'false');
+      await cell.locator('[data-testid=reveal]').click();
+      await revealed.waitFor({ state: 'detached' });
+      assert.ok(!(await page.content()).includes(keys.primaryKey), 'hidden again');
+
+      const res = await armFetch(server, 'POST', withApiVersion(`${phi}/regenerateKeys`, PREVIEW), {
+        body: { keyType: 'Primary', keyValue: 'ZZZZ-regenerated-key-0123456789' },
+      });
+      assert.equal(res.status, 200, describeResponse(res));
+      await page
+        .locator(`[data-testid=keys][data-of="${phi.toLowerCase()}"] [data-testid=key-primary]`)
+        .filter({ hasText: /^ZZZZ•+$/ })
+        .waitFor();
+    });
+
+    test("sends a chat request from the page to the endpoint's data-plane URL", async () => {
+      const arm = await armFetch(server, 'GET', withApiVersion(llama, PREVIEW));
+      const uri: string = arm.body.properties.inferenceEndpoint.uri;
+      await resource(llama).locator('[data-testid=chat-open]').click();
+      const chat = page.locator('[data-testid=chat]');
+      await chat.locator('[data-testid=chat-input]').fill('Write a haiku about testing against a local emulator.');
+      const [response] = await Promise.all([
+        page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/chat/completions')),
+        chat.locator('[data-testid=chat-send]').click(),
+      ]);
+      assert.equal(response.url(), `${uri}/chat/completions`);
+      assert.equal(response.status(), 200);
+      const sent = response.request().headers();
+      assert.ok(sent['api-key'], 'the key went in the api-key header');
+      const reply = (await chat.locator('[data-testid=chat-reply]').innerText()).trim();
+      const body = await response.json();
+      assert.ok(reply.length > 0);
+      assert.equal(reply, body.choices[0].message.content.trim());
+      await chat.locator('[data-testid=chat-status][data-status="200"]').waitFor();
+      assert.ok(!(await page.content()).includes(sent['api-key']), 'the key used for the request is not displayed');
+    });
+
+    test('screenshot, then a delete: Deleting, then gone', async () => {
+      // One more endpoint being created, so the screenshot shows states in motion.
+      await put(
+        server,
+        mistral,
+        PREVIEW,
+        endpointBody({
+          modelSettings: { modelId: 'azureml://registries/azureml-mistral/models/Mistral-small-2503/versions/1' },
+        }),
+      );
+      await expectState(mistral, 'Creating');
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+      await expectState(mistral, 'Online', 'endpointState');
+
+      const res = await armFetch(server, 'DELETE', withApiVersion(mistral, PREVIEW));
+      assert.equal(res.status, 202, describeResponse(res));
+      await expectState(mistral, 'Deleting');
+      await resource(mistral).waitFor({ state: 'detached' });
+      await operationOf(mistral, 'delete').locator('[data-field=status][data-state=Succeeded]').waitFor();
+      await pollUntil('the endpoint to be gone from ARM too', async () =>
+        (await armFetch(server, 'GET', withApiVersion(mistral, PREVIEW))).status === 404 ? true : undefined,
+      );
+    });
+
+    test('no errors in the page', () => {
+      assert.deepEqual(pageErrors, []);
+    });
   });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  test('opens empty and connects for live updates', async () => {
-    await page.goto(`${server.url}/_dashboard`);
-    await page.locator('[data-testid=empty]').waitFor();
-    await page.locator('[data-testid=connection][data-state=live]').waitFor();
-  });
-
-  test('resources created through the ARM API appear, and their states change live', async () => {
-    await createResourceGroup(server, sub, 'rg-demo');
-    await createWorkspace(server, sub, 'rg-demo', 'ws-demo');
-    await expectState(rgPath(sub, 'rg-demo'), 'Succeeded');
-    await expectState(ws, 'Succeeded');
-
-    // Three asynchronous creates at once: each shows Creating, then Succeeded (and Online), without a reload.
-    await put(server, llama, PREVIEW, endpointBody());
-    await put(server, phi, PREVIEW, endpointBody({ modelSettings: { modelId: 'azureml://registries/azureml/models/Phi-4-mini-instruct/versions/1' } }));
-    await put(server, pool, PREVIEW, poolBody);
-    await expectState(llama, 'Creating');
-    await expectState(llama, 'Creating', 'endpointState');
-    await expectState(pool, 'Creating');
-    await operationOf(llama, 'create').locator('[data-field=status][data-state=InProgress]').waitFor();
-    await expectState(llama, 'Succeeded');
-    await expectState(llama, 'Online', 'endpointState');
-    await expectState(phi, 'Online', 'endpointState');
-    await expectState(pool, 'Succeeded');
-    const op = operationOf(llama, 'create');
-    await op.locator('[data-field=status][data-state=Succeeded]').waitFor();
-    assert.match(await op.locator('[data-testid=took]').innerText(), /^\d+(\.\d)? s$/, 'the finished operation shows how long it took');
-
-    // The pool's group and endpoint appear nested under it.
-    await put(server, `${pool}/groups/a100`, PREVIEW, groupBody);
-    await put(server, `${pool}/endpoints/chat`, PREVIEW, poolEndpointBody);
-    await expectState(`${pool}/groups/a100`, 'Creating');
-    await expectState(`${pool}/endpoints/chat`, 'Succeeded');
-    await expectState(`${pool}/groups/a100`, 'Succeeded');
-    assert.equal(await resource(pool).locator(`[data-key="${`${pool}/endpoints/chat`.toLowerCase()}"]`).count(), 1);
-  });
-
-  test('says "loading" until the first answer arrives, never "no operations" while operations exist', async () => {
-    const second = await page.context().newPage();
-    let held: Route[] = [];
-    let release = false;
-    await second.route('**/_amlite/api/operations*', (route) => (release ? route.continue() : void held.push(route)));
-    try {
-      await second.goto(`${server.url}/_dashboard`);
-      await second.locator('[data-testid=operations-loading]').waitFor();
-      await pollUntil('the page to ask for the operations', async () => (held.length ? true : undefined));
-      const empty = second.locator('[data-testid=operations-empty]');
-      assert.equal(await empty.count(), 0, 'no "No operations yet" before the answer');
-      release = true;
-      for (const route of held) await route.continue();
-      held = [];
-      await second.locator('[data-testid=operations] [data-testid=operation]').first().waitFor();
-      assert.equal(await second.locator('[data-testid=operations-empty]').count(), 0);
-      assert.equal(await second.locator('[data-testid=operations-loading]').count(), 0);
-    } finally {
-      await second.close();
-    }
-  });
-
-  test('keys are masked until revealed, and follow a regeneration', async () => {
-    const keys = await listKeys(server, llama);
-    const cell = page.locator(`[data-testid=keys][data-of="${llama.toLowerCase()}"]`);
-    const primary = cell.locator('[data-testid=key-primary]');
-    assert.equal(await primary.innerText(), `${keys.primaryKey.slice(0, 4)}${'•'.repeat(12)}`);
-    assert.ok(!(await page.content()).includes(keys.primaryKey), 'no full key on the page');
-    const revealed = page.locator(`[data-testid=keys-revealed][data-of="${llama.toLowerCase()}"]`);
-    await cell.locator('[data-testid=reveal]').click();
-    await revealed.waitFor();
-    assert.equal(await revealed.locator('[data-testid=revealed-primary]').innerText(), keys.primaryKey);
-    assert.equal(await revealed.locator('[data-testid=revealed-secondary]').innerText(), keys.secondaryKey);
-    assert.equal(await cell.getAttribute('data-masked'), 'false');
-    await cell.locator('[data-testid=reveal]').click();
-    await revealed.waitFor({ state: 'detached' });
-    assert.ok(!(await page.content()).includes(keys.primaryKey), 'hidden again');
-
-    const res = await armFetch(server, 'POST', withApiVersion(`${phi}/regenerateKeys`, PREVIEW), { body: { keyType: 'Primary', keyValue: 'ZZZZ-regenerated-key-0123456789' } });
-    assert.equal(res.status, 200, describeResponse(res));
-    await page.locator(`[data-testid=keys][data-of="${phi.toLowerCase()}"] [data-testid=key-primary]`).filter({ hasText: /^ZZZZ•+$/ }).waitFor();
-  });
-
-  test('sends a chat request from the page to the endpoint\'s data-plane URL', async () => {
-    const arm = await armFetch(server, 'GET', withApiVersion(llama, PREVIEW));
-    const uri: string = arm.body.properties.inferenceEndpoint.uri;
-    await resource(llama).locator('[data-testid=chat-open]').click();
-    const chat = page.locator('[data-testid=chat]');
-    await chat.locator('[data-testid=chat-input]').fill('Write a haiku about testing against a local emulator.');
-    const [response] = await Promise.all([
-      page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/chat/completions')),
-      chat.locator('[data-testid=chat-send]').click(),
-    ]);
-    assert.equal(response.url(), `${uri}/chat/completions`);
-    assert.equal(response.status(), 200);
-    const sent = response.request().headers();
-    assert.ok(sent['api-key'], 'the key went in the api-key header');
-    const reply = (await chat.locator('[data-testid=chat-reply]').innerText()).trim();
-    const body = await response.json();
-    assert.ok(reply.length > 0);
-    assert.equal(reply, body.choices[0].message.content.trim());
-    await chat.locator('[data-testid=chat-status][data-status="200"]').waitFor();
-    assert.ok(!(await page.content()).includes(sent['api-key']), 'the key used for the request is not displayed');
-  });
-
-  test('screenshot, then a delete: Deleting, then gone', async () => {
-    // One more endpoint being created, so the screenshot shows states in motion.
-    await put(server, mistral, PREVIEW, endpointBody({ modelSettings: { modelId: 'azureml://registries/azureml-mistral/models/Mistral-small-2503/versions/1' } }));
-    await expectState(mistral, 'Creating');
-    mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
-    await expectState(mistral, 'Online', 'endpointState');
-
-    const res = await armFetch(server, 'DELETE', withApiVersion(mistral, PREVIEW));
-    assert.equal(res.status, 202, describeResponse(res));
-    await expectState(mistral, 'Deleting');
-    await resource(mistral).waitFor({ state: 'detached' });
-    await operationOf(mistral, 'delete').locator('[data-field=status][data-state=Succeeded]').waitFor();
-    await pollUntil('the endpoint to be gone from ARM too', async () => ((await armFetch(server, 'GET', withApiVersion(mistral, PREVIEW))).status === 404 ? true : undefined));
-  });
-
-  test('no errors in the page', () => {
-    assert.deepEqual(pageErrors, []);
-  });
-});

@@ -39,7 +39,6 @@ const STABLE_NAME_PATTERN = '^[a-zA-Z][a-zA-Z0-9-]{0,51}$';
 const WORKSPACE_NAME_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$';
 const ISO_DURATION = /^P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
 
-
 function assertStatus(res: FetchResult, ...statuses: number[]): void {
   assert.ok(statuses.includes(res.status), `expected ${statuses.join(' or ')}, got ${describeResponse(res)}`);
 }
@@ -220,7 +219,10 @@ describe('ARM contract over raw HTTPS', () => {
       for (const name of ['1bad', 'a'.repeat(60), 'under_score']) {
         const res = await put(ep(name), endpointBody());
         assertArmError(res, 400, 'InvalidResourceName');
-        assert.ok(res.body.error.message.includes(STABLE_NAME_PATTERN), `pattern in message: ${res.body.error.message}`);
+        assert.ok(
+          res.body.error.message.includes(STABLE_NAME_PATTERN),
+          `pattern in message: ${res.body.error.message}`,
+        );
         await assertAbsent(ep(name));
       }
       // the longest allowed name (52 chars) is fine
@@ -268,7 +270,10 @@ describe('ARM contract over raw HTTPS', () => {
       });
       assertArmError(res, 400, 'InvalidRequestFormat');
       const details: any[] = res.body.error.details ?? [];
-      assert.ok(details.some((d) => d?.code === 'InvalidJson'), `InvalidJson detail: ${describeResponse(res)}`);
+      assert.ok(
+        details.some((d) => d?.code === 'InvalidJson'),
+        `InvalidJson detail: ${describeResponse(res)}`,
+      );
       await assertAbsent(ep('ep-badjson'));
     });
 
@@ -382,8 +387,16 @@ describe('ARM contract over raw HTTPS', () => {
       const stale = etag;
       assert.notEqual(stale, prior.headers.get('etag'));
       const headers = { 'if-match': stale };
-      assertArmError(await put(ep('ep-etag'), { ...endpointBody(), tags: { stale: 'put' } }, STABLE, headers), 412, 'PreconditionFailed');
-      assertArmError(await patch(ep('ep-etag'), { tags: { stale: 'patch' } }, STABLE, headers), 412, 'PreconditionFailed');
+      assertArmError(
+        await put(ep('ep-etag'), { ...endpointBody(), tags: { stale: 'put' } }, STABLE, headers),
+        412,
+        'PreconditionFailed',
+      );
+      assertArmError(
+        await patch(ep('ep-etag'), { tags: { stale: 'patch' } }, STABLE, headers),
+        412,
+        'PreconditionFailed',
+      );
       assertArmError(await del(ep('ep-etag'), STABLE, headers), 412, 'PreconditionFailed');
       const after = await get(ep('ep-etag'));
       assert.equal(after.status, 200);
@@ -392,7 +405,11 @@ describe('ARM contract over raw HTTPS', () => {
     });
 
     test('If-Match: * on a missing resource → 412, not created; on an existing one → 200', async () => {
-      assertArmError(await put(ep('ep-ifmatch-missing'), endpointBody(), STABLE, { 'if-match': '*' }), 412, 'PreconditionFailed');
+      assertArmError(
+        await put(ep('ep-ifmatch-missing'), endpointBody(), STABLE, { 'if-match': '*' }),
+        412,
+        'PreconditionFailed',
+      );
       await assertAbsent(ep('ep-ifmatch-missing'));
       const res = await put(ep('ep-etag'), { ...endpointBody(), tags: { star: 'yes' } }, STABLE, { 'if-match': '*' });
       assert.equal(res.status, 200, describeResponse(res));
@@ -401,7 +418,11 @@ describe('ARM contract over raw HTTPS', () => {
     });
 
     test('If-None-Match: * on an existing resource → 412; on a missing one → 201', async () => {
-      assertArmError(await put(ep('ep-etag'), { ...endpointBody(), tags: { none: 'x' } }, STABLE, { 'if-none-match': '*' }), 412, 'PreconditionFailed');
+      assertArmError(
+        await put(ep('ep-etag'), { ...endpointBody(), tags: { none: 'x' } }, STABLE, { 'if-none-match': '*' }),
+        412,
+        'PreconditionFailed',
+      );
       assert.deepEqual((await get(ep('ep-etag'))).body.tags, { star: 'yes' });
       const created = await put(ep('ep-ifnonematch'), endpointBody(), STABLE, { 'if-none-match': '*' });
       assert.equal(created.status, 201, describeResponse(created));
@@ -409,12 +430,17 @@ describe('ARM contract over raw HTTPS', () => {
 
     test('a matching If-Match → 200 on PUT, accepted on PATCH and DELETE', async () => {
       const current = (await get(ep('ep-etag'))).headers.get('etag')!;
-      const res = await put(ep('ep-etag'), { ...endpointBody(), tags: { match: 'put' } }, STABLE, { 'if-match': current });
+      const res = await put(ep('ep-etag'), { ...endpointBody(), tags: { match: 'put' } }, STABLE, {
+        'if-match': current,
+      });
       assert.equal(res.status, 200, describeResponse(res));
       assert.deepEqual(res.body.tags, { match: 'put' });
       await settle(ep('ep-etag'));
       const next = (await get(ep('ep-etag'))).headers.get('etag')!;
-      const patched = await followLocation(server, await patch(ep('ep-etag'), { tags: { match: 'patch' } }, STABLE, { 'if-match': next }));
+      const patched = await followLocation(
+        server,
+        await patch(ep('ep-etag'), { tags: { match: 'patch' } }, STABLE, { 'if-match': next }),
+      );
       assert.equal(patched.status, 200, describeResponse(patched));
       assert.deepEqual(patched.body.tags, { match: 'patch' });
       await settle(ep('ep-etag'));
@@ -479,7 +505,12 @@ describe('ARM contract over raw HTTPS', () => {
     test('paths compare case-insensitively and the created casing is returned', async () => {
       await createResourceGroup(server, SUB, 'Rg-MixedCase');
       await createWorkspace(server, SUB, 'Rg-MixedCase', 'Ws-MixedCase');
-      await putAndWait(server, endpointPath(SUB, 'Rg-MixedCase', 'Ws-MixedCase', 'Ep-MixedCase'), STABLE, endpointBody());
+      await putAndWait(
+        server,
+        endpointPath(SUB, 'Rg-MixedCase', 'Ws-MixedCase', 'Ep-MixedCase'),
+        STABLE,
+        endpointBody(),
+      );
       for (const path of [
         endpointPath(SUB, 'rg-mixedcase', 'ws-mixedcase', 'ep-mixedcase'),
         endpointPath(SUB, 'RG-MIXEDCASE', 'WS-MIXEDCASE', 'EP-MIXEDCASE'),
@@ -496,7 +527,10 @@ describe('ARM contract over raw HTTPS', () => {
       }
       const listed = await get(`${workspacePath(SUB, 'rg-mixedcase', 'ws-mixedcase')}/serverlessendpoints`);
       assert.equal(listed.status, 200, describeResponse(listed));
-      assert.deepEqual(listed.body.value.map((v: any) => v.name), ['Ep-MixedCase']);
+      assert.deepEqual(
+        listed.body.value.map((v: any) => v.name),
+        ['Ep-MixedCase'],
+      );
       const ws = await get(workspacePath(SUB, 'RG-MIXEDCASE', 'ws-mixedcase'));
       assert.equal(ws.body.name, 'Ws-MixedCase');
       const again = await put(endpointPath(SUB, 'rg-mixedcase', 'ws-mixedcase', 'ep-mixedcase'), endpointBody());
@@ -546,7 +580,10 @@ describe('ARM contract over raw HTTPS', () => {
       assert.equal(url.origin, new URL(server.url).origin, `absolute Location on the server: ${location}`);
       assert.match(
         url.pathname,
-        new RegExp(`^/subscriptions/${SUB}/providers/Microsoft\\.MachineLearningServices/locations/eastus/mfeOperationResults/[^/]+$`, 'i'),
+        new RegExp(
+          `^/subscriptions/${SUB}/providers/Microsoft\\.MachineLearningServices/locations/eastus/mfeOperationResults/[^/]+$`,
+          'i',
+        ),
       );
       assert.equal(url.searchParams.get('api-version'), STABLE);
       const final = await followLocation(server, res);
@@ -609,7 +646,10 @@ describe('ARM contract over raw HTTPS', () => {
         assert.equal(url.origin, new URL(slow.url).origin, `absolute Azure-AsyncOperation: ${asyncOp}`);
         assert.match(
           url.pathname,
-          new RegExp(`^/subscriptions/${SLOW_SUB}/providers/Microsoft\\.MachineLearningServices/locations/eastus/mfeOperationsStatus/[^/]+$`, 'i'),
+          new RegExp(
+            `^/subscriptions/${SLOW_SUB}/providers/Microsoft\\.MachineLearningServices/locations/eastus/mfeOperationsStatus/[^/]+$`,
+            'i',
+          ),
         );
         assert.equal(url.searchParams.get('api-version'), v);
         assert.match(res.headers.get('x-ms-async-operation-timeout') ?? '', ISO_DURATION);
@@ -627,7 +667,9 @@ describe('ARM contract over raw HTTPS', () => {
         assert.ok(!Number.isNaN(Date.parse(status.body.startTime)), `startTime: ${status.body.startTime}`);
         assert.notEqual(status.body.name, res.headers.get('x-ms-request-id'), 'operation id is not the request id');
 
-        const conflict = await armFetch(slow, 'PUT', at(slowEp(name), v), { body: { ...endpointBody(), tags: { x: '1' } } });
+        const conflict = await armFetch(slow, 'PUT', at(slowEp(name), v), {
+          body: { ...endpointBody(), tags: { x: '1' } },
+        });
         assertArmError(conflict, 409, 'AnotherOperationInProgress');
         assert.equal(String(conflict.body.error.target).toLowerCase(), slowEp(name).toLowerCase());
         const still = await armFetch(slow, 'GET', at(slowEp(name), v));
@@ -640,13 +682,17 @@ describe('ARM contract over raw HTTPS', () => {
     const rgUrl = (name: string) => at(rgPath(SUB, name), RG_API_VERSION);
 
     test('PUT 201 then 200, GET, HEAD 204/404, list, DELETE', async () => {
-      const created = await armFetch(server, 'PUT', rgUrl('rg-routes'), { body: { location: 'westeurope', tags: { a: '1' } } });
+      const created = await armFetch(server, 'PUT', rgUrl('rg-routes'), {
+        body: { location: 'westeurope', tags: { a: '1' } },
+      });
       assert.equal(created.status, 201, describeResponse(created));
       assert.equal(created.body.name, 'rg-routes');
       assert.equal(created.body.id, rgPath(SUB, 'rg-routes'));
       assert.equal(created.body.location, 'westeurope');
       assert.equal(created.body.properties?.provisioningState, 'Succeeded');
-      const replaced = await armFetch(server, 'PUT', rgUrl('rg-routes'), { body: { location: 'westeurope', tags: { b: '2' } } });
+      const replaced = await armFetch(server, 'PUT', rgUrl('rg-routes'), {
+        body: { location: 'westeurope', tags: { b: '2' } },
+      });
       assert.equal(replaced.status, 200, describeResponse(replaced));
       assert.deepEqual(replaced.body.tags, { b: '2' });
       const got = await armFetch(server, 'GET', rgUrl('rg-routes'));
@@ -666,7 +712,11 @@ describe('ARM contract over raw HTTPS', () => {
       assert.ok(names.includes('rg-routes'), names.join(', '));
       assert.ok(names.includes(RG), names.join(', '));
 
-      const otherSub = await armFetch(server, 'GET', at(`/subscriptions/${randomUUID()}/resourcegroups`, RG_API_VERSION));
+      const otherSub = await armFetch(
+        server,
+        'GET',
+        at(`/subscriptions/${randomUUID()}/resourcegroups`, RG_API_VERSION),
+      );
       assert.equal(otherSub.status, 200);
       assert.deepEqual(otherSub.body.value, [], 'groups are per subscription');
 
@@ -716,7 +766,10 @@ describe('ARM contract over raw HTTPS', () => {
         `${server.url}${at(`${rgPath(SUB, 'rg-ws-routes')}/providers/Microsoft.MachineLearningServices/workspaces`, STABLE)}`,
         origin,
       );
-      assert.deepEqual(byGroup.items.map((w) => w.name), ['ws-routes']);
+      assert.deepEqual(
+        byGroup.items.map((w) => w.name),
+        ['ws-routes'],
+      );
       const bySub = await listAll(
         (u) => armFetch(server, 'GET', u),
         `${server.url}${at(`/subscriptions/${SUB}/providers/Microsoft.MachineLearningServices/workspaces`, STABLE)}`,

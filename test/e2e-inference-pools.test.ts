@@ -10,7 +10,6 @@ import {
   armClient,
   armFetch,
   describeResponse,
-  errorOf,
   freshDataDir,
   listAll,
   sdkRequest,
@@ -40,7 +39,12 @@ const endpointId = (p: string, e: string) => `${poolId(p)}/endpoints/${e}`;
 const poolBody = (properties: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({
   location: 'eastus',
   sku: { name: 'S1', tier: 'Standard', capacity: 1 },
-  properties: { description: 'a pool', properties: [{ key: 'team', value: 'nlp' }], scaleUnitConfiguration: { registries: ['azureml'] }, ...properties },
+  properties: {
+    description: 'a pool',
+    properties: [{ key: 'team', value: 'nlp' }],
+    scaleUnitConfiguration: { registries: ['azureml'] },
+    ...properties,
+  },
   ...extra,
 });
 
@@ -66,19 +70,37 @@ const endpointBody = (groupName: string, properties: Record<string, unknown> = {
 });
 
 function recorded(records: TrafficRecord[], method: string, path: string, from = 0): TrafficRecord[] {
-  return records.slice(from).filter((r) =>
-    r.method === method && new URL(r.url).pathname.replace(/\/{2,}/g, '/').toLowerCase() === path.toLowerCase());
+  return records
+    .slice(from)
+    .filter(
+      (r) =>
+        r.method === method && new URL(r.url).pathname.replace(/\/{2,}/g, '/').toLowerCase() === path.toLowerCase(),
+    );
 }
 
 /** armFetch that also records the exchange for the conformance check. */
-async function rawFetch(records: TrafficRecord[], server: { url: string }, method: string, path: string, options?: FetchOptions): Promise<FetchResult> {
+async function rawFetch(
+  records: TrafficRecord[],
+  server: { url: string },
+  method: string,
+  path: string,
+  options?: FetchOptions,
+): Promise<FetchResult> {
   const res = await armFetch(server, method, path, options);
   const headers: Record<string, string> = {};
-  res.headers.forEach((value, name) => { headers[name] = value; });
-  records.push({ method, url: /^https:/.test(path) ? path : `${server.url}${path}`, requestBody: options?.body, status: res.status, headers, body: res.body });
+  res.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  records.push({
+    method,
+    url: /^https:/.test(path) ? path : `${server.url}${path}`,
+    requestBody: options?.body,
+    status: res.status,
+    headers,
+    body: res.body,
+  });
   return res;
 }
-
 
 describe('inference pools through @azure/arm-resources', () => {
   let server: RunningServer;
@@ -90,7 +112,10 @@ describe('inference pools through @azure/arm-resources', () => {
   const names = (body: { value: { name: string }[] }) => body.value.map((v) => v.name);
 
   /** POSTs an action; a 202 is followed through its Location until it stops answering 202. */
-  async function postAction(path: string, body?: unknown): Promise<{ status: number; body: any; accepted?: { headers: any } }> {
+  async function postAction(
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: any; accepted?: { headers: any } }> {
     const first = await sdk('POST', path, body);
     if (first.status !== 202) return first;
     const location = first.headers.get('location');
@@ -116,10 +141,17 @@ describe('inference pools through @azure/arm-resources', () => {
   describe('pools', () => {
     test('PUT creates a pool: 201 + Azure-AsyncOperation, then Succeeded with defaults filled in', async () => {
       const from = records.length;
-      const pool = await client.resources.beginCreateOrUpdateByIdAndWait(poolId('pool-a'), API, poolBody({}, {
-        kind: 'ScaleUnit',
-        identity: { type: 'SystemAssigned' },
-      }));
+      const pool = await client.resources.beginCreateOrUpdateByIdAndWait(
+        poolId('pool-a'),
+        API,
+        poolBody(
+          {},
+          {
+            kind: 'ScaleUnit',
+            identity: { type: 'SystemAssigned' },
+          },
+        ),
+      );
       const [put] = recorded(records, 'PUT', poolId('pool-a'), from);
       assert.equal(put.status, 201);
       assert.match(put.headers['azure-asyncoperation'] ?? '', /^https:\/\/127\.0\.0\.1:\d+\/.*mfeOperationsStatus\//);
@@ -139,12 +171,22 @@ describe('inference pools through @azure/arm-resources', () => {
 
     test('PUT on an existing pool answers 200; properties entries can be added, unknown fields are dropped', async () => {
       const from = records.length;
-      const pool = await client.resources.beginCreateOrUpdateByIdAndWait(poolId('pool-a'), API, poolBody({
-        properties: [{ key: 'team', value: 'nlp' }, { key: 'cost-center', value: '42' }],
-        scaleUnitConfiguration: { disablePublicEgress: true, registries: null },
-        unknownField: 'dropped',
-      }));
-      assert.deepEqual(recorded(records, 'PUT', poolId('pool-a'), from).map((r) => r.status), [200]);
+      const pool = await client.resources.beginCreateOrUpdateByIdAndWait(
+        poolId('pool-a'),
+        API,
+        poolBody({
+          properties: [
+            { key: 'team', value: 'nlp' },
+            { key: 'cost-center', value: '42' },
+          ],
+          scaleUnitConfiguration: { disablePublicEgress: true, registries: null },
+          unknownField: 'dropped',
+        }),
+      );
+      assert.deepEqual(
+        recorded(records, 'PUT', poolId('pool-a'), from).map((r) => r.status),
+        [200],
+      );
       const props = pool.properties as any;
       assert.equal(props.properties.length, 2);
       assert.equal(props.scaleUnitConfiguration.disablePublicEgress, true);
@@ -153,7 +195,16 @@ describe('inference pools through @azure/arm-resources', () => {
     });
 
     test('an existing properties entry can be neither removed nor changed (400 naming the key)', async () => {
-      const changed = await sdk('PUT', poolId('pool-a'), poolBody({ properties: [{ key: 'team', value: 'vision' }, { key: 'cost-center', value: '42' }] }));
+      const changed = await sdk(
+        'PUT',
+        poolId('pool-a'),
+        poolBody({
+          properties: [
+            { key: 'team', value: 'vision' },
+            { key: 'cost-center', value: '42' },
+          ],
+        }),
+      );
       assert.equal(changed.status, 400, describeResponse(changed));
       assert.match(changed.body.error.message, /'team'/);
       assert.equal(changed.body.error.target, 'properties.properties');
@@ -187,7 +238,10 @@ describe('inference pools through @azure/arm-resources', () => {
       assert.equal(patch.status, 202);
       assert.equal(patch.body, undefined);
       const location = patch.headers.location;
-      assert.match(location ?? '', /^https:\/\/127\.0\.0\.1:\d+\/subscriptions\/.*\/mfeOperationResults\/.*api-version=/);
+      assert.match(
+        location ?? '',
+        /^https:\/\/127\.0\.0\.1:\d+\/subscriptions\/.*\/mfeOperationResults\/.*api-version=/,
+      );
       assert.match(patch.headers['retry-after'] ?? '', /^\d+$/);
       assert.equal(patch.headers['x-ms-async-operation-timeout'], 'PT1H');
       const polls = records.slice(from).filter((r) => r.url === location);
@@ -201,7 +255,9 @@ describe('inference pools through @azure/arm-resources', () => {
     });
 
     test('raw PATCH: the Location URL answers 200 with the updated pool (fast profile)', async () => {
-      const res = await rawFetch(records, server, 'PATCH', withApiVersion(poolId('pool-a'), API), { body: { tags: { env: 'test' } } });
+      const res = await rawFetch(records, server, 'PATCH', withApiVersion(poolId('pool-a'), API), {
+        body: { tags: { env: 'test' } },
+      });
       assert.equal(res.status, 202, describeResponse(res));
       assert.equal(res.text, '');
       const done = await rawFetch(records, server, 'GET', res.headers.get('location')!);
@@ -209,7 +265,9 @@ describe('inference pools through @azure/arm-resources', () => {
       assert.equal(done.body.name, 'pool-a');
       assert.deepEqual(done.body.tags, { env: 'test' });
       assert.equal(done.body.properties.provisioningState, 'Succeeded');
-      const noSku = await rawFetch(records, server, 'PATCH', withApiVersion(poolId('pool-a'), API), { body: { sku: null } });
+      const noSku = await rawFetch(records, server, 'PATCH', withApiVersion(poolId('pool-a'), API), {
+        body: { sku: null },
+      });
       assert.equal(noSku.status, 400, describeResponse(noSku));
       assert.equal(noSku.body.error.target, 'sku');
     });
@@ -230,7 +288,11 @@ describe('inference pools through @azure/arm-resources', () => {
       const noProps = await sdk('PUT', poolId('pool-x'), { location: 'eastus' });
       assert.equal(noProps.status, 400);
       assert.equal(noProps.body.error.target, 'properties');
-      const badEgress = await sdk('PUT', poolId('pool-x'), poolBody({ scaleUnitConfiguration: { disablePublicEgress: 'yes' } }));
+      const badEgress = await sdk(
+        'PUT',
+        poolId('pool-x'),
+        poolBody({ scaleUnitConfiguration: { disablePublicEgress: 'yes' } }),
+      );
       assert.equal(badEgress.status, 400);
       assert.match(badEgress.body.error.target, /^properties\.scaleUnitConfiguration/);
       const missing = await sdk('PATCH', poolId('pool-missing'), { tags: {} });
@@ -246,8 +308,15 @@ describe('inference pools through @azure/arm-resources', () => {
 
     test('PUT creates a group with probe defaults filled in', async () => {
       const from = records.length;
-      const group = await client.resources.beginCreateOrUpdateByIdAndWait(groupId('pool-a', 'group-1'), API, groupBody());
-      assert.deepEqual(recorded(records, 'PUT', groupId('pool-a', 'group-1'), from).map((r) => r.status), [201]);
+      const group = await client.resources.beginCreateOrUpdateByIdAndWait(
+        groupId('pool-a', 'group-1'),
+        API,
+        groupBody(),
+      );
+      assert.deepEqual(
+        recorded(records, 'PUT', groupId('pool-a', 'group-1'), from).map((r) => r.status),
+        [201],
+      );
       assert.equal(group.type, `${POOL_TYPE}/groups`);
       const props = group.properties as any;
       assert.equal(props.provisioningState, 'Succeeded');
@@ -255,16 +324,33 @@ describe('inference pools through @azure/arm-resources', () => {
       assert.equal(props.scaleUnitSize, 1);
       assert.deepEqual(props.modelConfiguration, { modelId: BASE_MODEL });
       const env = props.environmentConfiguration;
-      assert.deepEqual(env.livenessProbe, { failureThreshold: 5, initialDelay: 'PT1M', period: 'PT10S', successThreshold: 1, timeout: 'PT2S' });
+      assert.deepEqual(env.livenessProbe, {
+        failureThreshold: 5,
+        initialDelay: 'PT1M',
+        period: 'PT10S',
+        successThreshold: 1,
+        timeout: 'PT2S',
+      });
       for (const p of ['readinessProbe', 'startupProbe']) {
         assert.deepEqual(env[p], { failureThreshold: 30, period: 'PT10S', successThreshold: 1, timeout: 'PT2S' }, p);
       }
-      const bare = await client.resources.beginCreateOrUpdateByIdAndWait(groupId('pool-a', 'group-2'), API, { location: 'eastus', properties: {} });
-      assert.deepEqual(Object.keys((bare.properties as any).environmentConfiguration).sort(), ['livenessProbe', 'readinessProbe', 'startupProbe']);
+      const bare = await client.resources.beginCreateOrUpdateByIdAndWait(groupId('pool-a', 'group-2'), API, {
+        location: 'eastus',
+        properties: {},
+      });
+      assert.deepEqual(Object.keys((bare.properties as any).environmentConfiguration).sort(), [
+        'livenessProbe',
+        'readinessProbe',
+        'startupProbe',
+      ]);
     });
 
     test('invalid group bodies and names → 400', async () => {
-      const badDuration = await sdk('PUT', groupId('pool-a', 'group-x'), groupBody({ environmentConfiguration: { startupProbe: { period: '10 seconds' } } }));
+      const badDuration = await sdk(
+        'PUT',
+        groupId('pool-a', 'group-x'),
+        groupBody({ environmentConfiguration: { startupProbe: { period: '10 seconds' } } }),
+      );
       assert.equal(badDuration.status, 400, describeResponse(badDuration));
       assert.match(badDuration.body.error.target, /^properties\.environmentConfiguration/);
       const badSize = await sdk('PUT', groupId('pool-a', 'group-x'), groupBody({ scaleUnitSize: 0 }));
@@ -289,7 +375,11 @@ describe('inference pools through @azure/arm-resources', () => {
       assert.deepEqual([group.sku?.name, group.sku?.capacity], ['Standard_NC24ads_A100_v4', 4]);
       assert.equal(group.identity, undefined);
       const got = await client.resources.getById(groupId('pool-a', 'group-1'), API);
-      assert.equal((got.properties as any).environmentConfiguration.livenessProbe.failureThreshold, 5, 'PATCH keeps properties');
+      assert.equal(
+        (got.properties as any).environmentConfiguration.livenessProbe.failureThreshold,
+        5,
+        'PATCH keeps properties',
+      );
     });
 
     test('getStatus reports the requested capacity and the routed endpoints', async () => {
@@ -300,7 +390,11 @@ describe('inference pools through @azure/arm-resources', () => {
         actualCapacityInfo: { total: 4, succeeded: 4, failed: 0, outdatedSucceeded: 0, outdatedFailed: 0 },
         endpointCount: 0,
       });
-      await client.resources.beginCreateOrUpdateByIdAndWait(groupId('pool-a', 'group-3'), API, groupBody({ scaleUnitSize: 2 }, { sku: { name: 'Standard_ND96isr_H100_v5', capacity: 4 } }));
+      await client.resources.beginCreateOrUpdateByIdAndWait(
+        groupId('pool-a', 'group-3'),
+        API,
+        groupBody({ scaleUnitSize: 2 }, { sku: { name: 'Standard_ND96isr_H100_v5', capacity: 4 } }),
+      );
       const units = await postAction(groupId('pool-a', 'group-3') + '/getStatus');
       assert.equal(units.body.requestedCapacity, 2, 'four nodes in scale units of two');
       const missing = await sdk('POST', groupId('pool-a', 'group-none') + '/getStatus');
@@ -314,20 +408,35 @@ describe('inference pools through @azure/arm-resources', () => {
       assert.equal(first.body.value.length, 4);
       assert.equal(new URL(first.body.nextLink).origin, origin);
       assert.equal(new URL(first.body.nextLink).searchParams.get('count'), '4');
-      const { items, pages } = await listAll((u) => sdkRequest(client, 'GET', u), url(groupId('pool-a', 'group-1') + '/skus', '&count=4'), origin);
+      const { items, pages } = await listAll(
+        (u) => sdkRequest(client, 'GET', u),
+        url(groupId('pool-a', 'group-1') + '/skus', '&count=4'),
+        origin,
+      );
       assert.ok(pages >= 4, `pages: ${pages}`);
       const skuNames = items.map((i) => i.sku.name);
       assert.equal(new Set(skuNames).size, skuNames.length, 'no SKU listed twice');
       assert.ok(skuNames.includes('Standard_NC24ads_A100_v4'));
       for (const item of items) {
         assert.equal(item.resourceType, `${POOL_TYPE}/groups`);
-        assert.ok(item.capacity.minimum >= 1 && item.capacity.minimum <= item.capacity.default && item.capacity.default <= item.capacity.maximum);
+        assert.ok(
+          item.capacity.minimum >= 1 &&
+            item.capacity.minimum <= item.capacity.default &&
+            item.capacity.default <= item.capacity.maximum,
+        );
         assert.ok(['Automatic', 'Manual', 'None'].includes(item.capacity.scaleType));
       }
       const defaultPage = await sdk('GET', groupId('pool-a', 'group-1') + '/skus');
-      const all = await listAll((u) => sdkRequest(client, 'GET', u), url(groupId('pool-a', 'group-1') + '/skus'), origin);
+      const all = await listAll(
+        (u) => sdkRequest(client, 'GET', u),
+        url(groupId('pool-a', 'group-1') + '/skus'),
+        origin,
+      );
       assert.ok(defaultPage.body.nextLink, 'the default page does not hold the whole catalog');
-      assert.deepEqual(all.items.map((i) => i.sku.name), skuNames);
+      assert.deepEqual(
+        all.items.map((i) => i.sku.name),
+        skuNames,
+      );
       const skipped = await sdk('GET', groupId('pool-a', 'group-1') + '/skus', undefined, '&$skip=2&count=1');
       assert.equal(skipped.body.value[0].sku.name, skuNames[2]);
       const bad = await sdk('GET', groupId('pool-a', 'group-1') + '/skus', undefined, '&$skip=abc');
@@ -338,11 +447,17 @@ describe('inference pools through @azure/arm-resources', () => {
       const group = groupId('pool-a', 'group-1');
       const empty = await postAction(`${group}/deltaModels/list`, {});
       assert.deepEqual(empty.body, { value: [] });
-      const added = await postAction(`${group}/deltaModels/modify`, { targetBaseModel: BASE_MODEL, addDeltaModels: ['lora-a', 'lora-b', 'lora-c'] });
+      const added = await postAction(`${group}/deltaModels/modify`, {
+        targetBaseModel: BASE_MODEL,
+        addDeltaModels: ['lora-a', 'lora-b', 'lora-c'],
+      });
       assert.equal(added.accepted?.headers.get('location')?.startsWith(new URL(server.url).origin), true);
       assert.match(added.accepted?.headers.get('retry-after') ?? '', /^\d+$/);
       assert.ok([200, 204].includes(added.status));
-      const removed = await postAction(`${group}/deltaModels/modify`, { removeDeltaModels: ['lora-b'], addDeltaModels: ['lora-d'] });
+      const removed = await postAction(`${group}/deltaModels/modify`, {
+        removeDeltaModels: ['lora-b'],
+        addDeltaModels: ['lora-d'],
+      });
       assert.ok([200, 204].includes(removed.status));
 
       const list = await postAction(`${group}/deltaModels/list`, { targetBaseModel: BASE_MODEL });
@@ -357,18 +472,26 @@ describe('inference pools through @azure/arm-resources', () => {
       const otherBase = await postAction(`${group}/deltaModels/list`, { targetBaseModel: 'azureml://other' });
       assert.deepEqual(otherBase.body, { value: [] });
 
-      const status = await postAction(`${group}/deltaModels/getStatus`, { deltaModels: ['lora-a', 'lora-b'], targetBaseModel: BASE_MODEL });
+      const status = await postAction(`${group}/deltaModels/getStatus`, {
+        deltaModels: ['lora-a', 'lora-b'],
+        targetBaseModel: BASE_MODEL,
+      });
       assert.equal(status.status, 200);
       assert.equal(status.body.targetBaseModel, BASE_MODEL);
       assert.equal(status.body.expectedInstanceCount, 4);
       assert.equal(status.body.actualInstanceCount, 4);
       assert.equal(status.body.revisionId, '2');
-      assert.deepEqual(status.body.deltaModels['lora-a'], [{ count: 4, sampleInstanceID: 'group-1-0', status: 'Loaded' }]);
+      assert.deepEqual(status.body.deltaModels['lora-a'], [
+        { count: 4, sampleInstanceID: 'group-1-0', status: 'Loaded' },
+      ]);
       assert.deepEqual(status.body.deltaModels['lora-b'], []);
       const everything = await postAction(`${group}/deltaModels/getStatus`, {});
       assert.deepEqual(Object.keys(everything.body.deltaModels), ['lora-a', 'lora-c', 'lora-d']);
 
-      const clash = await sdk('POST', `${group}/deltaModels/modify`, { addDeltaModels: ['x'], removeDeltaModels: ['x'] });
+      const clash = await sdk('POST', `${group}/deltaModels/modify`, {
+        addDeltaModels: ['x'],
+        removeDeltaModels: ['x'],
+      });
       assert.equal(clash.status, 400);
       const dup = await sdk('POST', `${group}/deltaModels/modify`, { addDeltaModels: ['x', 'x'] });
       assert.equal(dup.status, 400);
@@ -385,11 +508,18 @@ describe('inference pools through @azure/arm-resources', () => {
 
     test('PUT creates an endpoint routed to a group, with request defaults and an endpointUri on this server', async () => {
       const from = records.length;
-      const ep = await client.resources.beginCreateOrUpdateByIdAndWait(endpointId('pool-a', 'ep-1'), API, endpointBody('group-1', {
-        properties: [{ key: 'owner', value: 'me' }],
-        endpointUri: 'https://ignored.example.com',
-      }));
-      assert.deepEqual(recorded(records, 'PUT', endpointId('pool-a', 'ep-1'), from).map((r) => r.status), [201]);
+      const ep = await client.resources.beginCreateOrUpdateByIdAndWait(
+        endpointId('pool-a', 'ep-1'),
+        API,
+        endpointBody('group-1', {
+          properties: [{ key: 'owner', value: 'me' }],
+          endpointUri: 'https://ignored.example.com',
+        }),
+      );
+      assert.deepEqual(
+        recorded(records, 'PUT', endpointId('pool-a', 'ep-1'), from).map((r) => r.status),
+        [201],
+      );
       assert.equal(ep.type, `${POOL_TYPE}/endpoints`);
       const props = ep.properties as any;
       assert.equal(props.provisioningState, 'Succeeded');
@@ -399,14 +529,25 @@ describe('inference pools through @azure/arm-resources', () => {
       const uri = new URL(props.endpointUri);
       assert.equal(uri.origin, new URL(server.url).origin);
       assert.match(uri.pathname, /^\/pools\/ep-1-[0-9a-f]+$/);
-      const second = await client.resources.beginCreateOrUpdateByIdAndWait(endpointId('pool-a', 'ep-2'), API, endpointBody('GROUP-1', {
-        requestConfiguration: { requestTimeout: 'PT30S' },
-      }));
-      assert.deepEqual((second.properties as any).requestConfiguration, { maxConcurrentRequestsPerInstance: 1, requestTimeout: 'PT30S' });
+      const second = await client.resources.beginCreateOrUpdateByIdAndWait(
+        endpointId('pool-a', 'ep-2'),
+        API,
+        endpointBody('GROUP-1', {
+          requestConfiguration: { requestTimeout: 'PT30S' },
+        }),
+      );
+      assert.deepEqual((second.properties as any).requestConfiguration, {
+        maxConcurrentRequestsPerInstance: 1,
+        requestTimeout: 'PT30S',
+      });
       assert.notEqual((second.properties as any).endpointUri, props.endpointUri);
-      const replaced = await client.resources.beginCreateOrUpdateByIdAndWait(endpointId('pool-a', 'ep-1'), API, endpointBody('group-1', {
-        properties: [{ key: 'owner', value: 'me' }],
-      }));
+      const replaced = await client.resources.beginCreateOrUpdateByIdAndWait(
+        endpointId('pool-a', 'ep-1'),
+        API,
+        endpointBody('group-1', {
+          properties: [{ key: 'owner', value: 'me' }],
+        }),
+      );
       assert.equal((replaced.properties as any).endpointUri, props.endpointUri, 'the route survives a replacing PUT');
     });
 
@@ -417,10 +558,16 @@ describe('inference pools through @azure/arm-resources', () => {
         assert.equal(res.body.error.target, 'properties.groupName');
         assert.match(res.body.error.message, new RegExp(`'${groupName}'`));
       }
-      const key = await sdk('PUT', endpointId('pool-a', 'ep-bad'), { location: 'eastus', properties: { authMode: 'Key', groupName: 'group-1' } });
+      const key = await sdk('PUT', endpointId('pool-a', 'ep-bad'), {
+        location: 'eastus',
+        properties: { authMode: 'Key', groupName: 'group-1' },
+      });
       assert.equal(key.status, 400);
       assert.equal(key.body.error.target, 'properties.authMode');
-      const noGroup = await sdk('PUT', endpointId('pool-a', 'ep-bad'), { location: 'eastus', properties: { authMode: 'AAD' } });
+      const noGroup = await sdk('PUT', endpointId('pool-a', 'ep-bad'), {
+        location: 'eastus',
+        properties: { authMode: 'AAD' },
+      });
       assert.equal(noGroup.status, 400);
       assert.equal(noGroup.body.error.target, 'properties.groupName');
       assert.deepEqual(await client.resources.checkExistenceById(endpointId('pool-a', 'ep-bad'), API), { body: false });
@@ -430,7 +577,16 @@ describe('inference pools through @azure/arm-resources', () => {
       const from = records.length;
       const ep = await client.resources.beginUpdateByIdAndWait(endpointId('pool-a', 'ep-1'), API, {
         tags: { a: '1' },
-        properties: { description: 'patched', requestConfiguration: { maxConcurrentRequestsPerInstance: 8 }, properties: [{ key: 'owner', value: 'me' }, { key: 'new', value: 'x' }], bogus: 1, endpointUri: 'https://elsewhere.example.com/x' },
+        properties: {
+          description: 'patched',
+          requestConfiguration: { maxConcurrentRequestsPerInstance: 8 },
+          properties: [
+            { key: 'owner', value: 'me' },
+            { key: 'new', value: 'x' },
+          ],
+          bogus: 1,
+          endpointUri: 'https://elsewhere.example.com/x',
+        },
       } as any);
       assert.equal(recorded(records, 'PATCH', endpointId('pool-a', 'ep-1'), from)[0]?.status, 202);
       const props = ep.properties as any;
@@ -446,7 +602,14 @@ describe('inference pools through @azure/arm-resources', () => {
       const moved = await sdk('PATCH', endpointId('pool-a', 'ep-1'), { properties: { groupName: 'group-none' } });
       assert.equal(moved.status, 400, describeResponse(moved));
       assert.equal(moved.body.error.target, 'properties.groupName');
-      const changed = await sdk('PATCH', endpointId('pool-a', 'ep-1'), { properties: { properties: [{ key: 'owner', value: 'you' }, { key: 'new', value: 'x' }] } });
+      const changed = await sdk('PATCH', endpointId('pool-a', 'ep-1'), {
+        properties: {
+          properties: [
+            { key: 'owner', value: 'you' },
+            { key: 'new', value: 'x' },
+          ],
+        },
+      });
       assert.equal(changed.status, 400);
       assert.match(changed.body.error.message, /'owner'/);
       const cleared = await sdk('PATCH', endpointId('pool-a', 'ep-1'), { properties: { authMode: null } });
@@ -480,7 +643,9 @@ describe('inference pools through @azure/arm-resources', () => {
       const absent = await sdk('DELETE', endpointId('pool-a', 'ep-2'));
       assert.equal(absent.status, 204);
 
-      await client.resources.beginUpdateByIdAndWait(endpointId('pool-a', 'ep-1'), API, { properties: { groupName: 'group-2' } } as any);
+      await client.resources.beginUpdateByIdAndWait(endpointId('pool-a', 'ep-1'), API, {
+        properties: { groupName: 'group-2' },
+      } as any);
       assert.equal((await postAction(groupId('pool-a', 'group-1') + '/getStatus')).body.endpointCount, 0);
       await client.resources.beginDeleteByIdAndWait(groupId('pool-a', 'group-1'), API);
       await expectRestError(client.resources.getById(groupId('pool-a', 'group-1'), API), 404, 'ResourceNotFound');
@@ -495,12 +660,19 @@ describe('inference pools through @azure/arm-resources', () => {
     const listUrl = () => `${workspacePath(SUB, RG, lws)}/inferencePools`;
 
     before(async () => {
-      await client.resources.beginCreateOrUpdateByIdAndWait(workspacePath(SUB, RG, lws), API, { location: 'eastus', properties: {} });
+      await client.resources.beginCreateOrUpdateByIdAndWait(workspacePath(SUB, RG, lws), API, {
+        location: 'eastus',
+        properties: {},
+      });
       for (let i = 0; i < 5; i++) {
-        await client.resources.beginCreateOrUpdateByIdAndWait(lpool(`p${i}`), API, poolBody(
-          { properties: [{ key: 'kind', value: i % 2 ? 'odd' : 'even' }] },
-          { tags: i < 3 ? { stage: i === 0 ? 'prod' : 'dev' } : {} },
-        ));
+        await client.resources.beginCreateOrUpdateByIdAndWait(
+          lpool(`p${i}`),
+          API,
+          poolBody(
+            { properties: [{ key: 'kind', value: i % 2 ? 'odd' : 'even' }] },
+            { tags: i < 3 ? { stage: i === 0 ? 'prod' : 'dev' } : {} },
+          ),
+        );
       }
       await client.resources.beginUpdateByIdAndWait(lpool('p1'), API, { tags: { stage: 'dev', touched: 'yes' } });
     });
@@ -525,12 +697,27 @@ describe('inference pools through @azure/arm-resources', () => {
       assert.deepEqual(names((await sdk('GET', listUrl(), undefined, '&tags=stage=dev')).body), ['p1', 'p2']);
       assert.deepEqual(names((await sdk('GET', listUrl(), undefined, '&tags=stage=dev,touched')).body), ['p1']);
       assert.deepEqual(names((await sdk('GET', listUrl(), undefined, '&properties=kind=odd')).body), ['p1', 'p3']);
-      assert.deepEqual(names((await sdk('GET', listUrl(), undefined, '&properties=kind=even&tags=stage')).body), ['p0', 'p2']);
+      assert.deepEqual(names((await sdk('GET', listUrl(), undefined, '&properties=kind=even&tags=stage')).body), [
+        'p0',
+        'p2',
+      ]);
     });
 
     test('orderBy CreatedAt / UpdatedAt, Asc / Desc', async () => {
-      assert.deepEqual(names((await sdk('GET', listUrl(), undefined, '&orderBy=CreatedAtAsc')).body), ['p0', 'p1', 'p2', 'p3', 'p4']);
-      assert.deepEqual(names((await sdk('GET', listUrl(), undefined, '&orderBy=CreatedAtDesc')).body), ['p4', 'p3', 'p2', 'p1', 'p0']);
+      assert.deepEqual(names((await sdk('GET', listUrl(), undefined, '&orderBy=CreatedAtAsc')).body), [
+        'p0',
+        'p1',
+        'p2',
+        'p3',
+        'p4',
+      ]);
+      assert.deepEqual(names((await sdk('GET', listUrl(), undefined, '&orderBy=CreatedAtDesc')).body), [
+        'p4',
+        'p3',
+        'p2',
+        'p1',
+        'p0',
+      ]);
       assert.equal(names((await sdk('GET', listUrl(), undefined, '&orderBy=UpdatedAtDesc')).body)[0], 'p1');
       assert.equal(names((await sdk('GET', listUrl(), undefined, '&orderBy=UpdatedAtAsc')).body).at(-1), 'p1');
       const paged = await sdk('GET', listUrl(), undefined, '&orderBy=CreatedAtDesc&count=2&$skip=2');
@@ -541,12 +728,23 @@ describe('inference pools through @azure/arm-resources', () => {
     });
 
     test('groups and endpoints lists honour the same queries', async () => {
-      await client.resources.beginCreateOrUpdateByIdAndWait(`${lpool('p0')}/groups/g1`, API, groupBody({}, { tags: { x: '1' } }));
+      await client.resources.beginCreateOrUpdateByIdAndWait(
+        `${lpool('p0')}/groups/g1`,
+        API,
+        groupBody({}, { tags: { x: '1' } }),
+      );
       await client.resources.beginCreateOrUpdateByIdAndWait(`${lpool('p0')}/groups/g2`, API, groupBody());
       await client.resources.beginCreateOrUpdateByIdAndWait(`${lpool('p0')}/endpoints/e1`, API, endpointBody('g1'));
-      await client.resources.beginCreateOrUpdateByIdAndWait(`${lpool('p0')}/endpoints/e2`, API, endpointBody('g2', { properties: [{ key: 'k', value: 'v' }] }));
+      await client.resources.beginCreateOrUpdateByIdAndWait(
+        `${lpool('p0')}/endpoints/e2`,
+        API,
+        endpointBody('g2', { properties: [{ key: 'k', value: 'v' }] }),
+      );
       assert.deepEqual(names((await sdk('GET', `${lpool('p0')}/groups`, undefined, '&tags=x')).body), ['g1']);
-      assert.deepEqual(names((await sdk('GET', `${lpool('p0')}/groups`, undefined, '&orderBy=CreatedAtDesc')).body), ['g2', 'g1']);
+      assert.deepEqual(names((await sdk('GET', `${lpool('p0')}/groups`, undefined, '&orderBy=CreatedAtDesc')).body), [
+        'g2',
+        'g1',
+      ]);
       const eps = await sdk('GET', `${lpool('p0')}/endpoints`, undefined, '&count=1');
       assert.deepEqual(names(eps.body), ['e1']);
       assert.ok(eps.body.nextLink);
@@ -586,7 +784,9 @@ describe('inference pools through @azure/arm-resources', () => {
     }
     const slow = await startTestServer({ inMemory: false, dataDir, profile: 'realistic' });
     try {
-      const res = await rawFetch(records, slow, 'PATCH', withApiVersion(path, API), { body: { tags: { slow: 'yes' } } });
+      const res = await rawFetch(records, slow, 'PATCH', withApiVersion(path, API), {
+        body: { tags: { slow: 'yes' } },
+      });
       assert.equal(res.status, 202, describeResponse(res));
       const location = res.headers.get('location')!;
       assert.match(res.headers.get('retry-after') ?? '', /^\d+$/);
@@ -611,11 +811,25 @@ describe('inference pools through @azure/arm-resources', () => {
     }
     const { covered } = assertConformant(records.filter((r) => r.method !== 'HEAD'));
     for (const op of [
-      'InferencePools_CreateOrUpdate', 'InferencePools_Get', 'InferencePools_Update', 'InferencePools_Delete', 'InferencePools_List',
-      'InferenceGroups_CreateOrUpdate', 'InferenceGroups_Get', 'InferenceGroups_Update', 'InferenceGroups_Delete', 'InferenceGroups_List',
-      'InferenceGroups_GetStatus', 'InferenceGroups_ListSkus', 'InferenceGroups_GetDeltaModelsStatusAsync',
-      'InferenceGroups_ListDeltaModelsAsync', 'InferenceGroups_ModifyDeltaModelsAsync',
-      'InferenceEndpoints_CreateOrUpdate', 'InferenceEndpoints_Get', 'InferenceEndpoints_Update', 'InferenceEndpoints_Delete',
+      'InferencePools_CreateOrUpdate',
+      'InferencePools_Get',
+      'InferencePools_Update',
+      'InferencePools_Delete',
+      'InferencePools_List',
+      'InferenceGroups_CreateOrUpdate',
+      'InferenceGroups_Get',
+      'InferenceGroups_Update',
+      'InferenceGroups_Delete',
+      'InferenceGroups_List',
+      'InferenceGroups_GetStatus',
+      'InferenceGroups_ListSkus',
+      'InferenceGroups_GetDeltaModelsStatusAsync',
+      'InferenceGroups_ListDeltaModelsAsync',
+      'InferenceGroups_ModifyDeltaModelsAsync',
+      'InferenceEndpoints_CreateOrUpdate',
+      'InferenceEndpoints_Get',
+      'InferenceEndpoints_Update',
+      'InferenceEndpoints_Delete',
       'InferenceEndpoints_List',
     ]) {
       assert.ok(covered.has(op), `conformance covered ${op} (covered: ${[...covered].join(', ')})`);

@@ -9,8 +9,17 @@ import { createSseStream } from '@azure/core-sse';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  armFetch, createResourceGroup, createWorkspace, endpointBody, endpointPath, fakeToken, freshDataDir, putAndWait,
-  startTestServer, withApiVersion, type RunningServer,
+  armFetch,
+  createResourceGroup,
+  createWorkspace,
+  endpointBody,
+  endpointPath,
+  fakeToken,
+  freshDataDir,
+  putAndWait,
+  startTestServer,
+  withApiVersion,
+  type RunningServer,
 } from './support/harness.js';
 
 const SUB = '0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9';
@@ -18,12 +27,21 @@ const RG = 'inference-rg';
 const WS = 'inference-ws';
 const PREVIEW = '2026-03-15-preview';
 
-async function createEndpoint(server: RunningServer, name: string, extra: Record<string, unknown> = {}, apiVersion = PREVIEW) {
+async function createEndpoint(
+  server: RunningServer,
+  name: string,
+  extra: Record<string, unknown> = {},
+  apiVersion = PREVIEW,
+) {
   const path = endpointPath(SUB, RG, WS, name);
   const { final } = await putAndWait(server, path, apiVersion, endpointBody(extra));
   const keys = await armFetch(server, 'POST', withApiVersion(`${path}/listKeys`, apiVersion));
   assert.equal(keys.status, 200);
-  return { path, uri: final.properties.inferenceEndpoint.uri as string, keys: keys.body as { primaryKey: string; secondaryKey: string } };
+  return {
+    path,
+    uri: final.properties.inferenceEndpoint.uri as string,
+    keys: keys.body as { primaryKey: string; secondaryKey: string },
+  };
 }
 
 const chatBody = { messages: [{ role: 'user' as const, content: 'Tell me about local emulators' }], max_tokens: 20 };
@@ -68,7 +86,11 @@ describe('data plane of serverless endpoints', () => {
     assert.ok(chunks > 5, 'token by token');
     assert.equal(text, whole.choices[0].message.content);
     assert.equal(finish, 'length');
-    const raw = await fetch(`${ep.uri}/chat/completions`, { method: 'POST', headers: { 'api-key': ep.keys.primaryKey, 'content-type': 'application/json' }, body: JSON.stringify({ ...chatBody, stream: true }) });
+    const raw = await fetch(`${ep.uri}/chat/completions`, {
+      method: 'POST',
+      headers: { 'api-key': ep.keys.primaryKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ ...chatBody, stream: true }),
+    });
     assert.equal(raw.headers.get('content-type'), 'text/event-stream');
     assert.match(await raw.text(), /data: \[DONE\]\n\n$/);
   });
@@ -78,7 +100,12 @@ describe('data plane of serverless endpoints', () => {
     const b64 = await client.embeddings.create({ model: 'm', input: ['hello', 'world'], dimensions: 64 });
     assert.equal(b64.data.length, 2);
     assert.equal(b64.data[0].embedding.length, 64);
-    const float = await client.embeddings.create({ model: 'm', input: 'hello', dimensions: 64, encoding_format: 'float' });
+    const float = await client.embeddings.create({
+      model: 'm',
+      input: 'hello',
+      dimensions: 64,
+      encoding_format: 'float',
+    });
     float.data[0].embedding.forEach((x, i) => assert.ok(Math.abs(x - b64.data[0].embedding[i]) < 1e-6));
     assert.ok(Math.abs(Math.hypot(...float.data[0].embedding) - 1) < 1e-5, 'unit length');
     assert.ok(float.usage.prompt_tokens >= 1);
@@ -91,11 +118,18 @@ describe('data plane of serverless endpoints', () => {
     assert.equal(chat.body.choices[0].message.role, 'assistant');
     const info = await client.path('/info').get();
     if (isUnexpected(info)) assert.fail(JSON.stringify(info.body));
-    assert.deepEqual(info.body, { model_name: 'Llama-2-7b-chat', model_provider_name: 'Meta', model_type: 'chat-completion' });
+    assert.deepEqual(info.body, {
+      model_name: 'Llama-2-7b-chat',
+      model_provider_name: 'Meta',
+      model_type: 'chat-completion',
+    });
     const emb = await client.path('/embeddings').post({ body: { input: ['a', 'b', 'c'] } });
     if (isUnexpected(emb)) assert.fail(JSON.stringify(emb.body));
     assert.equal(emb.body.data.length, 3);
-    const streamed = await client.path('/chat/completions').post({ body: { ...chatBody, stream: true } }).asNodeStream();
+    const streamed = await client
+      .path('/chat/completions')
+      .post({ body: { ...chatBody, stream: true } })
+      .asNodeStream();
     assert.equal(streamed.status, '200');
     let text = '';
     for await (const event of createSseStream(streamed.body!)) {
@@ -106,7 +140,12 @@ describe('data plane of serverless endpoints', () => {
   });
 
   test('keys: missing or wrong → 401; regenerating a key revokes the old one at once', async () => {
-    const post = (headers: Record<string, string>) => fetch(`${ep.uri}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(chatBody) });
+    const post = (headers: Record<string, string>) =>
+      fetch(`${ep.uri}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(chatBody),
+      });
     let res = await post({});
     assert.equal(res.status, 401);
     assert.equal(res.headers.get('x-ms-error-code'), 'Unauthorized');
@@ -114,7 +153,9 @@ describe('data plane of serverless endpoints', () => {
     assert.equal(res.status, 401);
     assert.ok(!(await res.text()).includes(ep.keys.primaryKey));
     assert.equal((await post({ authorization: `Bearer ${ep.keys.primaryKey}` })).status, 200);
-    const regen = await armFetch(server, 'POST', withApiVersion(`${ep.path}/regenerateKeys`, PREVIEW), { body: { keyType: 'Primary' } });
+    const regen = await armFetch(server, 'POST', withApiVersion(`${ep.path}/regenerateKeys`, PREVIEW), {
+      body: { keyType: 'Primary' },
+    });
     assert.equal(regen.status, 200);
     assert.equal((await post({ 'api-key': ep.keys.primaryKey })).status, 401, 'old primary refused');
     assert.equal((await post({ 'api-key': regen.body.primaryKey })).status, 200, 'new primary served');
@@ -123,7 +164,12 @@ describe('data plane of serverless endpoints', () => {
   });
 
   test('extra-parameters: error (default) → 422, drop → ignored, pass-through → accepted', async () => {
-    const post = (headers: Record<string, string>) => fetch(`${ep.uri}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'api-key': ep.keys.primaryKey, ...headers }, body: JSON.stringify({ ...chatBody, safe_mode: true }) });
+    const post = (headers: Record<string, string>) =>
+      fetch(`${ep.uri}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'api-key': ep.keys.primaryKey, ...headers },
+        body: JSON.stringify({ ...chatBody, safe_mode: true }),
+      });
     const rejected = await post({});
     assert.equal(rejected.status, 422);
     assert.match((await rejected.json()).error.message, /safe_mode/);
@@ -132,19 +178,32 @@ describe('data plane of serverless endpoints', () => {
   });
 
   test('bad requests are 4xx with an Azure.Core error and x-ms-error-code', async () => {
-    const res = await fetch(`${ep.uri}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'api-key': ep.keys.primaryKey }, body: JSON.stringify({ messages: [] }) });
+    const res = await fetch(`${ep.uri}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'api-key': ep.keys.primaryKey },
+      body: JSON.stringify({ messages: [] }),
+    });
     assert.equal(res.status, 422);
     const body = await res.json();
     assert.equal(res.headers.get('x-ms-error-code'), body.error.code);
     assert.match(body.error.message, /messages/);
-    const unknown = await fetch(`${new URL(ep.uri).origin}/serverless/no-such-endpoint/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'api-key': 'x' }, body: '{}' });
+    const unknown = await fetch(`${new URL(ep.uri).origin}/serverless/no-such-endpoint/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'api-key': 'x' },
+      body: '{}',
+    });
     assert.equal(unknown.status, 404);
   });
 
   test('content safety: Enabled filters a blocklisted prompt; Disabled lets it through', async () => {
     const guarded = await createEndpoint(server, 'guarded', { contentSafety: { contentSafetyStatus: 'Enabled' } });
     const open = await createEndpoint(server, 'unguarded', { contentSafety: { contentSafetyStatus: 'Disabled' } });
-    const ask = (e: typeof guarded) => fetch(`${e.uri}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'api-key': e.keys.primaryKey }, body: JSON.stringify({ messages: [{ role: 'user', content: 'please say amlite:blocked now' }] }) });
+    const ask = (e: typeof guarded) =>
+      fetch(`${e.uri}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'api-key': e.keys.primaryKey },
+        body: JSON.stringify({ messages: [{ role: 'user', content: 'please say amlite:blocked now' }] }),
+      });
     const filtered = await ask(guarded);
     assert.equal(filtered.status, 400);
     assert.equal((await filtered.json()).error.code, 'content_filter');
@@ -176,7 +235,11 @@ describe('state gating', () => {
       const put = await armFetch(server, 'PUT', withApiVersion(path, PREVIEW), { body: endpointBody() });
       assert.equal(put.status, 201);
       const keys = (await armFetch(server, 'POST', withApiVersion(`${path}/listKeys`, PREVIEW))).body;
-      const res = await fetch(`${put.body.properties.inferenceEndpoint.uri}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'api-key': keys.primaryKey }, body: JSON.stringify(chatBody) });
+      const res = await fetch(`${put.body.properties.inferenceEndpoint.uri}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'api-key': keys.primaryKey },
+        body: JSON.stringify(chatBody),
+      });
       assert.equal(res.status, 409);
       assert.match((await res.json()).error.message, /Creating/);
     } finally {
@@ -198,14 +261,25 @@ describe('openai-compatible upstream backend', () => {
       seen.push({ url: req.url, body });
       if (req.url === '/v1/embeddings') {
         res.setHeader('content-type', 'application/json');
-        return res.end(JSON.stringify({ object: 'list', data: body.input.map((_: string, i: number) => ({ object: 'embedding', index: i, embedding: [i, 0.5] })), usage: { prompt_tokens: 3, total_tokens: 3 } }));
+        return res.end(
+          JSON.stringify({
+            object: 'list',
+            data: body.input.map((_: string, i: number) => ({ object: 'embedding', index: i, embedding: [i, 0.5] })),
+            usage: { prompt_tokens: 3, total_tokens: 3 },
+          }),
+        );
       }
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      const chunk = (content: string, finish: string | null = null) => `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content }, finish_reason: finish }] })}\n\n`;
+      const chunk = (content: string, finish: string | null = null) =>
+        `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content }, finish_reason: finish }] })}\n\n`;
       res.write(chunk('first '));
-      await new Promise<void>((r) => { releaseSecondChunk = r; });
+      await new Promise<void>((r) => {
+        releaseSecondChunk = r;
+      });
       res.write(chunk('second', 'stop'));
-      res.write(`data: ${JSON.stringify({ id: 'x', choices: [], usage: { prompt_tokens: 11, completion_tokens: 2 } })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ id: 'x', choices: [], usage: { prompt_tokens: 11, completion_tokens: 2 } })}\n\n`,
+      );
       res.end('data: [DONE]\n\n');
     });
     upstream.listen(0, '127.0.0.1');
@@ -217,17 +291,33 @@ describe('openai-compatible upstream backend', () => {
 
   test('streams tokens through as they arrive (no buffering), with the upstream usage; embeddings proxied', async () => {
     const catalog = join(freshDataDir(), 'catalog.json');
-    writeFileSync(catalog, JSON.stringify({ models: [{ match: '*Llama*', backend: 'openai-compatible', url: upstreamUrl, model: 'llama3.2' }, { match: '*', backend: 'simulated' }] }));
+    writeFileSync(
+      catalog,
+      JSON.stringify({
+        models: [
+          { match: '*Llama*', backend: 'openai-compatible', url: upstreamUrl, model: 'llama3.2' },
+          { match: '*', backend: 'simulated' },
+        ],
+      }),
+    );
     const server = await startTestServer({ catalog });
     try {
       await createResourceGroup(server, SUB, RG);
       await createWorkspace(server, SUB, RG, WS);
       const e = await createEndpoint(server, 'proxied');
       const client = new OpenAI({ baseURL: e.uri, apiKey: e.keys.primaryKey });
-      const stream = await client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'hi' }], stream: true });
+      const stream = await client.chat.completions.create({
+        model: 'x',
+        messages: [{ role: 'user', content: 'hi' }],
+        stream: true,
+      });
       const it = stream[Symbol.asyncIterator]();
       const first = await it.next();
-      assert.equal(first.value.choices[0].delta.content, 'first ', 'the first token arrived while the upstream still holds the second');
+      assert.equal(
+        first.value.choices[0].delta.content,
+        'first ',
+        'the first token arrived while the upstream still holds the second',
+      );
       releaseSecondChunk();
       let rest = '';
       let usage;
@@ -239,7 +329,13 @@ describe('openai-compatible upstream backend', () => {
       assert.deepEqual(usage, { prompt_tokens: 11, completion_tokens: 2, total_tokens: 13 });
       assert.equal(seen[0].body.model, 'llama3.2');
       const emb = await client.embeddings.create({ model: 'x', input: ['a', 'b'], encoding_format: 'float' });
-      assert.deepEqual(emb.data.map((d) => d.embedding), [[0, 0.5], [1, 0.5]]);
+      assert.deepEqual(
+        emb.data.map((d) => d.embedding),
+        [
+          [0, 0.5],
+          [1, 0.5],
+        ],
+      );
     } finally {
       await server.close();
     }
@@ -252,22 +348,44 @@ describe('data plane of pool endpoints', () => {
   const pool = `${endpointPath(SUB, RG, WS, 'x').replace('/serverlessEndpoints/x', '')}/inferencePools/pool-1`;
   const mlToken = fakeToken({ aud: 'https://ml.azure.com' });
   const ask = (uri: string, body: unknown, headers: Record<string, string> = { authorization: `Bearer ${mlToken}` }) =>
-    fetch(`${uri}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    fetch(`${uri}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
 
   before(async () => {
     const catalog = join(freshDataDir(), 'catalog.json');
     // The pool's model streams slowly, so requests stay in flight long enough to meet the limits.
-    writeFileSync(catalog, JSON.stringify({ models: [{ match: '*slow*', backend: 'simulated', tokensPerSecond: 40 }, { match: '*', backend: 'simulated' }] }));
+    writeFileSync(
+      catalog,
+      JSON.stringify({
+        models: [
+          { match: '*slow*', backend: 'simulated', tokensPerSecond: 40 },
+          { match: '*', backend: 'simulated' },
+        ],
+      }),
+    );
     server = await startTestServer({ catalog });
     await createResourceGroup(server, SUB, RG);
     await createWorkspace(server, SUB, RG, WS);
     await putAndWait(server, pool, POOL_API, { location: 'eastus', sku: { name: 'S1', capacity: 1 }, properties: {} });
-    await putAndWait(server, `${pool}/groups/g1`, POOL_API, { location: 'eastus', sku: { name: 'Standard_NC24ads_A100_v4', capacity: 1 }, properties: { scaleUnitSize: 1, modelConfiguration: { modelId: 'azureml://registries/azureml/models/slow-model/versions/1' } } });
+    await putAndWait(server, `${pool}/groups/g1`, POOL_API, {
+      location: 'eastus',
+      sku: { name: 'Standard_NC24ads_A100_v4', capacity: 1 },
+      properties: {
+        scaleUnitSize: 1,
+        modelConfiguration: { modelId: 'azureml://registries/azureml/models/slow-model/versions/1' },
+      },
+    });
   });
   after(() => server.close());
 
   async function poolEndpoint(name: string, requestConfiguration: Record<string, unknown>) {
-    const { final } = await putAndWait(server, `${pool}/endpoints/${name}`, POOL_API, { location: 'eastus', properties: { authMode: 'AAD', groupName: 'g1', requestConfiguration } });
+    const { final } = await putAndWait(server, `${pool}/endpoints/${name}`, POOL_API, {
+      location: 'eastus',
+      properties: { authMode: 'AAD', groupName: 'g1', requestConfiguration },
+    });
     return final.properties.endpointUri as string;
   }
 
@@ -287,7 +405,10 @@ describe('data plane of pool endpoints', () => {
     // machine is.
     const slow = { ...chatBody, max_tokens: 40, stream: true };
     const inFlight = await Promise.all([ask(uri, slow), ask(uri, slow)]);
-    assert.deepEqual(inFlight.map((r) => r.status), [200, 200]);
+    assert.deepEqual(
+      inFlight.map((r) => r.status),
+      [200, 200],
+    );
     const third = await ask(uri, slow);
     assert.equal(third.status, 429);
     assert.ok(Number(third.headers.get('retry-after')) >= 1);
@@ -300,7 +421,11 @@ describe('data plane of pool endpoints', () => {
     const res = await ask(uri, { ...chatBody, max_tokens: 40 }); // ~1 s at 40 tokens/s
     assert.equal(res.status, 408);
     assert.equal((await res.json()).error.code, 'RequestTimeout');
-    assert.equal((await ask(uri, { ...chatBody, max_tokens: 1 })).status, 200, 'the timed-out request released its slot');
+    assert.equal(
+      (await ask(uri, { ...chatBody, max_tokens: 1 })).status,
+      200,
+      'the timed-out request released its slot',
+    );
   });
 });
 
@@ -311,18 +436,41 @@ describe('llama-cpp backend through the data plane', () => {
     const modelPath = join(dir, 'tiny.gguf');
     writeTinyGguf(modelPath);
     const catalog = join(dir, 'catalog.json');
-    writeFileSync(catalog, JSON.stringify({ models: [{ match: '*tiny*', backend: 'llama-cpp', modelPath, threads: 1 }, { match: '*', backend: 'simulated' }] }));
+    writeFileSync(
+      catalog,
+      JSON.stringify({
+        models: [
+          { match: '*tiny*', backend: 'llama-cpp', modelPath, threads: 1 },
+          { match: '*', backend: 'simulated' },
+        ],
+      }),
+    );
     const server = await startTestServer({ catalog });
     try {
       await createResourceGroup(server, SUB, RG);
       await createWorkspace(server, SUB, RG, WS);
-      const e = await createEndpoint(server, 'local-llm', { modelSettings: { modelId: 'azureml://registries/local/models/tiny/versions/1' } });
+      const e = await createEndpoint(server, 'local-llm', {
+        modelSettings: { modelId: 'azureml://registries/local/models/tiny/versions/1' },
+      });
       const client = new OpenAI({ baseURL: e.uri, apiKey: e.keys.primaryKey });
-      const a = await client.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'hello' }], max_tokens: 6, seed: 3, temperature: 0 });
+      const a = await client.chat.completions.create({
+        model: 'tiny',
+        messages: [{ role: 'user', content: 'hello' }],
+        max_tokens: 6,
+        seed: 3,
+        temperature: 0,
+      });
       assert.equal(a.choices[0].finish_reason, 'length');
       assert.ok(a.usage!.completion_tokens > 0 && a.usage!.completion_tokens <= 6);
       assert.ok(a.usage!.prompt_tokens > 0);
-      const stream = await client.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'hello' }], max_tokens: 6, seed: 3, temperature: 0, stream: true });
+      const stream = await client.chat.completions.create({
+        model: 'tiny',
+        messages: [{ role: 'user', content: 'hello' }],
+        max_tokens: 6,
+        seed: 3,
+        temperature: 0,
+        stream: true,
+      });
       let text = '';
       for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
       assert.equal(text, a.choices[0].message.content, 'same seed, same text, streamed or not');

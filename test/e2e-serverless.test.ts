@@ -15,7 +15,6 @@ import {
   describeResponse,
   endpointBody,
   endpointPath,
-  errorOf,
   listAll,
   sdkRequest,
   startTestServer,
@@ -38,12 +37,6 @@ function recordedStatuses(records: TrafficRecord[], method: string, path: string
     if (r.method.toUpperCase() === method && p === path.toLowerCase()) out.push(r.status);
   }
   return out;
-}
-
-
-function assertIsoDate(value: unknown, what: string): void {
-  assert.equal(typeof value, 'string', `${what} should be a string, got ${JSON.stringify(value)}`);
-  assert.ok(!Number.isNaN(Date.parse(value as string)), `${what} should be a date-time, got ${String(value)}`);
 }
 
 describe('serverless endpoints through @azure/arm-resources v8', () => {
@@ -119,7 +112,9 @@ describe('serverless endpoints through @azure/arm-resources v8', () => {
         assert.equal(created.systemData?.createdBy, TEST_USER.upn);
         assert.equal(created.systemData?.lastModifiedByType, 'User');
         assert.equal(created.systemData?.lastModifiedBy, TEST_USER.upn);
-        assert.ok(created.systemData?.createdAt instanceof Date && !Number.isNaN(created.systemData.createdAt.getTime()));
+        assert.ok(
+          created.systemData?.createdAt instanceof Date && !Number.isNaN(created.systemData.createdAt.getTime()),
+        );
       });
 
       test('each endpoint gets its own inference URI', async () => {
@@ -254,7 +249,11 @@ describe('serverless endpoints through @azure/arm-resources v8', () => {
           );
         }
         const origin = new URL(server.url).origin;
-        const { items, pages, nextLinks } = await listAll((u) => sdkRequest(client, 'GET', u), listUrl(pagingWs), origin);
+        const { items, pages, nextLinks } = await listAll(
+          (u) => sdkRequest(client, 'GET', u),
+          listUrl(pagingWs),
+          origin,
+        );
         assert.ok(pages >= 2, `expected several pages for ${total} endpoints, got ${pages}`);
         for (const link of nextLinks) assert.equal(new URL(link).origin, origin);
         const listed = items.map((i) => i.name);
@@ -292,7 +291,10 @@ describe('serverless endpoints through @azure/arm-resources v8', () => {
         assert.ok(![listed.primaryKey, listed.secondaryKey].includes(initial.secondaryKey), 'old secondary gone');
 
         const chosenPrimary = `chosen-primary-${tag}-${randomUUID()}`;
-        const afterPrimaryValue = await postAction('ep-one', 'regenerateKeys', { keyType: 'Primary', keyValue: chosenPrimary });
+        const afterPrimaryValue = await postAction('ep-one', 'regenerateKeys', {
+          keyType: 'Primary',
+          keyValue: chosenPrimary,
+        });
         assert.equal(afterPrimaryValue.primaryKey, chosenPrimary);
         assert.equal(afterPrimaryValue.secondaryKey, chosen);
         const secondRegen = await postAction('ep-one', 'regenerateKeys', { keyType: 'Secondary' });
@@ -305,7 +307,11 @@ describe('serverless endpoints through @azure/arm-resources v8', () => {
         test('preview: authMode AAD and KeyAndAAD are accepted', async () => {
           for (const authMode of ['AAD', 'KeyAndAAD']) {
             const name = `ep-${authMode.toLowerCase()}`;
-            const res = await client.resources.beginCreateOrUpdateByIdAndWait(id(name), apiVersion, endpointBody({ authMode }));
+            const res = await client.resources.beginCreateOrUpdateByIdAndWait(
+              id(name),
+              apiVersion,
+              endpointBody({ authMode }),
+            );
             assert.equal((res.properties as any).authMode, authMode);
             assert.equal((res.properties as any).provisioningState, 'Succeeded');
             const got = await client.resources.getById(id(name), apiVersion);
@@ -327,7 +333,11 @@ describe('serverless endpoints through @azure/arm-resources v8', () => {
       } else {
         test('stable: authMode AAD → 400 InvalidRequestContent, nothing created', async () => {
           await expectRestError(
-            client.resources.beginCreateOrUpdateByIdAndWait(id('ep-aad'), apiVersion, endpointBody({ authMode: 'AAD' })),
+            client.resources.beginCreateOrUpdateByIdAndWait(
+              id('ep-aad'),
+              apiVersion,
+              endpointBody({ authMode: 'AAD' }),
+            ),
             400,
             'InvalidRequestContent',
           );
@@ -341,7 +351,10 @@ describe('serverless endpoints through @azure/arm-resources v8', () => {
         assert.deepEqual(await client.resources.checkExistenceById(id('ep-two'), apiVersion), { body: false });
         const { items } = await listAll((u) => sdkRequest(client, 'GET', u), listUrl(), new URL(server.url).origin);
         assert.ok(!items.some((i) => i.name === 'ep-two'), 'deleted endpoint no longer listed');
-        assert.ok(items.some((i) => i.name === 'ep-one'), 'other endpoints untouched');
+        assert.ok(
+          items.some((i) => i.name === 'ep-one'),
+          'other endpoints untouched',
+        );
       });
 
       test('deleting an absent endpoint → 204', async () => {
@@ -369,7 +382,11 @@ describe('serverless endpoints through @azure/arm-resources v8', () => {
           location: 'eastus',
           properties: {},
         });
-        const { items } = await listAll((u) => sdkRequest(client, 'GET', u), listUrl(doomed), new URL(server.url).origin);
+        const { items } = await listAll(
+          (u) => sdkRequest(client, 'GET', u),
+          listUrl(doomed),
+          new URL(server.url).origin,
+        );
         assert.deepEqual(items, []);
         await expectRestError(client.resources.getById(id('child-a', doomed), apiVersion), 404, 'ResourceNotFound');
       });
@@ -379,7 +396,11 @@ describe('serverless endpoints through @azure/arm-resources v8', () => {
         assert.deepEqual(await client.resourceGroups.checkExistence(rg), { body: false });
         await expectRestError(client.resourceGroups.get(rg), 404, 'ResourceGroupNotFound');
         await expectRestError(client.resources.getById(id('ep-one'), apiVersion), 404, 'ResourceGroupNotFound');
-        await expectRestError(client.resources.getById(workspacePath(SUB, rg, ws), WORKSPACE_API_VERSION), 404, 'ResourceGroupNotFound');
+        await expectRestError(
+          client.resources.getById(workspacePath(SUB, rg, ws), WORKSPACE_API_VERSION),
+          404,
+          'ResourceGroupNotFound',
+        );
         // Recreate the group and workspace: nothing from before comes back.
         await client.resourceGroups.createOrUpdate(rg, { location: 'eastus' });
         await client.resources.beginCreateOrUpdateByIdAndWait(workspacePath(SUB, rg, ws), WORKSPACE_API_VERSION, {
@@ -392,7 +413,10 @@ describe('serverless endpoints through @azure/arm-resources v8', () => {
         assert.deepEqual(await client.resourceGroups.checkExistence(rg), { body: false });
         const groups: string[] = [];
         for await (const g of client.resourceGroups.list()) groups.push(g.name ?? '');
-        assert.ok(!groups.some((g) => g.toLowerCase() === rg.toLowerCase()), `group still listed: ${groups.join(', ')}`);
+        assert.ok(
+          !groups.some((g) => g.toLowerCase() === rg.toLowerCase()),
+          `group still listed: ${groups.join(', ')}`,
+        );
       });
     });
   }
@@ -418,4 +442,3 @@ describe('serverless endpoints through @azure/arm-resources v8', () => {
     }
   });
 });
-

@@ -18,17 +18,48 @@ function timed<T>(fn: () => T): { value: T; ms: number } {
 
 test('glob semantics: * any run (also empty), ? one character, the rest literal, case-insensitive', () => {
   const cases: [string, string, boolean][] = [
-    ['*', '', true], ['*', 'anything at all', true], ['', '', true], ['', 'a', false],
-    ['abc', 'abc', true], ['abc', 'ABC', true], ['ABC', 'abc', true], ['abc', 'abcd', false], ['abcd', 'abc', false],
-    ['a?c', 'abc', true], ['a?c', 'ac', false], ['a?c', 'abbc', false], ['???', 'abc', true], ['???', 'ab', false],
-    ['a*', 'a', true], ['a*', 'abc', true], ['a*', 'ba', false], ['*a', 'ba', true], ['*a', 'ab', false],
-    ['*embed*', 'text-embedding-3', true], ['*EMBED*', 'Text-Embedding-3', true], ['*embed*', 'embe', false],
-    ['a*b*c', 'aXbYc', true], ['a*b*c', 'abc', true], ['a*b*c', 'acb', false], ['a*b*c', 'aXbYcZ', false],
-    ['*a*a*b', 'aaab', true], ['*a*a*b', 'aaba', false], ['**', 'x', true], ['*?*', '', false], ['*?*', 'x', true],
-    ['doomed-*', 'doomed-1', true], ['doomed-*', 'Doomed-', true], ['doomed-*', 'not-doomed-1', false],
+    ['*', '', true],
+    ['*', 'anything at all', true],
+    ['', '', true],
+    ['', 'a', false],
+    ['abc', 'abc', true],
+    ['abc', 'ABC', true],
+    ['ABC', 'abc', true],
+    ['abc', 'abcd', false],
+    ['abcd', 'abc', false],
+    ['a?c', 'abc', true],
+    ['a?c', 'ac', false],
+    ['a?c', 'abbc', false],
+    ['???', 'abc', true],
+    ['???', 'ab', false],
+    ['a*', 'a', true],
+    ['a*', 'abc', true],
+    ['a*', 'ba', false],
+    ['*a', 'ba', true],
+    ['*a', 'ab', false],
+    ['*embed*', 'text-embedding-3', true],
+    ['*EMBED*', 'Text-Embedding-3', true],
+    ['*embed*', 'embe', false],
+    ['a*b*c', 'aXbYc', true],
+    ['a*b*c', 'abc', true],
+    ['a*b*c', 'acb', false],
+    ['a*b*c', 'aXbYcZ', false],
+    ['*a*a*b', 'aaab', true],
+    ['*a*a*b', 'aaba', false],
+    ['**', 'x', true],
+    ['*?*', '', false],
+    ['*?*', 'x', true],
+    ['doomed-*', 'doomed-1', true],
+    ['doomed-*', 'Doomed-', true],
+    ['doomed-*', 'not-doomed-1', false],
     // Characters a regular expression would read as syntax are literal.
-    ['a.c', 'abc', false], ['a.c', 'a.c', true], ['(x)+', '(x)+', true], ['(x)+', 'xx', false], ['[ab]', 'a', false],
-    ['^$|\\', '^$|\\', true], ['azureml://registries/*/models/*', 'azureml://registries/r/models/m', true],
+    ['a.c', 'abc', false],
+    ['a.c', 'a.c', true],
+    ['(x)+', '(x)+', true],
+    ['(x)+', 'xx', false],
+    ['[ab]', 'a', false],
+    ['^$|\\', '^$|\\', true],
+    ['azureml://registries/*/models/*', 'azureml://registries/r/models/m', true],
     ['line*end', 'line\nbreak\nend', true],
   ];
   for (const [pattern, text, expected] of cases) {
@@ -57,16 +88,22 @@ test('a pathological rule glob against a 32-character name answers at once', () 
 test('rule globs longer than the limit are refused (400), at the limit accepted', () => {
   const rule = (name: string) => ({ kind: 'fail', match: { name }, error: { code: 'X' } });
   assert.doesNotThrow(() => validate(RuleInput, rule('*'.repeat(MAX_RULE_GLOB_CHARS)), true));
-  assert.throws(() => validate(RuleInput, rule('*'.repeat(MAX_RULE_GLOB_CHARS + 1)), true), (e) => {
-    assert.ok(e instanceof ArmError);
-    assert.equal(e.status, 400);
-    return true;
-  });
+  assert.throws(
+    () => validate(RuleInput, rule('*'.repeat(MAX_RULE_GLOB_CHARS + 1)), true),
+    (e) => {
+      assert.ok(e instanceof ArmError);
+      assert.equal(e.status, 400);
+      return true;
+    },
+  );
 });
 
 test("the catalog's `*embed*` against a long model id: bounded, and over 1 KB refused with 400", async () => {
   const catalog = new Catalog({
-    models: [{ match: '*embed*', backend: 'simulated', dimensions: 8 }, { match: '*', backend: 'simulated' }],
+    models: [
+      { match: '*embed*', backend: 'simulated', dimensions: 8 },
+      { match: '*', backend: 'simulated' },
+    ],
   });
   try {
     const atLimit = `${'x'.repeat(MAX_MODEL_ID_CHARS - 5)}embed`;
@@ -74,7 +111,12 @@ test("the catalog's `*embed*` against a long model id: bounded, and over 1 KB re
     assert.ok(ms < 1000, `took ${ms} ms`);
     assert.equal(await value, await catalog.backendFor('text-embed'), 'the *embed* entry serves it');
     const huge = 'e'.repeat(160 * 1024);
-    const refused = timed(() => catalog.backendFor(huge).then(() => undefined, (e: unknown) => e));
+    const refused = timed(() =>
+      catalog.backendFor(huge).then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    );
     assert.ok(refused.ms < 1000, `took ${refused.ms} ms`);
     const error = await refused.value;
     assert.ok(error instanceof ArmError, String(error));

@@ -12,26 +12,42 @@ function resource(id: string, type: string, parentKey: string, state = 'Succeede
   const now = new Date().toISOString();
   const by = { createdBy: 'x', createdByType: 'User' as const, createdAt: now };
   return {
-    key: id.toLowerCase(), id, name: id.split('/').at(-1)!, parentKey, type, etag: randomUUID(),
-    createdAt: now, updatedAt: now,
-    body: { location: 'eastus', properties: { provisioningState: state } }, internal: {},
+    key: id.toLowerCase(),
+    id,
+    name: id.split('/').at(-1)!,
+    parentKey,
+    type,
+    etag: randomUUID(),
+    createdAt: now,
+    updatedAt: now,
+    body: { location: 'eastus', properties: { provisioningState: state } },
+    internal: {},
     systemData: { ...by, lastModifiedBy: 'x', lastModifiedByType: 'User', lastModifiedAt: now },
   };
 }
 
 function contract(open: () => Promise<Store>): void {
   let store: Store;
-  before(async () => { store = await open(); });
+  before(async () => {
+    store = await open();
+  });
   after(async () => store?.close());
 
   test('a child commits only under a parent that exists and is not being deleted', async () => {
     const sub = `/subscriptions/${randomUUID()}`;
     const rg = resource(`${sub}/resourceGroups/rg`, 'Microsoft.Resources/resourceGroups', sub.toLowerCase());
     assert.equal(await store.commit([{ op: 'insert', resource: rg }]), true);
-    const ws = (name: string) => resource(`${rg.id}/providers/Microsoft.MachineLearningServices/workspaces/${name}`,
-      'Microsoft.MachineLearningServices/workspaces', rg.key);
+    const ws = (name: string) =>
+      resource(
+        `${rg.id}/providers/Microsoft.MachineLearningServices/workspaces/${name}`,
+        'Microsoft.MachineLearningServices/workspaces',
+        rg.key,
+      );
     const under = (r: StoredResource, notDeleting = true) =>
-      store.commit([{ op: 'requireParent', key: rg.key, notDeleting }, { op: 'insert', resource: r }]);
+      store.commit([
+        { op: 'requireParent', key: rg.key, notDeleting },
+        { op: 'insert', resource: r },
+      ]);
 
     assert.equal(await under(ws('ws1')), true);
     const deleting = { ...rg, body: { ...rg.body, properties: { provisioningState: 'Deleting' } }, etag: randomUUID() };

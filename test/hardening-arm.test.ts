@@ -5,8 +5,21 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import {
-  armClient, armFetch, createResourceGroup, createWorkspace, describeResponse, endpointBody, endpointPath, fakeToken,
-  pollUntil, rgPath, startTestServer, waitForTerminal, withApiVersion, workspacePath, RG_API_VERSION,
+  armClient,
+  armFetch,
+  createResourceGroup,
+  createWorkspace,
+  describeResponse,
+  endpointBody,
+  endpointPath,
+  fakeToken,
+  pollUntil,
+  rgPath,
+  startTestServer,
+  waitForTerminal,
+  withApiVersion,
+  workspacePath,
+  RG_API_VERSION,
   type RunningServer,
 } from './support/harness.js';
 import { rawRequest } from './support/raw-http.js';
@@ -36,8 +49,14 @@ describe('ARM integrity', () => {
   async function raw(method: string, path: string, body?: unknown) {
     const payload = body === undefined ? '' : JSON.stringify(body);
     const host = new URL(server.url).host;
-    const head = [`${method} ${path} HTTP/1.1`, `Host: ${host}`, `Authorization: Bearer ${fakeToken()}`,
-      'Content-Type: application/json', `Content-Length: ${Buffer.byteLength(payload)}`, 'Connection: close'];
+    const head = [
+      `${method} ${path} HTTP/1.1`,
+      `Host: ${host}`,
+      `Authorization: Bearer ${fakeToken()}`,
+      'Content-Type: application/json',
+      `Content-Length: ${Buffer.byteLength(payload)}`,
+      'Connection: close',
+    ];
     return rawRequest(server.url, `${head.join('\r\n')}\r\n\r\n${payload}`);
   }
 
@@ -65,7 +84,8 @@ describe('ARM integrity', () => {
         withApiVersion(`${ws}/inferencePools/pool.`, PREVIEW),
         withApiVersion(`${pool}/groups/g.`, PREVIEW),
         withApiVersion(`${pool}/endpoints/e.`, PREVIEW),
-      ]) assertInvalidName(await raw('PUT', path, { location: 'eastus', properties: {} }), path);
+      ])
+        assertInvalidName(await raw('PUT', path, { location: 'eastus', properties: {} }), path);
     });
 
     test('deleting every listed endpoint by id through the SDK leaves the workspace alone', async () => {
@@ -140,7 +160,10 @@ describe('ARM integrity', () => {
       assert.equal(res.status, 400, describeResponse(res));
       assert.equal(res.body.error.code, 'InvalidResourceName');
       const list = await call('GET', `/subscriptions/${sub}/providers/${NS}/workspaces`, STABLE);
-      assert.deepEqual(list.body.value.map((w: { name: string }) => w.name), ['ws-integrity']);
+      assert.deepEqual(
+        list.body.value.map((w: { name: string }) => w.name),
+        ['ws-integrity'],
+      );
     });
   });
 
@@ -198,8 +221,10 @@ describe('ARM integrity', () => {
       }
       const del = await armFetch(server, 'DELETE', withApiVersion(workspacePath(sub, rg, 'ws-vanish'), STABLE));
       assert.equal(del.status, 202, describeResponse(del));
-      await pollUntil('the workspace to go', async () =>
-        (await call('GET', workspacePath(sub, rg, 'ws-vanish'), STABLE)).status === 404 || undefined);
+      await pollUntil(
+        'the workspace to go',
+        async () => (await call('GET', workspacePath(sub, rg, 'ws-vanish'), STABLE)).status === 404 || undefined,
+      );
       assert.equal((await armFetch(server, 'GET', withApiVersion(ep, STABLE))).status, 404);
       await release(opIdOf(statusUrl));
       const status = await armFetch(server, 'GET', statusUrl);
@@ -250,13 +275,25 @@ describe('ARM integrity', () => {
     test('maxConcurrentRequestsPerInstance ≥ 1 and probe thresholds ≥ 1', async () => {
       for (const n of [0, -1, 2 ** 31]) {
         const requestConfiguration = { maxConcurrentRequestsPerInstance: n };
-        await refused(`${pool}/endpoints/e1`, PREVIEW, {
-          location: 'eastus', properties: { authMode: 'AAD', groupName: 'g1', requestConfiguration },
-        }, 'maxConcurrentRequestsPerInstance');
+        await refused(
+          `${pool}/endpoints/e1`,
+          PREVIEW,
+          {
+            location: 'eastus',
+            properties: { authMode: 'AAD', groupName: 'g1', requestConfiguration },
+          },
+          'maxConcurrentRequestsPerInstance',
+        );
         for (const field of ['failureThreshold', 'successThreshold']) {
-          await refused(`${pool}/groups/g2`, PREVIEW, {
-            location: 'eastus', properties: { environmentConfiguration: { livenessProbe: { [field]: n } } },
-          }, field);
+          await refused(
+            `${pool}/groups/g2`,
+            PREVIEW,
+            {
+              location: 'eastus',
+              properties: { environmentConfiguration: { livenessProbe: { [field]: n } } },
+            },
+            field,
+          );
         }
       }
     });

@@ -9,11 +9,27 @@ import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import {
-  armFetch, createResourceGroup, createWorkspace, endpointBody, endpointPath, fakeToken, freshDataDir, pollUntil,
-  putAndWait, startTestServer, waitForTerminal, withApiVersion, workspacePath, type RunningServer,
+  armFetch,
+  createResourceGroup,
+  createWorkspace,
+  endpointBody,
+  endpointPath,
+  fakeToken,
+  freshDataDir,
+  pollUntil,
+  putAndWait,
+  startTestServer,
+  waitForTerminal,
+  withApiVersion,
+  workspacePath,
+  type RunningServer,
 } from './support/harness.js';
 import {
-  DATA_PLANE_BODY_LIMIT, MAX_CHAT_MESSAGES, MAX_EMBEDDING_INPUTS, SIMULATED_CHAT_CONTEXT_TOKENS, SIMULATED_DIMENSIONS,
+  DATA_PLANE_BODY_LIMIT,
+  MAX_CHAT_MESSAGES,
+  MAX_EMBEDDING_INPUTS,
+  SIMULATED_CHAT_CONTEXT_TOKENS,
+  SIMULATED_DIMENSIONS,
   SIMULATED_EMBEDDINGS_CONTEXT_TOKENS,
 } from '../src/inference/input-limits.js';
 import { Catalog, CatalogError } from '../src/inference/catalog.js';
@@ -31,7 +47,10 @@ const HEALTH_MS = 3_000;
 const ML_TOKEN = fakeToken({ aud: 'https://ml.azure.com' });
 const poolEndpointBody = { location: 'eastus', properties: { authMode: 'AAD', groupName: 'g1' } };
 
-interface Endpoint { uri: string; key: string }
+interface Endpoint {
+  uri: string;
+  key: string;
+}
 
 async function serverlessEndpoint(server: RunningServer, name: string, modelId = CHAT_MODEL): Promise<Endpoint> {
   const path = endpointPath(SUB, RG, WS, name);
@@ -51,7 +70,11 @@ async function call(ep: Endpoint, op: 'chat/completions' | 'embeddings', body: u
   });
   const text = await res.text();
   let json: any;
-  try { json = JSON.parse(text); } catch { json = undefined; }
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
   return { status: res.status, headers: res.headers, body: json, text: text.slice(0, 500) };
 }
 
@@ -68,7 +91,11 @@ function letters(n: number, seed = 1): string {
   const codes = new Uint8Array(n);
   let x = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
     codes[i] = 97 + (x % 26);
   }
   return Buffer.from(codes).toString('latin1');
@@ -81,7 +108,9 @@ function letters(n: number, seed = 1): string {
 async function whileHealthy<T>(server: RunningServer, work: () => Promise<T>): Promise<T> {
   let done = false;
   const started = Date.now();
-  const pending = work().finally(() => { done = true; });
+  const pending = work().finally(() => {
+    done = true;
+  });
   let probes = 0;
   while (!done) {
     const t0 = performance.now();
@@ -115,12 +144,15 @@ describe('bounded work per data-plane request (item 2) and capped embeddings (it
   let small: Endpoint;
   before(async () => {
     const catalog = join(freshDataDir(), 'catalog.json');
-    writeFileSync(catalog, JSON.stringify({
-      models: [
-        { match: '*small-embed*', backend: 'simulated', dimensions: 256, contextSize: 512 },
-        { match: '*', backend: 'simulated' },
-      ],
-    }));
+    writeFileSync(
+      catalog,
+      JSON.stringify({
+        models: [
+          { match: '*small-embed*', backend: 'simulated', dimensions: 256, contextSize: 512 },
+          { match: '*', backend: 'simulated' },
+        ],
+      }),
+    );
     server = await startTestServer({ catalog });
     await createResourceGroup(server, SUB, RG);
     await createWorkspace(server, SUB, RG, WS);
@@ -140,7 +172,7 @@ describe('bounded work per data-plane request (item 2) and capped embeddings (it
   test('~300 KB of letters is served (no 500), with a real prompt token count', async () => {
     const res = await whileHealthy(server, () => chat(ep, 'a'.repeat(300 * 1024)));
     assert.equal(res.status, 200, res.text);
-    assertNear(res.body.usage.prompt_tokens, 300 * 1024 / 8);
+    assertNear(res.body.usage.prompt_tokens, (300 * 1024) / 8);
     const mixed = await whileHealthy(server, () => chat(ep, letters(300 * 1024, 7), { stream: true }));
     assert.ok(mixed.status === 200 || mixed.status === 400, mixed.text);
   });
@@ -183,16 +215,18 @@ describe('bounded work per data-plane request (item 2) and capped embeddings (it
     const over = await call(embed, 'embeddings', { input, dimensions: SIMULATED_DIMENSIONS + 1 });
     assertApiError(over, 400, 'InvalidDimensions');
     const most = await call(embed, 'embeddings', {
-      input: ['x'], dimensions: SIMULATED_DIMENSIONS, encoding_format: 'float',
+      input: ['x'],
+      dimensions: SIMULATED_DIMENSIONS,
+      encoding_format: 'float',
     });
     assert.equal(most.status, 200, most.text);
     assert.equal(most.body.data[0].embedding.length, SIMULATED_DIMENSIONS);
   });
 
-  test('the catalog sets a model\'s size and context: dimensions beyond it and longer inputs are 400', async () => {
+  test("the catalog sets a model's size and context: dimensions beyond it and longer inputs are 400", async () => {
     assertApiError(await call(small, 'embeddings', { input: ['x'], dimensions: 257 }), 400, 'InvalidDimensions');
     const own = await call(small, 'embeddings', { input: ['x'], encoding_format: 'float' });
-    assert.equal(own.body.data[0].embedding.length, 256, 'no dimensions: the model\'s own size');
+    assert.equal(own.body.data[0].embedding.length, 256, "no dimensions: the model's own size");
     const long = await call(small, 'embeddings', { input: ['ok', 'a'.repeat(8 * 600)] });
     assertApiError(long, 400, 'context_length_exceeded');
     assert.equal((await call(small, 'embeddings', { input: ['a'.repeat(8 * 500)] })).status, 200);
@@ -223,7 +257,9 @@ describe('bounded work in front of an openai-compatible upstream (item 2)', () =
   before(async () => {
     // An upstream that answers without usage: amlite counts the prompt itself.
     upstream = createServer(async (req, res) => {
-      for await (const _ of req) { /* drain */ }
+      for await (const _ of req) {
+        /* drain */
+      }
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       const choice = { index: 0, delta: { content: 'ok' }, finish_reason: 'stop' };
       res.write(`data: ${JSON.stringify({ id: 'x', choices: [choice] })}\n\n`);
@@ -234,12 +270,15 @@ describe('bounded work in front of an openai-compatible upstream (item 2)', () =
     const address = upstream.address();
     const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/v1`;
     const catalog = join(freshDataDir(), 'catalog.json');
-    writeFileSync(catalog, JSON.stringify({
-      models: [
-        { match: '*bounded*', backend: 'openai-compatible', url, contextSize: 1000 },
-        { match: '*', backend: 'openai-compatible', url },
-      ],
-    }));
+    writeFileSync(
+      catalog,
+      JSON.stringify({
+        models: [
+          { match: '*bounded*', backend: 'openai-compatible', url, contextSize: 1000 },
+          { match: '*', backend: 'openai-compatible', url },
+        ],
+      }),
+    );
     server = await startTestServer({ catalog });
     await createResourceGroup(server, SUB, RG);
     await createWorkspace(server, SUB, RG, WS);
@@ -254,10 +293,10 @@ describe('bounded work in front of an openai-compatible upstream (item 2)', () =
   test('a 1 MB one-word prompt is proxied and counted in bounded time; /health keeps answering', async () => {
     const res = await whileHealthy(server, () => chat(open, 'a'.repeat(1024 * 1024)));
     assert.equal(res.status, 200, res.text);
-    assertNear(res.body.usage.prompt_tokens, 1024 * 1024 / 8);
+    assertNear(res.body.usage.prompt_tokens, (1024 * 1024) / 8);
   });
 
-  test("a catalog contextSize is enforced before the upstream is called", async () => {
+  test('a catalog contextSize is enforced before the upstream is called', async () => {
     const message = assertApiError(await chat(bounded, 'a'.repeat(8 * 1200)), 400, 'context_length_exceeded');
     assert.match(message, /maximum context length is 1000 tokens/);
     assert.equal((await chat(bounded, 'short')).status, 200);
@@ -326,7 +365,8 @@ describe('endpoints keep serving while an update runs (item 12)', () => {
   test('a pool endpoint whose PATCH is in progress (Updating) answers chat', async () => {
     await putAndWait(server, pool, PREVIEW, { location: 'eastus', sku: { name: 'S1', capacity: 1 }, properties: {} });
     await putAndWait(server, `${pool}/groups/g1`, PREVIEW, {
-      location: 'eastus', sku: { name: 'Standard_NC24ads_A100_v4', capacity: 1 },
+      location: 'eastus',
+      sku: { name: 'Standard_NC24ads_A100_v4', capacity: 1 },
       properties: { scaleUnitSize: 1, modelConfiguration: { modelId: CHAT_MODEL } },
     });
     const path = `${pool}/endpoints/e-upd`;
@@ -337,7 +377,8 @@ describe('endpoints keep serving while an update runs (item 12)', () => {
       const patch = await armFetch(server, 'PATCH', withApiVersion(path, PREVIEW), { body: { tags: { team: 'nlp' } } });
       assert.ok(patch.status === 200 || patch.status === 202, `PATCH: ${patch.status} ${patch.text}`);
       await pollUntil('the endpoint to be Updating', async () =>
-        ((await stateOf(path)).provisioningState === 'Updating' ? true : undefined));
+        (await stateOf(path)).provisioningState === 'Updating' ? true : undefined,
+      );
       const res = await chat(ep, 'hello during an update');
       assert.equal(res.status, 200, res.text);
     } finally {
@@ -359,7 +400,8 @@ describe('pool endpoints under ancestors named `endpoints` (item 16)', () => {
     const pool = `${workspacePath(SUB, rg, ws)}/inferencePools/${poolName}`;
     await putAndWait(server, pool, PREVIEW, { location: 'eastus', sku: { name: 'S1', capacity: 1 }, properties: {} });
     await putAndWait(server, `${pool}/groups/g1`, PREVIEW, {
-      location: 'eastus', sku: { name: 'Standard_NC24ads_A100_v4', capacity: 1 },
+      location: 'eastus',
+      sku: { name: 'Standard_NC24ads_A100_v4', capacity: 1 },
       properties: { scaleUnitSize: 1, modelConfiguration: { modelId: CHAT_MODEL } },
     });
     const { final } = await putAndWait(server, `${pool}/endpoints/e1`, PREVIEW, poolEndpointBody);

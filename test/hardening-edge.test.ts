@@ -7,10 +7,23 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import {
-  armFetch, certDir, createResourceGroup, fakeToken, createWorkspace, endpointBody, endpointPath, freshDataDir,
-  pollUntil, rgPath, sleep, startTestServer, withApiVersion, RG_API_VERSION, type RunningServer,
+  armFetch,
+  certDir,
+  createResourceGroup,
+  fakeToken,
+  createWorkspace,
+  endpointBody,
+  endpointPath,
+  freshDataDir,
+  pollUntil,
+  rgPath,
+  sleep,
+  startTestServer,
+  withApiVersion,
+  RG_API_VERSION,
+  type RunningServer,
 } from './support/harness.js';
-import { closedBy, openTls, rawRequest, readResponse, type RawResponse } from './support/raw-http.js';
+import { openTls, rawRequest, readResponse, type RawResponse } from './support/raw-http.js';
 import { killAllCli, startCli } from './support/cli.js';
 import { startAmlite } from '../src/server.js';
 import { LIMITS, TLS_HANDSHAKE_TIMEOUT_MS, type ServerLimits } from '../src/pipeline.js';
@@ -21,11 +34,20 @@ const SUB = randomUUID();
 const STABLE = '2025-09-01';
 const TENANT = '9a8b7c6d-0000-4000-8000-00000000edge';
 
-const startTuned = (overrides: Parameters<typeof startAmlite>[0], tuning: Partial<ServerLimits> = {}) => startAmlite({
-  port: 0, host: '127.0.0.1', inMemory: true, dataDir: freshDataDir('amlite-edge-'), logLevel: 'silent',
-  certFile: join(certDir(), 'cert.pem'), keyFile: join(certDir(), 'key.pem'), ...overrides,
-}, tuning);
-
+const startTuned = (overrides: Parameters<typeof startAmlite>[0], tuning: Partial<ServerLimits> = {}) =>
+  startAmlite(
+    {
+      port: 0,
+      host: '127.0.0.1',
+      inMemory: true,
+      dataDir: freshDataDir('amlite-edge-'),
+      logLevel: 'silent',
+      certFile: join(certDir(), 'cert.pem'),
+      keyFile: join(certDir(), 'key.pem'),
+      ...overrides,
+    },
+    tuning,
+  );
 
 /** A TCP connection that never sends a byte (so never starts TLS). */
 function openIdleTcp(url: string): Promise<Socket> {
@@ -58,7 +80,7 @@ const withBody = (body: string, type = 'application/json') =>
   `content-type: ${type}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n`;
 
 describe('connections that never start TLS (item 8)', () => {
-  test('the default TLS handshake timeout is the documented one, not Node\'s 120 s', async () => {
+  test("the default TLS handshake timeout is the documented one, not Node's 120 s", async () => {
     const server = await startTestServer();
     try {
       assert.equal(LIMITS.handshakeTimeoutMs, TLS_HANDSHAKE_TIMEOUT_MS);
@@ -73,58 +95,66 @@ describe('connections that never start TLS (item 8)', () => {
     }
   });
 
-  test('hundreds of idle TCP sockets do not lock a real client out, and close after the handshake timeout', {
-    timeout: 60_000,
-  }, async () => {
-    const server = await startTuned({}, { maxConnections: 4, handshakeTimeoutMs: 1000 });
-    const idle: Socket[] = [];
-    try {
-      // Past Node's own hard cap (the limit + 100): before, these filled every slot for 120 s.
-      for (let i = 0; i < 120; i++) idle.push(await openIdleTcp(server.url));
-      for (const s of idle) s.on('error', () => undefined);
-      const res = await fetch(`${server.url}/health`, { signal: AbortSignal.timeout(10_000) });
-      assert.equal(res.status, 200, 'a real HTTPS client is served');
-      await Promise.all(idle.map((s) => closedByServer(s, 6000)));
-    } finally {
-      for (const s of idle) s.destroy();
-      await server.close();
-    }
-  });
-
-  test('beyond the limit while every slot is busy: 503 with Retry-After (no hang), idle sockets closed, then served', {
-    timeout: 60_000,
-  }, async () => {
-    const server = await startTuned({}, { maxConnections: 4, handshakeTimeoutMs: 1000 });
-    const held = await Promise.all(Array.from({ length: 4 }, () => openTls(server.url)));
-    const idle: Socket[] = [];
-    const extra: Awaited<ReturnType<typeof openTls>>[] = [];
-    try {
-      for (const s of held) {
-        const r = readResponse(s);
-        s.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
-        assert.equal((await r).status, 200, 'within the limit');
+  test(
+    'hundreds of idle TCP sockets do not lock a real client out, and close after the handshake timeout',
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const server = await startTuned({}, { maxConnections: 4, handshakeTimeoutMs: 1000 });
+      const idle: Socket[] = [];
+      try {
+        // Past Node's own hard cap (the limit + 100): before, these filled every slot for 120 s.
+        for (let i = 0; i < 120; i++) idle.push(await openIdleTcp(server.url));
+        for (const s of idle) s.on('error', () => undefined);
+        const res = await fetch(`${server.url}/health`, { signal: AbortSignal.timeout(10_000) });
+        assert.equal(res.status, 200, 'a real HTTPS client is served');
+        await Promise.all(idle.map((s) => closedByServer(s, 6000)));
+      } finally {
+        for (const s of idle) s.destroy();
+        await server.close();
       }
-      for (let i = 0; i < 3; i++) idle.push(await openIdleTcp(server.url));
-      const over = await openTls(server.url);
-      extra.push(over);
-      const r = readResponse(over, 5000);
-      over.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
-      const res: RawResponse = await r;
-      assertArmError(res, 503, 'ServiceUnavailable', { what: 'over the limit' });
-      assert.equal(res.headers['retry-after'], '1');
-      await Promise.all(idle.map((s) => closedByServer(s, 6000)));
-      held.pop()!.destroy();
-      await sleep(100);
-      const again = await openTls(server.url);
-      extra.push(again);
-      const r2 = readResponse(again);
-      again.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nconnection: close\r\n\r\n');
-      assert.equal((await r2).status, 200, 'a freed slot serves again');
-    } finally {
-      for (const s of [...held, ...extra, ...idle]) s.destroy();
-      await server.close();
-    }
-  });
+    },
+  );
+
+  test(
+    'beyond the limit while every slot is busy: 503 with Retry-After (no hang), idle sockets closed, then served',
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const server = await startTuned({}, { maxConnections: 4, handshakeTimeoutMs: 1000 });
+      const held = await Promise.all(Array.from({ length: 4 }, () => openTls(server.url)));
+      const idle: Socket[] = [];
+      const extra: Awaited<ReturnType<typeof openTls>>[] = [];
+      try {
+        for (const s of held) {
+          const r = readResponse(s);
+          s.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+          assert.equal((await r).status, 200, 'within the limit');
+        }
+        for (let i = 0; i < 3; i++) idle.push(await openIdleTcp(server.url));
+        const over = await openTls(server.url);
+        extra.push(over);
+        const r = readResponse(over, 5000);
+        over.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+        const res: RawResponse = await r;
+        assertArmError(res, 503, 'ServiceUnavailable', { what: 'over the limit' });
+        assert.equal(res.headers['retry-after'], '1');
+        await Promise.all(idle.map((s) => closedByServer(s, 6000)));
+        held.pop()!.destroy();
+        await sleep(100);
+        const again = await openTls(server.url);
+        extra.push(again);
+        const r2 = readResponse(again);
+        again.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nconnection: close\r\n\r\n');
+        assert.equal((await r2).status, 200, 'a freed slot serves again');
+      } finally {
+        for (const s of [...held, ...extra, ...idle]) s.destroy();
+        await server.close();
+      }
+    },
+  );
 });
 
 describe('hostile input gets a 4xx, never a 5xx (item 10)', () => {
@@ -188,8 +218,14 @@ describe('hostile input gets a 4xx, never a 5xx (item 10)', () => {
     ];
     const auth = `authorization: Bearer ${fakeToken()}\r\n`;
     for (const [method, path, extra] of routes) {
-      const hosts = [[null, '1.1'], [null, '1.0'], ['', '1.1'], ['x:99999', '1.1'], ['127.0.0.1:99999', '1.0'],
-        ['a b', '1.1']];
+      const hosts = [
+        [null, '1.1'],
+        [null, '1.0'],
+        ['', '1.1'],
+        ['x:99999', '1.1'],
+        ['127.0.0.1:99999', '1.0'],
+        ['a b', '1.1'],
+      ];
       for (const [host, version] of hosts as [string | null, string][]) {
         const what = `${method} ${path} with Host ${JSON.stringify(host)} over HTTP/${version}`;
         const res = await rawRequest(server.url, request(method, path, host, auth + extra, version));
@@ -210,8 +246,10 @@ describe('request logs (item 14)', () => {
     const secrets = Array.from({ length: 6 }, () => `q${randomUUID().replaceAll('-', '')}`);
     const [token, code, sig, key, bare, clientSecret] = secrets;
     await fetch(`${cli.url}/health?access_token=${token}&api-version=${RG_API_VERSION}`);
-    await fetch(`${cli.url}/subscriptions/${SUB}/resources?api-version=${RG_API_VERSION}&code=${code}&sig=${sig}` +
-      `&key=${key}&${bare}`);
+    await fetch(
+      `${cli.url}/subscriptions/${SUB}/resources?api-version=${RG_API_VERSION}&code=${code}&sig=${sig}` +
+        `&key=${key}&${bare}`,
+    );
     await fetch(`${cli.url}/${TENANT}/oauth2/v2.0/token?client_secret=${clientSecret}`, { method: 'POST' });
     const logged = () => (cli.output().match(/"msg":"request"/g) ?? []).length;
     await pollUntil('three request log lines', async () => (logged() >= 3 ? true : undefined));
@@ -223,8 +261,10 @@ describe('request logs (item 14)', () => {
 
   test('redactQuery keeps the path and the api-version, whatever its spelling', () => {
     assert.equal(redactQuery('/a/b'), '/a/b');
-    assert.equal(redactQuery('/a?api-version=1&sig=x&Api-Version=2&flag&k=a=b'),
-      '/a?api-version=1&sig=REDACTED&Api-Version=2&REDACTED&k=REDACTED');
+    assert.equal(
+      redactQuery('/a?api-version=1&sig=x&Api-Version=2&flag&k=a=b'),
+      '/a?api-version=1&sig=REDACTED&Api-Version=2&REDACTED&k=REDACTED',
+    );
     assert.equal(redactQuery('/a?api%2Dversion=1&code=%zz'), '/a?api%2Dversion=1&code=REDACTED');
   });
 });
@@ -253,7 +293,8 @@ describe('DNS rebinding and cross-site requests (item 15)', () => {
   test('bound to loopback, a foreign Host is 403 on the management, control, data plane and token issuer', async () => {
     const chatPath = `${new URL(chatUri).pathname}/chat/completions`;
     const chat = '{"messages":[{"role":"user","content":"hi"}],"max_tokens":2}';
-    const form = 'grant_type=client_credentials&client_id=a&client_secret=b' +
+    const form =
+      'grant_type=client_credentials&client_id=a&client_secret=b' +
       '&scope=https%3A%2F%2Fmanagement.azure.com%2F.default';
     const routes: [string, string, string][] = [
       ['POST', keysPath, 'content-length: 0\r\n'],
@@ -313,8 +354,10 @@ describe('DNS rebinding and cross-site requests (item 15)', () => {
     const chat = await fetch(`${chatUri}/chat/completions`, {
       method: 'POST',
       headers: {
-        'content-type': 'application/json', 'api-key': keys.body.primaryKey,
-        origin: server.url, 'sec-fetch-site': 'same-origin',
+        'content-type': 'application/json',
+        'api-key': keys.body.primaryKey,
+        origin: server.url,
+        'sec-fetch-site': 'same-origin',
       },
       body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }),
     });
@@ -336,7 +379,8 @@ describe('DNS rebinding and cross-site requests (item 15)', () => {
     // The same hook amlite installs, on a bare Fastify: any valid Host is served, invalid ones still 400.
     const app = Fastify();
     app.setErrorHandler(async (e: { status: number; toBody(): unknown }, _req, reply) =>
-      reply.code(e.status).send(e.toBody()));
+      reply.code(e.status).send(e.toBody()),
+    );
     installEdgeRules(app, { loopbackOnly: false });
     app.get('/x', async () => ({ ok: true }));
     try {

@@ -21,7 +21,15 @@ const modeOf = (path: string) => statSync(path).mode & 0o777;
 
 /** The keyUsage bits of a certificate (RFC 5280 order: digitalSignature, nonRepudiation, keyEncipherment, …, keyCertSign). */
 function keyUsageBits(x: X509Certificate): Set<string> {
-  const names = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign'];
+  const names = [
+    'digitalSignature',
+    'nonRepudiation',
+    'keyEncipherment',
+    'dataEncipherment',
+    'keyAgreement',
+    'keyCertSign',
+    'cRLSign',
+  ];
   const der = x.raw;
   const oid = Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x0f]); // id-ce-keyUsage
   let at = der.indexOf(oid);
@@ -32,19 +40,35 @@ function keyUsageBits(x: X509Certificate): Set<string> {
   assert.equal(der[at + 2], 0x03, 'BIT STRING');
   const bytes = der.subarray(at + 5, at + 2 + 2 + der[at + 3]);
   const set = new Set<string>();
-  names.forEach((name, i) => { if (bytes[i >> 3] & (0x80 >> (i & 7))) set.add(name); });
+  names.forEach((name, i) => {
+    if (bytes[i >> 3] & (0x80 >> (i & 7))) set.add(name);
+  });
   return set;
 }
 
-after(() => { for (const dir of dirs) rmSync(dir, { recursive: true, force: true }); });
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
 
 describe('file modes', () => {
   test('a new data dir is 0700; amlite.db and its -wal/-shm files, the TLS key and the issuer key are 0600', async () => {
     const dataDir = join(scratch('amlite-modes-'), 'nested', 'data');
-    const server = await startAmlite({ port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', auth: 'strict', http: true });
+    const server = await startAmlite({
+      port: 0,
+      host: '127.0.0.1',
+      dataDir,
+      logLevel: 'silent',
+      auth: 'strict',
+      http: true,
+    });
     try {
       // A write, so the WAL and its index exist.
-      const res = await armFetch(server, 'PUT', withApiVersion(rgPath('6c0f0000-0000-4000-8000-000000000001', 'rg'), RG_API_VERSION), { token: null, body: { location: 'eastus' } });
+      const res = await armFetch(
+        server,
+        'PUT',
+        withApiVersion(rgPath('6c0f0000-0000-4000-8000-000000000001', 'rg'), RG_API_VERSION),
+        { token: null, body: { location: 'eastus' } },
+      );
       assert.equal(res.status, 401, describeResponse(res));
       assert.equal(modeOf(dataDir), 0o700, 'data dir');
       for (const f of ['amlite.db', 'amlite.db-wal', 'amlite.db-shm', 'issuer-key.pem']) {
@@ -68,7 +92,7 @@ describe('file modes', () => {
     const server = await startAmlite({ port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', http: true });
     try {
       for (const f of [...old, 'amlite.db']) assert.equal(modeOf(join(dataDir, f)), 0o600, f);
-      assert.equal(modeOf(dataDir), 0o755, 'an existing data dir is the user\'s choice');
+      assert.equal(modeOf(dataDir), 0o755, "an existing data dir is the user's choice");
     } finally {
       await server.close();
     }
@@ -88,17 +112,27 @@ describe('the generated certificate', () => {
   });
 
   test('a CA certificate an older amlite generated is replaced by a leaf; a certificate the user put there is kept', async () => {
-    const make = async (cn: string) => selfsigned.generate([{ name: 'commonName', value: cn }], {
-      keySize: 2048, algorithm: 'sha256', notAfterDate: new Date(Date.now() + 100 * 864e5),
-      extensions: [{ name: 'basicConstraints', cA: true }, { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, keyCertSign: true }],
-    });
+    const make = async (cn: string) =>
+      selfsigned.generate([{ name: 'commonName', value: cn }], {
+        keySize: 2048,
+        algorithm: 'sha256',
+        notAfterDate: new Date(Date.now() + 100 * 864e5),
+        extensions: [
+          { name: 'basicConstraints', cA: true },
+          { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, keyCertSign: true },
+        ],
+      });
     const oldDir = scratch('amlite-cert-old-');
     const old = await make('amlite');
     writeFileSync(join(oldDir, 'cert.pem'), old.cert);
     writeFileSync(join(oldDir, 'key.pem'), old.private, { mode: 0o600 });
     const replaced = await loadOrCreateCertificate(oldDir);
     assert.equal(replaced.replacedCa, true);
-    assert.equal(new X509Certificate(readFileSync(join(oldDir, 'cert.pem'))).ca, false, 'the file on disk is the new leaf');
+    assert.equal(
+      new X509Certificate(readFileSync(join(oldDir, 'cert.pem'))).ca,
+      false,
+      'the file on disk is the new leaf',
+    );
     assert.equal((await loadOrCreateCertificate(oldDir)).replacedCa, undefined, 'replaced once');
 
     const userDir = scratch('amlite-cert-user-');

@@ -9,8 +9,18 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  armFetch, certDir, describeResponse, endpointBody, endpointPath, freshDataDir, rgPath, startTestServer,
-  withApiVersion, workspacePath, RG_API_VERSION, type RunningServer,
+  armFetch,
+  certDir,
+  describeResponse,
+  endpointBody,
+  endpointPath,
+  freshDataDir,
+  rgPath,
+  startTestServer,
+  withApiVersion,
+  workspacePath,
+  RG_API_VERSION,
+  type RunningServer,
 } from './support/harness.js';
 import { postgresUnavailable, startPostgres, type RunningPostgres } from './support/postgres.js';
 import { killAllCli, startCli, stopCli, type CliServer } from './support/cli.js';
@@ -27,9 +37,14 @@ async function tokenFor(server: { url: string }, tenant: string): Promise<string
   const res = await fetch(`${server.url}/${tenant}/oauth2/v2.0/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: randomUUID(), client_secret: 'x', scope: ARM_SCOPE }).toString(),
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: randomUUID(),
+      client_secret: 'x',
+      scope: ARM_SCOPE,
+    }).toString(),
   });
-  const body = await res.json() as { access_token?: string };
+  const body = (await res.json()) as { access_token?: string };
   assert.ok(body.access_token, `token for ${tenant}: ${JSON.stringify(body)}`);
   return body.access_token;
 }
@@ -41,87 +56,122 @@ const getGroup = (server: { url: string }, token: string, sub: string, rg = 'rg'
 
 const unavailable = postgresUnavailable();
 
-describe('tenant bindings across processes on one PostgreSQL database', { skip: unavailable && 'skip' in unavailable ? unavailable.skip : false }, () => {
-  if (unavailable) {
-    test('PostgreSQL is available', () => assert.fail('fail' in unavailable ? unavailable.fail : unavailable.skip));
-    return;
-  }
-  let postgres: RunningPostgres;
-  let database: string;
-  // One data dir for both: they must share the token issuer's key to accept each other's tokens (README).
-  const dataDir = freshDataDir('amlite-tenants-pg-');
-  const start = () => startCli(['--store', database, '--data-dir', dataDir, '--auth', 'strict', '--log-level', 'warn']);
-  let p1: CliServer;
-  let p2: CliServer;
-
-  before(async () => {
-    postgres = await startPostgres();
-    database = await postgres.freshDatabase('amlite_tenants');
-    [p1, p2] = await Promise.all([start(), start()]);
-  });
-  after(async () => {
-    await killAllCli();
-    await postgres?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  const subA = randomUUID();
-  const subB = randomUUID();
-
-  test('whoever binds first, through either process, the other tenant gets 401 on both', async () => {
-    const [a1, b1, a2, b2] = await Promise.all([tokenFor(p1, TENANT_A), tokenFor(p1, TENANT_B), tokenFor(p2, TENANT_A), tokenFor(p2, TENANT_B)]);
-    // Order 1: A first, through p1; B then through p2.
-    assert.equal((await putGroup(p1, a1, subA)).status, 201);
-    const intruder = await putGroup(p2, b2, subA, 'rg-b');
-    assert.equal(intruder.status, 401, describeResponse(intruder));
-    assert.equal(intruder.body.error.code, WRONG_TENANT);
-    assert.equal((await getGroup(p2, b2, subA)).body.error?.code, WRONG_TENANT);
-    assert.equal((await getGroup(p2, a2, subA, 'rg-b')).status, 404, "B's create through p2 made nothing");
-    // Order 2: B first, through p2; A then through p1.
-    assert.equal((await putGroup(p2, b2, subB)).status, 201);
-    assert.equal((await putGroup(p1, a1, subB, 'rg-a')).body.error?.code, WRONG_TENANT);
-    assert.equal((await getGroup(p1, b1, subB)).status, 200, 'B owns it through p1 as well');
-  });
-
-  test('two tenants racing for a new subscription through two processes: one wins, both processes agree', async () => {
-    const [a1, b2, a2, b1] = await Promise.all([tokenFor(p1, TENANT_A), tokenFor(p2, TENANT_B), tokenFor(p2, TENANT_A), tokenFor(p1, TENANT_B)]);
-    for (let round = 0; round < 10; round++) {
-      const sub = randomUUID();
-      const [ra, rb] = await Promise.all([putGroup(p1, a1, sub, 'ra'), putGroup(p2, b2, sub, 'rb')]);
-      const winners = [ra, rb].filter((r) => r.status === 201);
-      assert.equal(winners.length, 1, `round ${round}: ${describeResponse(ra)} / ${describeResponse(rb)}`);
-      const loser = ra.status === 201 ? rb : ra;
-      assert.equal(loser.body.error?.code, WRONG_TENANT);
-      const owner = ra.status === 201 ? 'A' : 'B';
-      for (const [server, token, tenant] of [[p1, a1, 'A'], [p2, a2, 'A'], [p1, b1, 'B'], [p2, b2, 'B']] as const) {
-        const res = await getGroup(server, token, sub, owner === 'A' ? 'ra' : 'rb');
-        assert.equal(res.status, tenant === owner ? 200 : 401, `round ${round}, tenant ${tenant}: ${describeResponse(res)}`);
-      }
+describe(
+  'tenant bindings across processes on one PostgreSQL database',
+  { skip: unavailable && 'skip' in unavailable ? unavailable.skip : false },
+  () => {
+    if (unavailable) {
+      test('PostgreSQL is available', () => assert.fail('fail' in unavailable ? unavailable.fail : unavailable.skip));
+      return;
     }
-  });
+    let postgres: RunningPostgres;
+    let database: string;
+    // One data dir for both: they must share the token issuer's key to accept each other's tokens (README).
+    const dataDir = freshDataDir('amlite-tenants-pg-');
+    const start = () =>
+      startCli(['--store', database, '--data-dir', dataDir, '--auth', 'strict', '--log-level', 'warn']);
+    let p1: CliServer;
+    let p2: CliServer;
 
-  test('the bindings outlive a restart of both processes', async () => {
-    await Promise.all([stopCli(p1, 'SIGTERM'), stopCli(p2, 'SIGTERM')]);
-    [p1, p2] = await Promise.all([start(), start()]);
-    const [a1, b1, a2, b2] = await Promise.all([tokenFor(p1, TENANT_A), tokenFor(p1, TENANT_B), tokenFor(p2, TENANT_A), tokenFor(p2, TENANT_B)]);
-    assert.equal((await getGroup(p2, a2, subA)).status, 200);
-    assert.equal((await getGroup(p1, b1, subA)).body.error?.code, WRONG_TENANT);
-    assert.equal((await getGroup(p1, b1, subB)).status, 200);
-    assert.equal((await getGroup(p2, a2, subB)).body.error?.code, WRONG_TENANT);
-    assert.equal((await putGroup(p1, a1, subB, 'late')).body.error?.code, WRONG_TENANT);
-    assert.equal((await putGroup(p2, b2, subA, 'late')).body.error?.code, WRONG_TENANT);
-    assert.ok(!existsSync(join(dataDir, 'tenants.json')), 'no tenants.json is written any more');
-  });
-});
+    before(async () => {
+      postgres = await startPostgres();
+      database = await postgres.freshDatabase('amlite_tenants');
+      [p1, p2] = await Promise.all([start(), start()]);
+    });
+    after(async () => {
+      await killAllCli();
+      await postgres?.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    const subA = randomUUID();
+    const subB = randomUUID();
+
+    test('whoever binds first, through either process, the other tenant gets 401 on both', async () => {
+      const [a1, b1, a2, b2] = await Promise.all([
+        tokenFor(p1, TENANT_A),
+        tokenFor(p1, TENANT_B),
+        tokenFor(p2, TENANT_A),
+        tokenFor(p2, TENANT_B),
+      ]);
+      // Order 1: A first, through p1; B then through p2.
+      assert.equal((await putGroup(p1, a1, subA)).status, 201);
+      const intruder = await putGroup(p2, b2, subA, 'rg-b');
+      assert.equal(intruder.status, 401, describeResponse(intruder));
+      assert.equal(intruder.body.error.code, WRONG_TENANT);
+      assert.equal((await getGroup(p2, b2, subA)).body.error?.code, WRONG_TENANT);
+      assert.equal((await getGroup(p2, a2, subA, 'rg-b')).status, 404, "B's create through p2 made nothing");
+      // Order 2: B first, through p2; A then through p1.
+      assert.equal((await putGroup(p2, b2, subB)).status, 201);
+      assert.equal((await putGroup(p1, a1, subB, 'rg-a')).body.error?.code, WRONG_TENANT);
+      assert.equal((await getGroup(p1, b1, subB)).status, 200, 'B owns it through p1 as well');
+    });
+
+    test('two tenants racing for a new subscription through two processes: one wins, both processes agree', async () => {
+      const [a1, b2, a2, b1] = await Promise.all([
+        tokenFor(p1, TENANT_A),
+        tokenFor(p2, TENANT_B),
+        tokenFor(p2, TENANT_A),
+        tokenFor(p1, TENANT_B),
+      ]);
+      for (let round = 0; round < 10; round++) {
+        const sub = randomUUID();
+        const [ra, rb] = await Promise.all([putGroup(p1, a1, sub, 'ra'), putGroup(p2, b2, sub, 'rb')]);
+        const winners = [ra, rb].filter((r) => r.status === 201);
+        assert.equal(winners.length, 1, `round ${round}: ${describeResponse(ra)} / ${describeResponse(rb)}`);
+        const loser = ra.status === 201 ? rb : ra;
+        assert.equal(loser.body.error?.code, WRONG_TENANT);
+        const owner = ra.status === 201 ? 'A' : 'B';
+        for (const [server, token, tenant] of [
+          [p1, a1, 'A'],
+          [p2, a2, 'A'],
+          [p1, b1, 'B'],
+          [p2, b2, 'B'],
+        ] as const) {
+          const res = await getGroup(server, token, sub, owner === 'A' ? 'ra' : 'rb');
+          assert.equal(
+            res.status,
+            tenant === owner ? 200 : 401,
+            `round ${round}, tenant ${tenant}: ${describeResponse(res)}`,
+          );
+        }
+      }
+    });
+
+    test('the bindings outlive a restart of both processes', async () => {
+      await Promise.all([stopCli(p1, 'SIGTERM'), stopCli(p2, 'SIGTERM')]);
+      [p1, p2] = await Promise.all([start(), start()]);
+      const [a1, b1, a2, b2] = await Promise.all([
+        tokenFor(p1, TENANT_A),
+        tokenFor(p1, TENANT_B),
+        tokenFor(p2, TENANT_A),
+        tokenFor(p2, TENANT_B),
+      ]);
+      assert.equal((await getGroup(p2, a2, subA)).status, 200);
+      assert.equal((await getGroup(p1, b1, subA)).body.error?.code, WRONG_TENANT);
+      assert.equal((await getGroup(p1, b1, subB)).status, 200);
+      assert.equal((await getGroup(p2, a2, subB)).body.error?.code, WRONG_TENANT);
+      assert.equal((await putGroup(p1, a1, subB, 'late')).body.error?.code, WRONG_TENANT);
+      assert.equal((await putGroup(p2, b2, subA, 'late')).body.error?.code, WRONG_TENANT);
+      assert.ok(!existsSync(join(dataDir, 'tenants.json')), 'no tenants.json is written any more');
+    });
+  },
+);
 
 describe('tenant bindings on SQLite: tenants.json imported once, bindings in the store', () => {
   const dataDir = freshDataDir('amlite-tenants-sqlite-');
   const legacySub = randomUUID();
   after(() => rmSync(dataDir, { recursive: true, force: true }));
-  const startStrict = () => startAmlite({
-    port: 0, host: '127.0.0.1', dataDir, certFile: join(certDir(), 'cert.pem'), keyFile: join(certDir(), 'key.pem'),
-    logLevel: 'silent', auth: 'strict',
-  });
+  const startStrict = () =>
+    startAmlite({
+      port: 0,
+      host: '127.0.0.1',
+      dataDir,
+      certFile: join(certDir(), 'cert.pem'),
+      keyFile: join(certDir(), 'key.pem'),
+      logLevel: 'silent',
+      auth: 'strict',
+    });
 
   test('an older data dir keeps its bindings; new ones go to the store and survive a restart', async () => {
     mkdirSync(dataDir, { recursive: true });
@@ -134,7 +184,11 @@ describe('tenant bindings on SQLite: tenants.json imported once, bindings in the
       assert.equal((await putGroup(first, a, legacySub)).status, 201);
       assert.equal((await putGroup(first, b, newSub)).status, 201);
       assert.ok(!existsSync(join(dataDir, 'tenants.json')), 'imported, then out of the way');
-      assert.deepEqual(JSON.parse(readFileSync(join(dataDir, 'tenants.json.imported'), 'utf8')), { [legacySub]: TENANT_A }, 'never rewritten');
+      assert.deepEqual(
+        JSON.parse(readFileSync(join(dataDir, 'tenants.json.imported'), 'utf8')),
+        { [legacySub]: TENANT_A },
+        'never rewritten',
+      );
     } finally {
       await first.close();
     }
@@ -150,24 +204,34 @@ describe('tenant bindings on SQLite: tenants.json imported once, bindings in the
   });
 });
 
-describe('strict mode: the control API acts for the caller\'s tenant only', () => {
+describe("strict mode: the control API acts for the caller's tenant only", () => {
   let server: RunningServer;
   let a: string;
   let b: string;
   const subA = randomUUID();
   const subB = randomUUID();
   const epA = endpointPath(subA, 'rg', 'ws-t', 'ep-a');
-  const ctl = (method: string, path: string, token: string, body?: unknown) => armFetch(server, method, path, { token, body });
+  const ctl = (method: string, path: string, token: string, body?: unknown) =>
+    armFetch(server, method, path, { token, body });
 
   before(async () => {
     server = await startTestServer({ auth: 'strict' });
     [a, b] = await Promise.all([tokenFor(server, TENANT_A), tokenFor(server, TENANT_B)]);
-    for (const [token, sub] of [[a, subA], [b, subB]]) {
+    for (const [token, sub] of [
+      [a, subA],
+      [b, subB],
+    ]) {
       assert.equal((await putGroup(server, token, sub)).status, 201);
-      const ws = await armFetch(server, 'PUT', withApiVersion(workspacePath(sub, 'rg', 'ws-t'), STABLE), { token, body: { location: 'eastus', properties: {} } });
+      const ws = await armFetch(server, 'PUT', withApiVersion(workspacePath(sub, 'rg', 'ws-t'), STABLE), {
+        token,
+        body: { location: 'eastus', properties: {} },
+      });
       assert.ok(ws.status < 300, describeResponse(ws));
     }
-    for (const [token, path] of [[a, epA], [b, endpointPath(subB, 'rg', 'ws-t', 'ep-b')]]) {
+    for (const [token, path] of [
+      [a, epA],
+      [b, endpointPath(subB, 'rg', 'ws-t', 'ep-b')],
+    ]) {
       const ep = await armFetch(server, 'PUT', withApiVersion(path, STABLE), { token, body: endpointBody() });
       assert.equal(ep.status, 201, describeResponse(ep));
     }
@@ -175,33 +239,54 @@ describe('strict mode: the control API acts for the caller\'s tenant only', () =
   after(() => server?.close());
 
   test("operations: each tenant lists its own subscriptions' operations only", async () => {
-    const listed = async (token: string) => (await ctl('GET', '/_amlite/operations', token)).body.value as { subscriptionId: string }[];
+    const listed = async (token: string) =>
+      (await ctl('GET', '/_amlite/operations', token)).body.value as { subscriptionId: string }[];
     const ofA = await listed(a);
     const ofB = await listed(b);
-    assert.ok(ofA.length > 0 && ofA.every((o) => o.subscriptionId.toLowerCase() === subA.toLowerCase()), JSON.stringify(ofA));
-    assert.ok(ofB.length > 0 && ofB.every((o) => o.subscriptionId.toLowerCase() === subB.toLowerCase()), JSON.stringify(ofB));
+    assert.ok(
+      ofA.length > 0 && ofA.every((o) => o.subscriptionId.toLowerCase() === subA.toLowerCase()),
+      JSON.stringify(ofA),
+    );
+    assert.ok(
+      ofB.length > 0 && ofB.every((o) => o.subscriptionId.toLowerCase() === subB.toLowerCase()),
+      JSON.stringify(ofB),
+    );
   });
 
   test("endpoint state: another tenant's endpoint is 401 InvalidAuthenticationTokenTenant and stays as it is", async () => {
     const res = await ctl('POST', '/_amlite/state', b, { id: epA, endpointState: 'Suspended' });
     assert.equal(res.status, 401, describeResponse(res));
     assert.equal(res.body.error.code, WRONG_TENANT);
-    assert.equal((await armFetch(server, 'GET', withApiVersion(epA, STABLE), { token: a })).body.properties.endpointState, 'Online');
+    assert.equal(
+      (await armFetch(server, 'GET', withApiVersion(epA, STABLE), { token: a })).body.properties.endpointState,
+      'Online',
+    );
     const own = await ctl('POST', '/_amlite/state', a, { id: epA, endpointState: 'Suspended' });
     assert.equal(own.status, 200, describeResponse(own));
     assert.equal((await ctl('POST', '/_amlite/state', a, { id: epA, endpointState: 'Online' })).status, 200);
   });
 
   test("rules: one tenant's rules are invisible and untouchable to another; a rule must name a subscription", async () => {
-    const mine = await ctl('PUT', '/_amlite/rules/rule-a', a, { kind: 'fail', match: { subscription: subA, method: 'PATCH' }, error: { code: 'Injected' } });
+    const mine = await ctl('PUT', '/_amlite/rules/rule-a', a, {
+      kind: 'fail',
+      match: { subscription: subA, method: 'PATCH' },
+      error: { code: 'Injected' },
+    });
     assert.equal(mine.status, 201, describeResponse(mine));
-    const forA = await ctl('POST', '/_amlite/rules', b, { kind: 'fail', match: { subscription: subA }, error: { code: 'Injected' } });
+    const forA = await ctl('POST', '/_amlite/rules', b, {
+      kind: 'fail',
+      match: { subscription: subA },
+      error: { code: 'Injected' },
+    });
     assert.equal(forA.body.error?.code, WRONG_TENANT, describeResponse(forA));
     const global = await ctl('POST', '/_amlite/rules', b, { kind: 'fail', error: { code: 'Injected' } });
     assert.equal(global.status, 400, describeResponse(global));
     assert.equal(global.body.error.target, 'match.subscription');
     assert.deepEqual((await ctl('GET', '/_amlite/rules', b)).body.value, []);
-    assert.deepEqual((await ctl('GET', '/_amlite/rules', a)).body.value.map((r: { id: string }) => r.id), ['rule-a']);
+    assert.deepEqual(
+      (await ctl('GET', '/_amlite/rules', a)).body.value.map((r: { id: string }) => r.id),
+      ['rule-a'],
+    );
     assert.equal((await ctl('GET', '/_amlite/rules/rule-a', b)).status, 404);
     const takeover = await ctl('PUT', '/_amlite/rules/rule-a', b, { kind: 'delay', match: { subscription: subB } });
     assert.equal(takeover.status, 403, describeResponse(takeover));
@@ -213,9 +298,20 @@ describe('strict mode: the control API acts for the caller\'s tenant only', () =
     assert.equal((await ctl('DELETE', '/_amlite/rules/rule-a', a)).status, 200);
   });
 
-  test("held operations: another tenant can neither release nor reset them; the owner can", async () => {
-    assert.equal((await ctl('PUT', '/_amlite/rules/hold-a', a, { kind: 'delay', match: { subscription: subA, resourceType: 'serverlessEndpoints' } })).status, 201);
-    const put = await armFetch(server, 'PUT', withApiVersion(endpointPath(subA, 'rg', 'ws-t', 'held'), STABLE), { token: a, body: endpointBody() });
+  test('held operations: another tenant can neither release nor reset them; the owner can', async () => {
+    assert.equal(
+      (
+        await ctl('PUT', '/_amlite/rules/hold-a', a, {
+          kind: 'delay',
+          match: { subscription: subA, resourceType: 'serverlessEndpoints' },
+        })
+      ).status,
+      201,
+    );
+    const put = await armFetch(server, 'PUT', withApiVersion(endpointPath(subA, 'rg', 'ws-t', 'held'), STABLE), {
+      token: a,
+      body: endpointBody(),
+    });
     assert.equal(put.status, 201, describeResponse(put));
     const held = (await ctl('GET', '/_amlite/operations?status=InProgress', a)).body.value as { id: string }[];
     assert.equal(held.length, 1);
@@ -230,12 +326,24 @@ describe('strict mode: the control API acts for the caller\'s tenant only', () =
 
 describe('GET /_amlite/operations: hostile query parameters are 400, not 5xx', () => {
   let server: RunningServer;
-  before(async () => { server = await startTestServer(); });
+  before(async () => {
+    server = await startTestServer();
+  });
   after(() => server?.close());
 
   test('repeated, fractional, negative, huge and unknown values', async () => {
-    for (const query of ['status=Failed&status=Succeeded', 'limit=1&limit=2', 'limit=1.5', 'limit=-1', 'limit=0', 'limit=1e400',
-      'limit=99999999999', 'limit=abc', 'limit=1001', 'status=Bogus']) {
+    for (const query of [
+      'status=Failed&status=Succeeded',
+      'limit=1&limit=2',
+      'limit=1.5',
+      'limit=-1',
+      'limit=0',
+      'limit=1e400',
+      'limit=99999999999',
+      'limit=abc',
+      'limit=1001',
+      'status=Bogus',
+    ]) {
       const res = await armFetch(server, 'GET', `/_amlite/operations?${query}`);
       assert.equal(res.status, 400, `${query}: ${describeResponse(res)}`);
       assert.equal(res.body.error.code, 'BadRequest', query);

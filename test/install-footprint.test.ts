@@ -38,16 +38,24 @@ function tsFilesUnder(dir: string): string[] {
 function packagesImportedBy(file: string): string[] {
   const { importedFiles } = ts.preProcessFile(readFileSync(join(root, file), 'utf8'), true, true);
   const specs = importedFiles.map((f) => f.fileName);
-  return [...new Set(specs.filter((s) => !s.startsWith('.') && !s.startsWith('node:'))
-    .map((s) => /^(@[\w.-]+\/)?[\w.-]+/.exec(s)?.[0] ?? s))];
+  return [
+    ...new Set(
+      specs
+        .filter((s) => !s.startsWith('.') && !s.startsWith('node:'))
+        .map((s) => /^(@[\w.-]+\/)?[\w.-]+/.exec(s)?.[0] ?? s),
+    ),
+  ];
 }
 
 /** Each file of `dirs` whose imports name a package outside `allowed`, with those packages. */
 function strayImports(dirs: string[], allowed: string[], skip: (file: string) => boolean = () => false): string[] {
-  return dirs.flatMap(tsFilesUnder).filter((f) => !skip(f)).flatMap((file) => {
-    const stray = packagesImportedBy(file).filter((p) => !allowed.includes(p));
-    return stray.length ? [`${file}: ${stray.join(', ')}`] : [];
-  });
+  return dirs
+    .flatMap(tsFilesUnder)
+    .filter((f) => !skip(f))
+    .flatMap((file) => {
+      const stray = packagesImportedBy(file).filter((p) => !allowed.includes(p));
+      return stray.length ? [`${file}: ${stray.join(', ')}`] : [];
+    });
 }
 
 /** Bytes on disk (as du counts them: a file hard-linked twice once) of a directory, without its nested node_modules. */
@@ -82,8 +90,11 @@ test('every import finds its package: src in the runtime dependencies, test/ and
   const ui = (f: string) => f.startsWith(join('src', 'dashboard', 'ui'));
   assert.deepEqual(strayImports(['src'], [...runtime, ...OPT_IN], ui), [], 'src imports only runtime dependencies');
   assert.deepEqual(strayImports(['src/dashboard/ui', 'scripts'], [...runtime, ...buildTools]), []);
-  assert.deepEqual(strayImports(['test'], [...runtime, ...buildTools, ...testClients]), [],
-    'test/ imports only what the root or the test package installs');
+  assert.deepEqual(
+    strayImports(['test'], [...runtime, ...buildTools, ...testClients]),
+    [],
+    'test/ imports only what the root or the test package installs',
+  );
   // bench/ has no node_modules of its own: its test-package clients come through test/support/bench-clients.ts.
   assert.deepEqual(strayImports(['bench'], [...runtime, ...buildTools]), [], 'bench/ imports clients via test/support');
 });
@@ -91,8 +102,9 @@ test('every import finds its package: src in the runtime dependencies, test/ and
 test(`a clean npm ci installs less than ${DEFAULT_INSTALL_MAX_MB} MB`, (t) => {
   // What the root lock file installs on this platform, measured where it is installed (extras such as
   // `npm run setup:llama`'s packages are not in the lock file, so they are not counted).
-  const installed = Object.keys(json<Lock>('package-lock.json').packages)
-    .filter((path) => path.startsWith('node_modules/') && existsSync(join(root, path)));
+  const installed = Object.keys(json<Lock>('package-lock.json').packages).filter(
+    (path) => path.startsWith('node_modules/') && existsSync(join(root, path)),
+  );
   const seen = new Set<string>();
   const mb = installed.reduce((sum, path) => sum + diskBytes(join(root, path), seen), 0) / 2 ** 20;
   t.diagnostic(`npm ci: ${installed.length} packages, ${mb.toFixed(1)} MB`);

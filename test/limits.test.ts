@@ -5,8 +5,20 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import {
-  armFetch, certDir, createResourceGroup, createWorkspace, describeResponse, fakeToken, freshDataDir, rgPath,
-  sleep, startTestServer, withApiVersion, workspacePath, RG_API_VERSION, type RunningServer,
+  armFetch,
+  certDir,
+  createResourceGroup,
+  createWorkspace,
+  describeResponse,
+  fakeToken,
+  freshDataDir,
+  rgPath,
+  sleep,
+  startTestServer,
+  withApiVersion,
+  workspacePath,
+  RG_API_VERSION,
+  type RunningServer,
 } from './support/harness.js';
 import { closedBy, openTls, rawRequest, readResponse, type RawResponse } from './support/raw-http.js';
 import { startAmlite } from '../src/server.js';
@@ -16,11 +28,19 @@ import { assertArmError } from './support/assertions.js';
 const SUB = randomUUID();
 const PREVIEW = '2026-03-15-preview';
 
-
-const startTuned = (tuning: Partial<ServerLimits>) => startAmlite({
-  port: 0, host: '127.0.0.1', inMemory: true, dataDir: freshDataDir(), logLevel: 'silent',
-  certFile: join(certDir(), 'cert.pem'), keyFile: join(certDir(), 'key.pem'),
-}, tuning);
+const startTuned = (tuning: Partial<ServerLimits>) =>
+  startAmlite(
+    {
+      port: 0,
+      host: '127.0.0.1',
+      inMemory: true,
+      dataDir: freshDataDir(),
+      logLevel: 'silent',
+      certFile: join(certDir(), 'cert.pem'),
+      keyFile: join(certDir(), 'key.pem'),
+    },
+    tuning,
+  );
 
 const get = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${extra}\r\n`;
 
@@ -39,7 +59,13 @@ describe('limits with their defaults', () => {
   after(() => server.close());
 
   test('the Node server carries the documented limits, and they are sensible', () => {
-    const s = server.app.server as unknown as { headersTimeout: number; requestTimeout: number; keepAliveTimeout: number; maxHeaderSize?: number; maxConnections: number };
+    const s = server.app.server as unknown as {
+      headersTimeout: number;
+      requestTimeout: number;
+      keepAliveTimeout: number;
+      maxHeaderSize?: number;
+      maxConnections: number;
+    };
     assert.equal(s.headersTimeout, LIMITS.headersTimeoutMs);
     assert.equal(s.requestTimeout, LIMITS.requestTimeoutMs);
     assert.equal(s.keepAliveTimeout, LIMITS.keepAliveTimeoutMs);
@@ -54,8 +80,12 @@ describe('limits with their defaults', () => {
 
   test('a body over 4 MB is 413 RequestEntityTooLarge, with or without Content-Length; just under is served', async () => {
     const path = withApiVersion(`${workspacePath(SUB, 'rg', 'ws-limits')}/serverlessEndpoints/big`, PREVIEW);
-    const filler = (n: number) => JSON.stringify({ location: 'eastus', properties: { authMode: 'Key', filler: 'x'.repeat(n) } });
-    const over = await armFetch(server, 'PUT', path, { body: filler(BODY_LIMIT), headers: { 'content-type': 'application/json' } });
+    const filler = (n: number) =>
+      JSON.stringify({ location: 'eastus', properties: { authMode: 'Key', filler: 'x'.repeat(n) } });
+    const over = await armFetch(server, 'PUT', path, {
+      body: filler(BODY_LIMIT),
+      headers: { 'content-type': 'application/json' },
+    });
     assertArmError(over, 413, 'RequestEntityTooLarge');
     // Chunked: no Content-Length, the limit applies as the bytes arrive.
     const chunks = new ReadableStream({
@@ -65,11 +95,16 @@ describe('limits with their defaults', () => {
       },
     });
     const chunked = await fetch(`${server.url}${path}`, {
-      method: 'PUT', body: chunks, duplex: 'half',
+      method: 'PUT',
+      body: chunks,
+      duplex: 'half',
       headers: { authorization: `Bearer ${fakeToken()}`, 'content-type': 'application/json' },
     } as RequestInit);
     assertArmError({ status: chunked.status, body: await chunked.json() }, 413, 'RequestEntityTooLarge');
-    const under = await armFetch(server, 'PUT', path, { body: filler(BODY_LIMIT - 1024), headers: { 'content-type': 'application/json' } });
+    const under = await armFetch(server, 'PUT', path, {
+      body: filler(BODY_LIMIT - 1024),
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(under.status, 201, `just under the limit: ${describeResponse(under)}`);
     const check = await armFetch(server, 'GET', path);
     assert.equal(check.body.properties.filler, undefined, 'the preview drops unknown fields');
@@ -81,7 +116,10 @@ describe('limits with their defaults', () => {
     assert.match(res.json.error.message, new RegExp(String(LIMITS.headerBytes)));
     assert.equal(res.headers.connection, 'close');
     assert.ok(res.headers['x-ms-request-id']);
-    const fits = await rawRequest(server.url, get('/health', `x-big: ${'a'.repeat(LIMITS.headerBytes - 200)}\r\nconnection: close\r\n`));
+    const fits = await rawRequest(
+      server.url,
+      get('/health', `x-big: ${'a'.repeat(LIMITS.headerBytes - 200)}\r\nconnection: close\r\n`),
+    );
     assert.equal(fits.status, 200, 'headers within the limit are served');
     await healthy(server);
   });
@@ -98,13 +136,32 @@ describe('limits with their defaults', () => {
   test(`JSON nested deeper than ${MAX_JSON_DEPTH} levels, and __proto__ members, are refused as InvalidRequestFormat`, async () => {
     const path = withApiVersion(rgPath(SUB, 'rg-deep'), RG_API_VERSION);
     const deep = `{"location":"eastus","tags":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}`;
-    assertArmError(await armFetch(server, 'PUT', path, { body: deep, headers: { 'content-type': 'application/json' } }), 400, 'InvalidRequestFormat');
+    assertArmError(
+      await armFetch(server, 'PUT', path, { body: deep, headers: { 'content-type': 'application/json' } }),
+      400,
+      'InvalidRequestFormat',
+    );
     const arrays = `{"location":"eastus","x":${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}}`;
-    assertArmError(await armFetch(server, 'PUT', path, { body: arrays, headers: { 'content-type': 'application/json' } }), 400, 'InvalidRequestFormat');
+    assertArmError(
+      await armFetch(server, 'PUT', path, { body: arrays, headers: { 'content-type': 'application/json' } }),
+      400,
+      'InvalidRequestFormat',
+    );
     const fine = `{"location":"eastus","properties":${'{"a":'.repeat(MAX_JSON_DEPTH - 2)}1${'}'.repeat(MAX_JSON_DEPTH - 2)}}`;
-    assert.equal((await armFetch(server, 'PUT', path, { body: fine, headers: { 'content-type': 'application/json' } })).status, 201, 'nesting within the limit');
-    for (const body of ['{"location":"eastus","__proto__":{"tags":{"x":"y"}}}', '{"location":"eastus","tags":{"\\u005f_proto__":{"a":"b"}}}']) {
-      assertArmError(await armFetch(server, 'PATCH', path, { body, headers: { 'content-type': 'application/json' } }), 400, 'InvalidRequestFormat');
+    assert.equal(
+      (await armFetch(server, 'PUT', path, { body: fine, headers: { 'content-type': 'application/json' } })).status,
+      201,
+      'nesting within the limit',
+    );
+    for (const body of [
+      '{"location":"eastus","__proto__":{"tags":{"x":"y"}}}',
+      '{"location":"eastus","tags":{"\\u005f_proto__":{"a":"b"}}}',
+    ]) {
+      assertArmError(
+        await armFetch(server, 'PATCH', path, { body, headers: { 'content-type': 'application/json' } }),
+        400,
+        'InvalidRequestFormat',
+      );
     }
     assert.deepEqual((await armFetch(server, 'GET', path)).body.tags ?? {}, {}, 'nothing changed');
   });
@@ -113,7 +170,13 @@ describe('limits with their defaults', () => {
 describe('slow and idle clients, and the connection limit (short timeouts)', () => {
   let server: RunningServer;
   before(async () => {
-    server = await startTuned({ headersTimeoutMs: 800, requestTimeoutMs: 1500, keepAliveTimeoutMs: 400, timeoutCheckIntervalMs: 100, maxConnections: 4 });
+    server = await startTuned({
+      headersTimeoutMs: 800,
+      requestTimeoutMs: 1500,
+      keepAliveTimeoutMs: 400,
+      timeoutCheckIntervalMs: 100,
+      maxConnections: 4,
+    });
   });
   after(() => server.close());
 
@@ -151,7 +214,9 @@ describe('slow and idle clients, and the connection limit (short timeouts)', () 
     const socket = await openTls(server.url);
     const started = Date.now();
     const response = readResponse(socket, 5000);
-    socket.write(`PUT ${withApiVersion(rgPath(SUB, 'rg-slow'), RG_API_VERSION)} HTTP/1.1\r\nHost: 127.0.0.1\r\nauthorization: Bearer ${fakeToken()}\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"location":`);
+    socket.write(
+      `PUT ${withApiVersion(rgPath(SUB, 'rg-slow'), RG_API_VERSION)} HTTP/1.1\r\nHost: 127.0.0.1\r\nauthorization: Bearer ${fakeToken()}\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"location":`,
+    );
     try {
       const res = await response;
       assertArmError(res, 408, 'RequestTimeout');

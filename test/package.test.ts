@@ -38,20 +38,47 @@ describe('the npm package', { timeout: 300_000 }, () => {
     tmp = mkdtempSync(join(tmpdir(), 'amlite-pack-'));
     const stage = join(tmp, 'stage');
     mkdirSync(stage);
-    for (const f of ['package.json', 'package-lock.json', 'README.md', 'tsconfig.json', 'tsconfig.build.json', 'src', 'scripts']) {
+    for (const f of [
+      'package.json',
+      'package-lock.json',
+      'README.md',
+      'tsconfig.json',
+      'tsconfig.build.json',
+      'src',
+      'scripts',
+    ]) {
       cpSync(join(root, f), join(stage, f), { recursive: true });
     }
     symlinkSync(join(root, 'node_modules'), join(stage, 'node_modules'), 'dir');
     npm(['pack', '--pack-destination', tmp, '--no-audit', '--no-fund'], { cwd: stage });
-    tarball = join(tmp, readdirSync(tmp).find((f) => /^amlite-.*\.tgz$/.test(f))!);
+    tarball = join(
+      tmp,
+      readdirSync(tmp).find((f) => /^amlite-.*\.tgz$/.test(f))!,
+    );
     const list = spawnSync('tar', ['tzf', tarball], { encoding: 'utf8' });
     assert.equal(list.status, 0, list.stderr);
-    files = list.stdout.split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
+    files = list.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((f) => f.replace(/^package\//, ''));
 
     prefix = join(tmp, 'prefix');
     // --engine-strict: a runtime dependency that wants a newer Node than the one running fails the install.
-    npm(['install', '--global', '--prefix', prefix, '--prefer-offline', '--ignore-scripts', '--engine-strict',
-      '--no-audit', '--no-fund', tarball], { cwd: tmp });
+    npm(
+      [
+        'install',
+        '--global',
+        '--prefix',
+        prefix,
+        '--prefer-offline',
+        '--ignore-scripts',
+        '--engine-strict',
+        '--no-audit',
+        '--no-fund',
+        tarball,
+      ],
+      { cwd: tmp },
+    );
     const installed = join(prefix, 'lib', 'node_modules', 'amlite');
     provideSqliteAddon(join(installed, 'node_modules', 'better-sqlite3'));
     elsewhere = join(tmp, 'elsewhere');
@@ -61,18 +88,29 @@ describe('the npm package', { timeout: 300_000 }, () => {
   after(() => rmSync(tmp, { recursive: true, force: true }));
 
   /** Runs the installed `amlite` (through PATH, as a user would) from a folder outside the checkout. */
-  const amlite = (...args: string[]) => spawnSync('amlite', args, { cwd: elsewhere, env, encoding: 'utf8', timeout: 30_000 });
+  const amlite = (...args: string[]) =>
+    spawnSync('amlite', args, { cwd: elsewhere, env, encoding: 'utf8', timeout: 30_000 });
 
   it('holds only what runs: the built dist, the dashboard bundle, README and package.json', () => {
-    for (const f of ['package.json', 'README.md', 'dist/main.js', 'dist/server.js', 'dist/dashboard/ui/app.js', 'dist/dashboard/ui/app.css'])
+    for (const f of [
+      'package.json',
+      'README.md',
+      'dist/main.js',
+      'dist/server.js',
+      'dist/dashboard/ui/app.js',
+      'dist/dashboard/ui/app.css',
+    ])
       assert.ok(files.includes(f), `${f} is in the tarball`);
-    const extra = files.filter((f) => !/^dist\/.+\.(js|css)$/.test(f) && !['package.json', 'README.md', 'LICENSE'].includes(f));
+    const extra = files.filter(
+      (f) => !/^dist\/.+\.(js|css)$/.test(f) && !['package.json', 'README.md', 'LICENSE'].includes(f),
+    );
     assert.deepEqual(extra, [], 'nothing else (no src, test, bench, scripts, source maps)');
   });
 
   it('installs without the development tools', () => {
     const deps = readdirSync(join(prefix, 'lib', 'node_modules', 'amlite', 'node_modules'));
-    for (const dev of ['typescript', 'tsx', 'esbuild', 'node-llama-cpp', '@azure']) assert.ok(!deps.includes(dev), `${dev} not installed`);
+    for (const dev of ['typescript', 'tsx', 'esbuild', 'node-llama-cpp', '@azure'])
+      assert.ok(!deps.includes(dev), `${dev} not installed`);
     assert.ok(deps.includes('fastify') && deps.includes('better-sqlite3'));
   });
 
@@ -92,7 +130,11 @@ describe('the npm package', { timeout: 300_000 }, () => {
 
   it('starts the server (--port 0 --in-memory), which answers /health', async () => {
     const dataDir = join(tmp, 'data');
-    const child = spawn('amlite', ['--port', '0', '--in-memory', '--data-dir', dataDir], { cwd: elsewhere, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('amlite', ['--port', '0', '--in-memory', '--data-dir', dataDir], {
+      cwd: elsewhere,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       const url = await new Promise<string>((resolveUrl, reject) => {
         let out = '';
@@ -102,16 +144,22 @@ describe('the npm package', { timeout: 300_000 }, () => {
           const m = /listening on (https:\/\/\S+)/.exec(out);
           if (m) resolveUrl(m[1]!);
         });
-        child.stderr.on('data', (d: Buffer) => { err += d; });
+        child.stderr.on('data', (d: Buffer) => {
+          err += d;
+        });
         child.once('exit', (code) => reject(new Error(`amlite exited (${code}) before listening:\n${out}\n${err}`)));
       });
       const ca = readFileSync(join(dataDir, 'cert.pem'));
       const health = await new Promise<{ status: number; body: string }>((done, fail) => {
         request(`${url}/health`, { ca }, (res) => {
           let body = '';
-          res.on('data', (d: Buffer) => { body += d; });
+          res.on('data', (d: Buffer) => {
+            body += d;
+          });
           res.on('end', () => done({ status: res.statusCode!, body }));
-        }).on('error', fail).end();
+        })
+          .on('error', fail)
+          .end();
       });
       assert.equal(health.status, 200);
       assert.equal(JSON.parse(health.body).status, 'ok');
@@ -130,7 +178,10 @@ function provideSqliteAddon(dir: string) {
   const ours = join(root, 'node_modules', 'better-sqlite3');
   if (version(dir) === version(ours)) {
     mkdirSync(join(dir, 'build', 'Release'), { recursive: true });
-    copyFileSync(join(ours, 'build', 'Release', 'better_sqlite3.node'), join(dir, 'build', 'Release', 'better_sqlite3.node'));
+    copyFileSync(
+      join(ours, 'build', 'Release', 'better_sqlite3.node'),
+      join(dir, 'build', 'Release', 'better_sqlite3.node'),
+    );
   } else {
     npm(['rebuild', 'better-sqlite3', '--foreground-scripts'], { cwd: join(dir, '..', '..') });
   }

@@ -26,7 +26,14 @@ const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const SNIPPETS = extractSnippets(README);
 const RUN_TIMEOUT_MS = 120_000;
 const RUNNABLE: Record<string, 'sh' | 'js' | 'python' | 'json'> = {
-  sh: 'sh', bash: 'sh', js: 'js', javascript: 'js', mjs: 'js', python: 'python', py: 'python', json: 'json',
+  sh: 'sh',
+  bash: 'sh',
+  js: 'js',
+  javascript: 'js',
+  mjs: 'js',
+  python: 'python',
+  py: 'python',
+  json: 'json',
 };
 /** What a block's output must show beyond exiting 0. */
 const EXPECT: Record<string, RegExp> = {
@@ -63,8 +70,12 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): 
     const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
-    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { out += c.toString(); });
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
     child.on('close', (code) => {
       clearTimeout(timer);
       res({ code, out });
@@ -79,13 +90,19 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): 
 async function amliteOnPath(dir: string): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const bundle = join(dir, 'amlite.mjs');
-  await build({ entryPoints: [join(ROOT, 'src/main.ts')], bundle: true, platform: 'node', format: 'esm',
-    packages: 'external', outfile: bundle, logLevel: 'warning' });
+  await build({
+    entryPoints: [join(ROOT, 'src/main.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    outfile: bundle,
+    logLevel: 'warning',
+  });
   writeFileSync(join(dir, 'amlite'), `#!/bin/sh\nexec "${process.execPath}" "${bundle}" "$@"\n`);
   chmodSync(join(dir, 'amlite'), 0o755);
   return dir;
 }
-
 
 /** The code a block runs: the chain of blocks it continues, then its own. */
 function programOf(snippet: Snippet): string {
@@ -114,8 +131,11 @@ describe('README snippets run as written', () => {
     const loose = await startAmlite({ ...common, dataDir: join(work, '.amlite'), auth: 'loose' });
     // The same certificate, so that `.amlite/cert.pem` is right for both servers.
     const strict = await startAmlite({
-      ...common, dataDir: join(work, '.amlite-strict'), auth: 'strict',
-      certFile: join(work, '.amlite', 'cert.pem'), keyFile: join(work, '.amlite', 'key.pem'),
+      ...common,
+      dataDir: join(work, '.amlite-strict'),
+      auth: 'strict',
+      certFile: join(work, '.amlite', 'cert.pem'),
+      keyFile: join(work, '.amlite', 'key.pem'),
     });
     servers = { loose, strict };
     pathDir = await amliteOnPath(join(work, 'bin'));
@@ -173,7 +193,7 @@ describe('README snippets run as written', () => {
   }
 
   // Item 9: the storm the README shows is ridden out by the openai client's default retries; one more 429 is not.
-  test('the 429 storm: a count of 3 outlasts the openai client\'s two default retries (README)', async () => {
+  test("the 429 storm: a count of 3 outlasts the openai client's two default retries (README)", async () => {
     const storm = SNIPPETS.find((s) => s.name === 'node-429');
     assert.ok(storm, 'the README has the node-429 block');
     assert.match(storm.code, /count: 2,/);

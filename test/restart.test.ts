@@ -71,7 +71,11 @@ describe('the CLI across restarts', () => {
       assert.equal(status.status, 'Succeeded');
       assert.ok(status.endTime, `endTime is set: ${JSON.stringify(status)}`);
 
-      const group = await armFetch(second, 'HEAD', withApiVersion(`/subscriptions/${sub}/resourceGroups/rg-restart`, '2025-04-01'));
+      const group = await armFetch(
+        second,
+        'HEAD',
+        withApiVersion(`/subscriptions/${sub}/resourceGroups/rg-restart`, '2025-04-01'),
+      );
       assert.equal(group.status, 204, 'the resource group survived');
     } finally {
       const exit = await stopCli(second, 'SIGTERM');
@@ -91,6 +95,10 @@ describe('the CLI across restarts', () => {
   test('stdout carries the documented ready line "amlite listening on <url>"', () => {
     assert.ok(startupOutput, 'the SIGTERM test captured the CLI output');
     // DESIGN.md's command-line contract: scripts wait for exactly this line.
-    assert.match(startupOutput, /^amlite listening on https:\/\/127\.0\.0\.1:\d+$/m, `no such line in:\n${startupOutput}`);
+    assert.match(
+      startupOutput,
+      /^amlite listening on https:\/\/127\.0\.0\.1:\d+$/m,
+      `no such line in:\n${startupOutput}`,
+    );
   });
 });

@@ -8,8 +8,19 @@ import { join } from 'node:path';
 import { ClientSecretCredential } from '@azure/identity';
 import { ResourceManagementClient } from '@azure/arm-resources';
 import {
-  armFetch, certDir, describeResponse, endpointBody, endpointPath, fakeToken, freshDataDir, rgPath,
-  startTestServer, withApiVersion, workspacePath, RG_API_VERSION, type RunningServer,
+  armFetch,
+  certDir,
+  describeResponse,
+  endpointBody,
+  endpointPath,
+  fakeToken,
+  freshDataDir,
+  rgPath,
+  startTestServer,
+  withApiVersion,
+  workspacePath,
+  RG_API_VERSION,
+  type RunningServer,
 } from './support/harness.js';
 import { startAmlite } from '../src/server.js';
 import { TokenIssuer, KEY_FILE } from '../src/auth/issuer.js';
@@ -23,16 +34,28 @@ const ML_SCOPE = 'https://ml.azure.com/.default';
 const STABLE = '2025-09-01';
 const PREVIEW = '2026-03-15-preview';
 
-async function startStrict(dataDir = freshDataDir('amlite-strict-'), extra: Record<string, unknown> = {}): Promise<RunningServer> {
+async function startStrict(
+  dataDir = freshDataDir('amlite-strict-'),
+  extra: Record<string, unknown> = {},
+): Promise<RunningServer> {
   return startAmlite({
-    port: 0, host: '127.0.0.1', dataDir, certFile: join(certDir(), 'cert.pem'), keyFile: join(certDir(), 'key.pem'),
-    logLevel: 'silent', auth: 'strict', ...extra,
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    certFile: join(certDir(), 'cert.pem'),
+    keyFile: join(certDir(), 'key.pem'),
+    logLevel: 'silent',
+    auth: 'strict',
+    ...extra,
   });
 }
 
 /** The credential a real app would use, pointed at amlite (instance discovery off: it would ask login.microsoftonline.com). */
 function credentialFor(server: { url: string }, tenant = TENANT_A, secret = 'any-secret'): ClientSecretCredential {
-  return new ClientSecretCredential(tenant, CLIENT_ID, secret, { authorityHost: server.url, disableInstanceDiscovery: true });
+  return new ClientSecretCredential(tenant, CLIENT_ID, secret, {
+    authorityHost: server.url,
+    disableInstanceDiscovery: true,
+  });
 }
 
 const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
@@ -55,9 +78,17 @@ describe('strict authentication with the local token issuer', () => {
 
   test('discovery: instance metadata, OpenID configuration and JWKS, as MSAL reads them', async () => {
     const host = new URL(server.url).host;
-    const instance = await armFetch(server, 'GET', `/common/discovery/instance?api-version=1.1&authorization_endpoint=${encodeURIComponent(`${server.url}/${TENANT_A}/oauth2/v2.0/authorize`)}`, { token: null });
+    const instance = await armFetch(
+      server,
+      'GET',
+      `/common/discovery/instance?api-version=1.1&authorization_endpoint=${encodeURIComponent(`${server.url}/${TENANT_A}/oauth2/v2.0/authorize`)}`,
+      { token: null },
+    );
     assert.equal(instance.status, 200, describeResponse(instance));
-    assert.equal(instance.body.tenant_discovery_endpoint, `${server.url}/${TENANT_A}/v2.0/.well-known/openid-configuration`);
+    assert.equal(
+      instance.body.tenant_discovery_endpoint,
+      `${server.url}/${TENANT_A}/v2.0/.well-known/openid-configuration`,
+    );
     assert.deepEqual(instance.body.metadata, [{ preferred_network: host, preferred_cache: host, aliases: [host] }]);
 
     const oidc = await armFetch(server, 'GET', `/${TENANT_A}/v2.0/.well-known/openid-configuration`, { token: null });
@@ -91,7 +122,14 @@ describe('strict authentication with the local token issuer', () => {
     const jwk = jwks.body.keys.find((k: { kid: string }) => k.kid === header.kid);
     assert.ok(jwk, 'the kid is in the JWKS');
     const [h, p, s] = token.split('.');
-    assert.ok(verify('sha256', Buffer.from(`${h}.${p}`), createPublicKey({ key: jwk, format: 'jwk' }), Buffer.from(s, 'base64url')));
+    assert.ok(
+      verify(
+        'sha256',
+        Buffer.from(`${h}.${p}`),
+        createPublicKey({ key: jwk, format: 'jwk' }),
+        Buffer.from(s, 'base64url'),
+      ),
+    );
     const ml = (await credentialFor(server).getToken(ML_SCOPE))!;
     assert.equal(claimsOf(ml.token).aud, 'https://ml.azure.com');
   });
@@ -102,9 +140,15 @@ describe('strict authentication with the local token issuer', () => {
     await client.resourceGroups.createOrUpdate('rg-strict', { location: 'eastus' });
     const ws = workspacePath(sub, 'rg-strict', 'ws-strict');
     await client.resources.beginCreateOrUpdateByIdAndWait(ws, STABLE, { location: 'eastus', properties: {} });
-    const ep = await client.resources.beginCreateOrUpdateByIdAndWait(`${ws}/serverlessEndpoints/ep-strict`, STABLE, endpointBody());
+    const ep = await client.resources.beginCreateOrUpdateByIdAndWait(
+      `${ws}/serverlessEndpoints/ep-strict`,
+      STABLE,
+      endpointBody(),
+    );
     assert.equal((ep.properties as { provisioningState: string }).provisioningState, 'Succeeded');
-    const got = await armFetch(server, 'GET', withApiVersion(`${ws}/serverlessEndpoints/ep-strict`, STABLE), { token: (await credentialFor(server).getToken(ARM_SCOPE))!.token });
+    const got = await armFetch(server, 'GET', withApiVersion(`${ws}/serverlessEndpoints/ep-strict`, STABLE), {
+      token: (await credentialFor(server).getToken(ARM_SCOPE))!.token,
+    });
     assert.equal(got.status, 200, describeResponse(got));
     assert.equal(got.body.systemData.createdBy, CLIENT_ID);
     assert.equal(got.body.systemData.createdByType, 'Application');
@@ -115,25 +159,53 @@ describe('strict authentication with the local token issuer', () => {
     const good = (await credentialFor(server).getToken(ARM_SCOPE))!.token;
     const issuer = await TokenIssuer.load(dataDir);
     const origin = server.url;
-    const mint = (claims: Record<string, unknown>) => issuer.sign({
-      aud: 'https://management.azure.com/', iss: `${origin}/${TENANT_A}/v2.0`, tid: TENANT_A, appid: CLIENT_ID, idtyp: 'app',
-      iat: Math.floor(Date.now() / 1000), nbf: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600, ...claims,
-    });
+    const mint = (claims: Record<string, unknown>) =>
+      issuer.sign({
+        aud: 'https://management.azure.com/',
+        iss: `${origin}/${TENANT_A}/v2.0`,
+        tid: TENANT_A,
+        appid: CLIENT_ID,
+        idtyp: 'app',
+        iat: Math.floor(Date.now() / 1000),
+        nbf: Math.floor(Date.now() / 1000),
+        exp: Math.floor(Date.now() / 1000) + 600,
+        ...claims,
+      });
     const { privateKey: foreignKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const [h, p, s] = good.split('.');
     const tampered = `${h}.${Buffer.from(JSON.stringify({ ...claimsOf(good), tid: TENANT_B })).toString('base64url')}.${s}`;
     const cases: [string, string | null, number, string][] = [
       ['no token', null, 401, 'AuthenticationFailed'],
       ['unsigned (loose mode) token', fakeToken(), 401, 'InvalidAuthenticationToken'],
-      ['signed by another key with the same kid', signJwt(claimsOf(good), foreignKey, headerOf(good).kid), 401, 'InvalidAuthenticationToken'],
+      [
+        'signed by another key with the same kid',
+        signJwt(claimsOf(good), foreignKey, headerOf(good).kid),
+        401,
+        'InvalidAuthenticationToken',
+      ],
       ['payload changed after signing', tampered, 401, 'InvalidAuthenticationToken'],
       ['signature stripped', `${h}.${p}.`, 401, 'InvalidAuthenticationToken'],
-      ['audience https://ml.azure.com', mint({ aud: 'https://ml.azure.com' }), 401, 'InvalidAuthenticationTokenAudience'],
-      ['issuer on another host', mint({ iss: `https://login.microsoftonline.com/${TENANT_A}/v2.0` }), 401, 'InvalidAuthenticationToken'],
+      [
+        'audience https://ml.azure.com',
+        mint({ aud: 'https://ml.azure.com' }),
+        401,
+        'InvalidAuthenticationTokenAudience',
+      ],
+      [
+        'issuer on another host',
+        mint({ iss: `https://login.microsoftonline.com/${TENANT_A}/v2.0` }),
+        401,
+        'InvalidAuthenticationToken',
+      ],
       ['issuer of another tenant', mint({ iss: `${origin}/${TENANT_B}/v2.0` }), 401, 'InvalidAuthenticationToken'],
       ['expired', mint({ exp: Math.floor(Date.now() / 1000) - 5 }), 401, 'ExpiredAuthenticationToken'],
       ['no expiry', mint({ exp: undefined }), 401, 'ExpiredAuthenticationToken'],
-      ['not valid for ten more minutes', mint({ nbf: Math.floor(Date.now() / 1000) + 600 }), 401, 'InvalidAuthenticationToken'],
+      [
+        'not valid for ten more minutes',
+        mint({ nbf: Math.floor(Date.now() / 1000) + 600 }),
+        401,
+        'InvalidAuthenticationToken',
+      ],
     ];
     for (const [what, token, status, code] of cases) {
       const res = await armFetch(server, 'PUT', path, { token, body: { location: 'eastus' } });
@@ -144,7 +216,9 @@ describe('strict authentication with the local token issuer', () => {
     }
     const ok = await armFetch(server, 'PUT', path, { token: mint({}), body: { location: 'eastus' } });
     assert.equal(ok.status, 201, `a well-formed token of the issuer passes: ${describeResponse(ok)}`);
-    const none = await armFetch(server, 'GET', withApiVersion(rgPath(randomUUID(), 'rg-refused'), RG_API_VERSION), { token: fakeToken() });
+    const none = await armFetch(server, 'GET', withApiVersion(rgPath(randomUUID(), 'rg-refused'), RG_API_VERSION), {
+      token: fakeToken(),
+    });
     assert.equal(none.status, 401, 'nothing was created with a refused token');
   });
 
@@ -153,36 +227,64 @@ describe('strict authentication with the local token issuer', () => {
     const path = withApiVersion(rgPath(sub, 'rg-tenant'), RG_API_VERSION);
     const tokenA = (await credentialFor(server, TENANT_A).getToken(ARM_SCOPE))!.token;
     const tokenB = (await credentialFor(server, TENANT_B).getToken(ARM_SCOPE))!.token;
-    const first = await armFetch(server, 'PUT', path, { token: tokenA, body: { location: 'eastus', tags: { by: 'a' } } });
+    const first = await armFetch(server, 'PUT', path, {
+      token: tokenA,
+      body: { location: 'eastus', tags: { by: 'a' } },
+    });
     assert.equal(first.status, 201, describeResponse(first));
-    const other = await armFetch(server, 'PUT', path, { token: tokenB, body: { location: 'eastus', tags: { by: 'b' } } });
+    const other = await armFetch(server, 'PUT', path, {
+      token: tokenB,
+      body: { location: 'eastus', tags: { by: 'b' } },
+    });
     assert.equal(other.status, 401, describeResponse(other));
     assert.equal(other.body.error.code, 'InvalidAuthenticationTokenTenant');
-    assert.match(other.body.error.message, new RegExp(`wrong issuer '${server.url}/${TENANT_B}/v2.0'.*tenant '${server.url}/${TENANT_A}/v2.0'`));
-    assert.match(other.headers.get('www-authenticate') ?? '', new RegExp(`authorization_uri="${server.url}/${TENANT_A}"`));
+    assert.match(
+      other.body.error.message,
+      new RegExp(`wrong issuer '${server.url}/${TENANT_B}/v2.0'.*tenant '${server.url}/${TENANT_A}/v2.0'`),
+    );
+    assert.match(
+      other.headers.get('www-authenticate') ?? '',
+      new RegExp(`authorization_uri="${server.url}/${TENANT_A}"`),
+    );
     const read = await armFetch(server, 'GET', path, { token: tokenB });
     assert.equal(read.status, 401, 'reads are refused too');
     const still = await armFetch(server, 'GET', path, { token: tokenA });
     assert.equal(still.status, 200);
     assert.deepEqual(still.body.tags, { by: 'a' }, 'the refused write changed nothing');
     // Tenant B has subscriptions of its own.
-    const own = await armFetch(server, 'PUT', withApiVersion(rgPath(randomUUID(), 'rg-b'), RG_API_VERSION), { token: tokenB, body: { location: 'eastus' } });
+    const own = await armFetch(server, 'PUT', withApiVersion(rgPath(randomUUID(), 'rg-b'), RG_API_VERSION), {
+      token: tokenB,
+      body: { location: 'eastus' },
+    });
     assert.equal(own.status, 201, describeResponse(own));
     // Operation URLs are under the subscription too.
     const sdkB = new ResourceManagementClient(credentialFor(server, TENANT_B), sub, { endpoint: server.url });
-    await assert.rejects(sdkB.resourceGroups.get('rg-tenant'), (e: { statusCode?: number; code?: string }) => e.statusCode === 401 && e.code === 'InvalidAuthenticationTokenTenant');
+    await assert.rejects(
+      sdkB.resourceGroups.get('rg-tenant'),
+      (e: { statusCode?: number; code?: string }) =>
+        e.statusCode === 401 && e.code === 'InvalidAuthenticationTokenTenant',
+    );
   });
 
   test('data plane: AAD endpoints take ml.azure.com tokens of the issuer and the right tenant only; keys still work', async () => {
     const sub = randomUUID();
     const arm = (await credentialFor(server).getToken(ARM_SCOPE))!.token;
-    await armFetch(server, 'PUT', withApiVersion(rgPath(sub, 'rg-dp'), RG_API_VERSION), { token: arm, body: { location: 'eastus' } });
+    await armFetch(server, 'PUT', withApiVersion(rgPath(sub, 'rg-dp'), RG_API_VERSION), {
+      token: arm,
+      body: { location: 'eastus' },
+    });
     const ws = workspacePath(sub, 'rg-dp', 'ws-dp');
-    const wsRes = await armFetch(server, 'PUT', withApiVersion(ws, STABLE), { token: arm, body: { location: 'eastus', properties: {} } });
+    const wsRes = await armFetch(server, 'PUT', withApiVersion(ws, STABLE), {
+      token: arm,
+      body: { location: 'eastus', properties: {} },
+    });
     assert.ok([200, 201].includes(wsRes.status), describeResponse(wsRes));
     const mk = async (name: string, authMode: string) => {
       const path = endpointPath(sub, 'rg-dp', 'ws-dp', name);
-      const put = await armFetch(server, 'PUT', withApiVersion(path, PREVIEW), { token: arm, body: endpointBody({ authMode }) });
+      const put = await armFetch(server, 'PUT', withApiVersion(path, PREVIEW), {
+        token: arm,
+        body: endpointBody({ authMode }),
+      });
       assert.equal(put.status, 201, describeResponse(put));
       const got = await armFetch(server, 'GET', withApiVersion(path, PREVIEW), { token: arm });
       const keys = await armFetch(server, 'POST', withApiVersion(`${path}/listKeys`, PREVIEW), { token: arm });
@@ -190,14 +292,20 @@ describe('strict authentication with the local token issuer', () => {
     };
     const aad = await mk('aad-ep', 'AAD');
     const key = await mk('key-ep', 'Key');
-    const chat = (uri: string, headers: Record<string, string>) => fetch(`${uri}/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json', ...headers },
-      body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 }),
-    });
+    const chat = (uri: string, headers: Record<string, string>) =>
+      fetch(`${uri}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 }),
+      });
     const mlA = (await credentialFor(server, TENANT_A).getToken(ML_SCOPE))!.token;
     const mlB = (await credentialFor(server, TENANT_B).getToken(ML_SCOPE))!.token;
     assert.equal((await chat(aad.uri, { authorization: `Bearer ${mlA}` })).status, 200, 'the right token');
-    for (const [what, token] of [['management audience', arm], ['unsigned', fakeToken({ aud: 'https://ml.azure.com' })], ['another tenant', mlB]] as const) {
+    for (const [what, token] of [
+      ['management audience', arm],
+      ['unsigned', fakeToken({ aud: 'https://ml.azure.com' })],
+      ['another tenant', mlB],
+    ] as const) {
       const res = await chat(aad.uri, { authorization: `Bearer ${token}` });
       const text = await res.text();
       assert.equal(res.status, 401, `${what}: ${text}`);
@@ -205,7 +313,11 @@ describe('strict authentication with the local token issuer', () => {
       assert.ok(!text.includes(token.split('.')[2] || token), `${what}: not echoed`);
     }
     assert.equal((await chat(key.uri, { 'api-key': key.keys.primaryKey })).status, 200, 'keys work in strict mode');
-    assert.equal((await chat(key.uri, { authorization: `Bearer ${mlA}` })).status, 401, 'a Key endpoint takes no token');
+    assert.equal(
+      (await chat(key.uri, { authorization: `Bearer ${mlA}` })).status,
+      401,
+      'a Key endpoint takes no token',
+    );
   });
 
   test('a restart on the same data dir keeps the key (earlier tokens stay valid) and the tenant bindings', async () => {
@@ -238,18 +350,30 @@ describe('the token endpoint', () => {
     const secret = `s3cret-${randomUUID()}`;
     const server = await startStrict(undefined, { issuerSecret: secret });
     try {
-      await assert.rejects(credentialFor(server, TENANT_A, 'wrong-secret').getToken(ARM_SCOPE), /invalid_client|AADSTS7000215/);
+      await assert.rejects(
+        credentialFor(server, TENANT_A, 'wrong-secret').getToken(ARM_SCOPE),
+        /invalid_client|AADSTS7000215/,
+      );
       const token = (await credentialFor(server, TENANT_A, secret).getToken(ARM_SCOPE))!.token;
       assert.equal(claimsOf(token).tid, TENANT_A);
-      const post = (body: Record<string, string>, tenant = TENANT_A) => fetch(`${server.url}/${tenant}/oauth2/v2.0/token`, {
-        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString(),
-      });
+      const post = (body: Record<string, string>, tenant = TENANT_A) =>
+        fetch(`${server.url}/${tenant}/oauth2/v2.0/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams(body).toString(),
+        });
       const base = { grant_type: 'client_credentials', client_id: CLIENT_ID, client_secret: secret, scope: ARM_SCOPE };
       const cases: [string, Record<string, string>, string, number, string][] = [
         ['wrong secret', { ...base, client_secret: 'nope-nope' }, TENANT_A, 401, 'invalid_client'],
         ['no client id', { ...base, client_id: '' }, TENANT_A, 400, 'invalid_request'],
         ['password grant', { ...base, grant_type: 'password' }, TENANT_A, 400, 'unsupported_grant_type'],
-        ['scope without /.default', { ...base, scope: 'https://management.azure.com/user_impersonation' }, TENANT_A, 400, 'invalid_scope'],
+        [
+          'scope without /.default',
+          { ...base, scope: 'https://management.azure.com/user_impersonation' },
+          TENANT_A,
+          400,
+          'invalid_scope',
+        ],
         ['the common tenant', base, 'common', 400, 'invalid_request'],
       ];
       for (const [what, body, tenant, status, error] of cases) {
@@ -262,7 +386,10 @@ describe('the token endpoint', () => {
       // The v1 form (resource=) and HTTP Basic client authentication work too.
       const v1 = await fetch(`${server.url}/${TENANT_A}/oauth2/token`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${secret}`).toString('base64')}` },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${secret}`).toString('base64')}`,
+        },
         body: new URLSearchParams({ grant_type: 'client_credentials', resource: 'https://ml.azure.com' }).toString(),
       });
       assert.equal(v1.status, 200);
@@ -272,11 +399,15 @@ describe('the token endpoint', () => {
     }
   });
 
-  test('loose mode stays the default; it accepts the issuer\'s tokens as it accepts any unexpired JWT', async () => {
+  test("loose mode stays the default; it accepts the issuer's tokens as it accepts any unexpired JWT", async () => {
     const server = await startTestServer();
     try {
       const path = withApiVersion(rgPath(randomUUID(), 'rg-loose'), RG_API_VERSION);
-      assert.equal((await armFetch(server, 'PUT', path, { body: { location: 'eastus' } })).status, 201, 'an unsigned token');
+      assert.equal(
+        (await armFetch(server, 'PUT', path, { body: { location: 'eastus' } })).status,
+        201,
+        'an unsigned token',
+      );
       const token = (await credentialFor(server).getToken(ARM_SCOPE))!.token;
       assert.equal((await armFetch(server, 'GET', path, { token })).status, 200, 'a signed one');
     } finally {
@@ -284,4 +415,3 @@ describe('the token endpoint', () => {
     }
   });
 });
-

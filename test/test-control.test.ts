@@ -6,8 +6,19 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import {
-  armClient, armFetch, certDir, createResourceGroup, createWorkspace, endpointBody, endpointPath, errorOf, freshDataDir,
-  putAndWait, startTestServer, withApiVersion, type RunningServer,
+  armClient,
+  armFetch,
+  certDir,
+  createResourceGroup,
+  createWorkspace,
+  endpointBody,
+  endpointPath,
+  errorOf,
+  freshDataDir,
+  putAndWait,
+  startTestServer,
+  withApiVersion,
+  type RunningServer,
 } from './support/harness.js';
 
 const SUB = '7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b';
@@ -29,7 +40,13 @@ describe('test control through the control API', () => {
 
   test('an async failure: the official poller surfaces the ARM error, the endpoint is Failed / CreationFailed', async () => {
     await reset();
-    const added = await rule(server, { kind: 'fail', mode: 'async', match: { resourceType: 'serverlessEndpoints', name: 'doomed-*', method: 'PUT' }, error: { code: 'QuotaExceeded', message: 'Not enough quota in eastus.' }, count: 1 });
+    const added = await rule(server, {
+      kind: 'fail',
+      mode: 'async',
+      match: { resourceType: 'serverlessEndpoints', name: 'doomed-*', method: 'PUT' },
+      error: { code: 'QuotaExceeded', message: 'Not enough quota in eastus.' },
+      count: 1,
+    });
     assert.equal(added.status, 201);
     const client = armClient(server, SUB);
     await assert.rejects(client.resources.beginCreateOrUpdateByIdAndWait(id('doomed-1'), V, endpointBody()), (e) => {
@@ -38,12 +55,19 @@ describe('test control through the control API', () => {
       return true;
     });
     const ep = await client.resources.getById(id('doomed-1'), V);
-    assert.deepEqual([(ep.properties as any).provisioningState, (ep.properties as any).endpointState], ['Failed', 'CreationFailed']);
+    assert.deepEqual(
+      [(ep.properties as any).provisioningState, (ep.properties as any).endpointState],
+      ['Failed', 'CreationFailed'],
+    );
     const listed = (await armFetch(server, 'GET', '/_amlite/rules')).body.value;
     assert.equal(listed[0].hits, 1);
     assert.equal(listed[0].count, 0, 'spent, still listed');
     const again = await client.resources.beginCreateOrUpdateByIdAndWait(id('doomed-2'), V, endpointBody());
-    assert.equal((again.properties as any).provisioningState, 'Succeeded', 'count 1: only the first matching create fails');
+    assert.equal(
+      (again.properties as any).provisioningState,
+      'Succeeded',
+      'count 1: only the first matching create fails',
+    );
     // A failed endpoint can be put again, and then succeeds.
     const retried = await client.resources.beginCreateOrUpdateByIdAndWait(id('doomed-1'), V, endpointBody());
     assert.equal((retried.properties as any).provisioningState, 'Succeeded');
@@ -52,7 +76,11 @@ describe('test control through the control API', () => {
   test('a sync failure answers the request with the given status and error, and changes nothing', async () => {
     await reset();
     await putAndWait(server, id('patched'), V, endpointBody());
-    await rule(server, { kind: 'fail', match: { method: 'PATCH' }, error: { status: 409, code: 'Conflict', message: 'Injected.' } });
+    await rule(server, {
+      kind: 'fail',
+      match: { method: 'PATCH' },
+      error: { status: 409, code: 'Conflict', message: 'Injected.' },
+    });
     const res = await armFetch(server, 'PATCH', withApiVersion(id('patched'), V), { body: { tags: { a: 'b' } } });
     assert.equal(res.status, 409);
     assert.deepEqual(res.body.error, { code: 'Conflict', message: 'Injected.' });
@@ -67,13 +95,19 @@ describe('test control through the control API', () => {
     const status = put.headers.get('azure-asyncoperation')!;
     await new Promise((r) => setTimeout(r, 150));
     assert.equal((await armFetch(server, 'GET', status)).body.status, 'InProgress');
-    assert.equal((await armFetch(server, 'GET', withApiVersion(id('held'), V))).body.properties.provisioningState, 'Creating');
+    assert.equal(
+      (await armFetch(server, 'GET', withApiVersion(id('held'), V))).body.properties.provisioningState,
+      'Creating',
+    );
     const held = (await armFetch(server, 'GET', '/_amlite/operations?status=InProgress')).body.value;
     assert.equal(held.length, 1);
     const released = await armFetch(server, 'POST', `/_amlite/operations/${held[0].id}/release`);
     assert.equal(released.body.status, 'Succeeded');
     assert.equal((await armFetch(server, 'GET', status)).body.status, 'Succeeded');
-    assert.equal((await armFetch(server, 'GET', withApiVersion(id('held'), V))).body.properties.endpointState, 'Online');
+    assert.equal(
+      (await armFetch(server, 'GET', withApiVersion(id('held'), V))).body.properties.endpointState,
+      'Online',
+    );
   });
 
   test('a delay with a duration finishes by itself', async () => {
@@ -106,10 +140,20 @@ describe('test control through the control API', () => {
     await reset();
     const ep = (await putAndWait(server, id('busy'), V, endpointBody())).final;
     const keys = (await armFetch(server, 'POST', withApiVersion(`${id('busy')}/listKeys`, V))).body;
-    await rule(server, { kind: 'fail', count: 1, retryAfterSeconds: 1, match: { plane: 'data', name: 'busy' }, error: { status: 429, code: 'TooManyRequests', message: 'Slow down.' } });
+    await rule(server, {
+      kind: 'fail',
+      count: 1,
+      retryAfterSeconds: 1,
+      match: { plane: 'data', name: 'busy' },
+      error: { status: 429, code: 'TooManyRequests', message: 'Slow down.' },
+    });
     const client = new OpenAI({ baseURL: ep.properties.inferenceEndpoint.uri, apiKey: keys.primaryKey, maxRetries: 2 });
     const started = Date.now();
-    const reply = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 });
+    const reply = await client.chat.completions.create({
+      model: 'm',
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 3,
+    });
     assert.equal(reply.choices[0].finish_reason, 'length');
     assert.ok(Date.now() - started >= 900, 'waited the Retry-After second before retrying');
     const [r] = (await armFetch(server, 'GET', '/_amlite/rules')).body.value;
@@ -121,7 +165,12 @@ describe('test control through the control API', () => {
     const ep = (await putAndWait(server, id('metered'), V, endpointBody())).final;
     const keys = (await armFetch(server, 'POST', withApiVersion(`${id('metered')}/listKeys`, V))).body;
     await rule(server, { kind: 'throttle', tokensPerMinute: 30, match: { plane: 'data', name: 'metered' } });
-    const ask = () => fetch(`${ep.properties.inferenceEndpoint.uri}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'api-key': keys.primaryKey }, body: JSON.stringify({ messages: [{ role: 'user', content: 'hello there' }], max_tokens: 20 }) });
+    const ask = () =>
+      fetch(`${ep.properties.inferenceEndpoint.uri}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'api-key': keys.primaryKey },
+        body: JSON.stringify({ messages: [{ role: 'user', content: 'hello there' }], max_tokens: 20 }),
+      });
     const first = await ask();
     assert.equal(first.status, 200);
     assert.equal(first.headers.get('x-ratelimit-remaining-tokens'), '30');
@@ -136,9 +185,14 @@ describe('test control through the control API', () => {
     const ep = (await putAndWait(server, id('sleepy'), V, endpointBody())).final;
     const keys = (await armFetch(server, 'POST', withApiVersion(`${id('sleepy')}/listKeys`, V))).body;
     const ask = () => fetch(`${ep.properties.inferenceEndpoint.uri}/info`, { headers: { 'api-key': keys.primaryKey } });
-    const suspended = await armFetch(server, 'POST', '/_amlite/state', { body: { id: ep.id, endpointState: 'Suspended' } });
+    const suspended = await armFetch(server, 'POST', '/_amlite/state', {
+      body: { id: ep.id, endpointState: 'Suspended' },
+    });
     assert.equal(suspended.status, 200);
-    assert.equal((await armFetch(server, 'GET', withApiVersion(id('sleepy'), V))).body.properties.endpointState, 'Suspended');
+    assert.equal(
+      (await armFetch(server, 'GET', withApiVersion(id('sleepy'), V))).body.properties.endpointState,
+      'Suspended',
+    );
     const refused = await ask();
     assert.equal(refused.status, 409);
     assert.match((await refused.json()).error.message, /Suspended/);
@@ -166,12 +220,31 @@ describe('rules file and CLI', () => {
   test('--rules loads rules at start; `amlite control` lists, adds and resets them', async () => {
     const dir = freshDataDir();
     const rulesFile = join(dir, 'rules.json');
-    writeFileSync(rulesFile, JSON.stringify([{ id: 'from-file', kind: 'fail', match: { method: 'DELETE' }, error: { status: 403, code: 'Forbidden' } }]));
+    writeFileSync(
+      rulesFile,
+      JSON.stringify([
+        { id: 'from-file', kind: 'fail', match: { method: 'DELETE' }, error: { status: 403, code: 'Forbidden' } },
+      ]),
+    );
     const server = await startTestServer({ rules: rulesFile });
     try {
-      const run = (...args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/main.ts', 'control', '--url', server.url, '--cacert', join(certDir(), 'cert.pem'), ...args]);
+      const run = (...args: string[]) =>
+        promisify(execFile)(process.execPath, [
+          '--import',
+          'tsx',
+          'src/main.ts',
+          'control',
+          '--url',
+          server.url,
+          '--cacert',
+          join(certDir(), 'cert.pem'),
+          ...args,
+        ]);
       const listed = JSON.parse((await run('rules')).stdout);
-      assert.deepEqual(listed.value.map((r: { id: string }) => r.id), ['from-file']);
+      assert.deepEqual(
+        listed.value.map((r: { id: string }) => r.id),
+        ['from-file'],
+      );
       await run('add', JSON.stringify({ id: 'cli-rule', kind: 'delay' }));
       assert.equal(JSON.parse((await run('rules')).stdout).value.length, 2);
       assert.deepEqual(JSON.parse((await run('reset')).stdout), { rulesRemoved: 2, operationsReleased: 0 });
@@ -189,10 +262,21 @@ describe('async failures of PATCH and DELETE through the Location flow', () => {
       await createResourceGroup(server, SUB, RG);
       await createWorkspace(server, SUB, RG, WS);
       await putAndWait(server, id('flaky'), V, endpointBody());
-      await rule(server, { kind: 'fail', mode: 'async', match: { method: ['PATCH', 'DELETE'] }, error: { code: 'InternalServerError', message: 'The backend fell over.' } });
+      await rule(server, {
+        kind: 'fail',
+        mode: 'async',
+        match: { method: ['PATCH', 'DELETE'] },
+        error: { code: 'InternalServerError', message: 'The backend fell over.' },
+      });
       const client = armClient(server, SUB);
-      await assert.rejects(client.resources.beginUpdateByIdAndWait(id('flaky'), V, { tags: { a: 'b' } }), /backend fell over/);
-      assert.equal((await armFetch(server, 'GET', withApiVersion(id('flaky'), V))).body.properties.provisioningState, 'Failed');
+      await assert.rejects(
+        client.resources.beginUpdateByIdAndWait(id('flaky'), V, { tags: { a: 'b' } }),
+        /backend fell over/,
+      );
+      assert.equal(
+        (await armFetch(server, 'GET', withApiVersion(id('flaky'), V))).body.properties.provisioningState,
+        'Failed',
+      );
       await assert.rejects(client.resources.beginDeleteByIdAndWait(id('flaky'), V), /backend fell over/);
       const after = (await armFetch(server, 'GET', withApiVersion(id('flaky'), V))).body.properties;
       assert.deepEqual([after.provisioningState, after.endpointState], ['Failed', 'DeletionFailed']);
@@ -215,17 +299,28 @@ describe('rules live in the store: the same behaviour on PostgreSQL, shared by t
     try {
       await createResourceGroup(a, SUB, RG);
       await createWorkspace(a, SUB, RG, WS);
-      await rule(a, { kind: 'fail', count: 1, match: { method: 'PATCH' }, error: { status: 409, code: 'Conflict', message: 'once' } });
+      await rule(a, {
+        kind: 'fail',
+        count: 1,
+        match: { method: 'PATCH' },
+        error: { status: 409, code: 'Conflict', message: 'once' },
+      });
       await putAndWait(a, id('shared'), V, endpointBody());
       const statuses = [];
-      for (const server of [b, a, b]) statuses.push((await armFetch(server, 'PATCH', withApiVersion(id('shared'), V), { body: { tags: { n: '1' } } })).status);
+      for (const server of [b, a, b])
+        statuses.push(
+          (await armFetch(server, 'PATCH', withApiVersion(id('shared'), V), { body: { tags: { n: '1' } } })).status,
+        );
       assert.deepEqual(statuses, [409, 202, 202], 'spent once, whichever server took it');
       await rule(b, { kind: 'delay', match: { method: 'PUT', name: 'parked' } });
       const put = await armFetch(a, 'PUT', withApiVersion(id('parked'), V), { body: endpointBody() });
       assert.equal(put.status, 201);
       const [held] = (await armFetch(b, 'GET', '/_amlite/operations?status=InProgress')).body.value;
       assert.equal((await armFetch(b, 'POST', `/_amlite/operations/${held.id}/release`)).body.status, 'Succeeded');
-      assert.equal((await armFetch(a, 'GET', withApiVersion(id('parked'), V))).body.properties.provisioningState, 'Succeeded');
+      assert.equal(
+        (await armFetch(a, 'GET', withApiVersion(id('parked'), V))).body.properties.provisioningState,
+        'Succeeded',
+      );
     } finally {
       await a.close();
       await b.close();

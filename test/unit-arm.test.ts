@@ -45,7 +45,11 @@ describe('ids', () => {
 describe('merge patch (RFC 7396)', () => {
   test('objects merge, null removes, arrays and scalars replace', () => {
     const target = { a: 1, b: { c: 2, d: 3 }, e: [1, 2] };
-    assert.deepEqual(mergePatch(target, { a: null, b: { c: 9 }, e: [3], f: 'x' }), { b: { c: 9, d: 3 }, e: [3], f: 'x' });
+    assert.deepEqual(mergePatch(target, { a: null, b: { c: 9 }, e: [3], f: 'x' }), {
+      b: { c: 9, d: 3 },
+      e: [3],
+      f: 'x',
+    });
     assert.deepEqual(target, { a: 1, b: { c: 2, d: 3 }, e: [1, 2] }, 'the target is not changed');
   });
   test('the RFC examples', () => {
@@ -66,12 +70,24 @@ describe('ETag preconditions', () => {
     assert.doesNotThrow(() => checkPreconditions(ctx({ 'if-match': etag }), existing, 'id', true));
     assert.doesNotThrow(() => checkPreconditions(ctx({ 'if-match': '*' }), existing, 'id', true));
     assert.doesNotThrow(() => checkPreconditions(ctx({ 'if-match': `W/${etag}` }), existing, 'id', false));
-    assert.throws(() => checkPreconditions(ctx({ 'if-match': '"other"' }), existing, 'id', false), armError('PreconditionFailed', 412));
-    assert.throws(() => checkPreconditions(ctx({ 'if-match': '*' }), undefined, 'id', true), armError('PreconditionFailed', 412));
-    assert.doesNotThrow(() => checkPreconditions(ctx({ 'if-match': '*' }), undefined, 'id', false), 'PATCH/DELETE answer 404/204 instead');
+    assert.throws(
+      () => checkPreconditions(ctx({ 'if-match': '"other"' }), existing, 'id', false),
+      armError('PreconditionFailed', 412),
+    );
+    assert.throws(
+      () => checkPreconditions(ctx({ 'if-match': '*' }), undefined, 'id', true),
+      armError('PreconditionFailed', 412),
+    );
+    assert.doesNotThrow(
+      () => checkPreconditions(ctx({ 'if-match': '*' }), undefined, 'id', false),
+      'PATCH/DELETE answer 404/204 instead',
+    );
   });
   test('If-None-Match', () => {
-    assert.throws(() => checkPreconditions(ctx({ 'if-none-match': '*' }), existing, 'id', true), armError('PreconditionFailed'));
+    assert.throws(
+      () => checkPreconditions(ctx({ 'if-none-match': '*' }), existing, 'id', true),
+      armError('PreconditionFailed'),
+    );
     assert.doesNotThrow(() => checkPreconditions(ctx({ 'if-none-match': '*' }), undefined, 'id', true));
     assert.doesNotThrow(() => checkPreconditions(ctx({ 'if-none-match': '"other"' }), existing, 'id', true));
   });
@@ -84,30 +100,62 @@ describe('managed identities', () => {
     const first = resolveIdentity({ type: 'SystemAssigned' }, undefined, caller, false)!;
     assert.equal(first.tenantId, 'tenant-1');
     assert.match(first.principalId!, /^[0-9a-f-]{36}$/);
-    const again = resolveIdentity({ type: 'SystemAssigned,UserAssigned', userAssignedIdentities: { [uai]: {} } }, first, caller, true)!;
+    const again = resolveIdentity(
+      { type: 'SystemAssigned,UserAssigned', userAssignedIdentities: { [uai]: {} } },
+      first,
+      caller,
+      true,
+    )!;
     assert.equal(again.principalId, first.principalId);
     assert.ok(again.userAssignedIdentities![uai]);
   });
   test('user-assigned ids are matched without case; null removes one; None clears all', () => {
-    const one = resolveIdentity({ type: 'UserAssigned', userAssignedIdentities: { [uai]: {} } }, undefined, caller, false)!;
+    const one = resolveIdentity(
+      { type: 'UserAssigned', userAssignedIdentities: { [uai]: {} } },
+      undefined,
+      caller,
+      false,
+    )!;
     const same = resolveIdentity({ userAssignedIdentities: { [uai.toUpperCase()]: {} } }, one, caller, true)!;
     assert.deepEqual(Object.values(same.userAssignedIdentities!), Object.values(one.userAssignedIdentities!));
-    assert.throws(() => resolveIdentity({ userAssignedIdentities: { [uai]: null } }, one, caller, true), armError('BadRequest', 400));
+    assert.throws(
+      () => resolveIdentity({ userAssignedIdentities: { [uai]: null } }, one, caller, true),
+      armError('BadRequest', 400),
+    );
     assert.deepEqual(resolveIdentity({ type: 'None' }, one, caller, true), { type: 'None' });
   });
   test('a user-assigned key that is not an identity id is LinkedInvalidPropertyId', () => {
-    assert.throws(() => resolveIdentity({ type: 'UserAssigned', userAssignedIdentities: { nope: {} } }, undefined, caller, false), armError('LinkedInvalidPropertyId', 400));
+    assert.throws(
+      () => resolveIdentity({ type: 'UserAssigned', userAssignedIdentities: { nope: {} } }, undefined, caller, false),
+      armError('LinkedInvalidPropertyId', 400),
+    );
   });
 });
 
 describe('request validation', () => {
-  const schema = Type.Object({ properties: Type.Object({ authMode: Type.Union([Type.Literal('Key')]), state: ReadOnly() }, { additionalProperties: false }) }, { additionalProperties: false });
+  const schema = Type.Object(
+    {
+      properties: Type.Object(
+        { authMode: Type.Union([Type.Literal('Key')]), state: ReadOnly() },
+        { additionalProperties: false },
+      ),
+    },
+    { additionalProperties: false },
+  );
   test('read-only fields are dropped, not rejected', () => {
-    assert.deepEqual(validate(schema, { properties: { authMode: 'Key', state: 'x' } }, true), { properties: { authMode: 'Key' } });
+    assert.deepEqual(validate(schema, { properties: { authMode: 'Key', state: 'x' } }, true), {
+      properties: { authMode: 'Key' },
+    });
   });
   test('errors carry the JSON path as target', () => {
-    assert.throws(() => validate(schema, { properties: {} }, true), (e) => e instanceof ArmError && e.code === 'InvalidRequestContent' && e.target === 'properties.authMode');
-    assert.throws(() => validate(schema, { properties: { authMode: 'Key', extra: 1 } }, true), (e) => e instanceof ArmError && e.target === 'properties.extra');
+    assert.throws(
+      () => validate(schema, { properties: {} }, true),
+      (e) => e instanceof ArmError && e.code === 'InvalidRequestContent' && e.target === 'properties.authMode',
+    );
+    assert.throws(
+      () => validate(schema, { properties: { authMode: 'Key', extra: 1 } }, true),
+      (e) => e instanceof ArmError && e.target === 'properties.extra',
+    );
   });
   test('open schemas drop unknown fields', () => {
     const open = Type.Object({ a: Type.String() });
@@ -117,14 +165,20 @@ describe('request validation', () => {
 
 describe('configuration', () => {
   test('flags beat environment beats defaults', () => {
-    const c = loadConfig(['--port', '9000', '--profile=realistic', '--in-memory'], { AMLITE_PORT: '7000', AMLITE_HOST: '0.0.0.0' });
+    const c = loadConfig(['--port', '9000', '--profile=realistic', '--in-memory'], {
+      AMLITE_PORT: '7000',
+      AMLITE_HOST: '0.0.0.0',
+    });
     assert.equal(c.port, 9000);
     assert.equal(c.host, '0.0.0.0');
     assert.equal(c.profile, 'realistic');
     assert.equal(c.inMemory, true);
   });
   test('bad flags and values say what is wrong', () => {
-    assert.throws(() => loadConfig(['--nope'], {}), (e) => e instanceof ConfigError && /unknown option '--nope'/.test(e.message));
+    assert.throws(
+      () => loadConfig(['--nope'], {}),
+      (e) => e instanceof ConfigError && /unknown option '--nope'/.test(e.message),
+    );
     assert.throws(() => loadConfig(['--port', 'x'], {}), /port number/);
     assert.throws(() => loadConfig(['--profile', 'slow'], {}), /fast, realistic/);
     assert.throws(() => loadConfig(['--cert', 'a.pem'], {}), /--cert and --key go together/);
@@ -142,7 +196,10 @@ describe('bearer tokens (loose mode)', () => {
   test('missing, malformed and expired tokens', () => {
     assert.throws(() => authenticate(undefined, 'loose', now), armError('AuthenticationFailed', 401));
     assert.throws(() => authenticate('Bearer abc', 'loose', now), armError('InvalidAuthenticationToken', 401));
-    assert.throws(() => authenticate(`Bearer ${devToken({ exp: 1 })}`, 'loose', now), armError('ExpiredAuthenticationToken', 401));
+    assert.throws(
+      () => authenticate(`Bearer ${devToken({ exp: 1 })}`, 'loose', now),
+      armError('ExpiredAuthenticationToken', 401),
+    );
     assert.equal(authenticate(undefined, 'none', now).name, 'anonymous');
   });
 });

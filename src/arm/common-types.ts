@@ -48,7 +48,11 @@ export function armShapes(closed: boolean) {
   const partialTags = Type.Optional(Nullable(Type.Record(Type.String(), Nullable(Type.String()))));
   /** The fields every tracked resource's PUT body may carry; the read-only ones are ignored. */
   const tracked = {
-    id: ReadOnly(), name: ReadOnly(), type: ReadOnly(), systemData: ReadOnly(), etag: ReadOnly(),
+    id: ReadOnly(),
+    name: ReadOnly(),
+    type: ReadOnly(),
+    systemData: ReadOnly(),
+    etag: ReadOnly(),
     location: Type.String({ minLength: 1 }),
     tags,
   };
@@ -57,5 +61,13 @@ export function armShapes(closed: boolean) {
 
 /** The lifecycle most resources show: only provisioningState. */
 export const provisioningStateOnly = (phase: string) => ({
-  provisioningState: { creating: 'Creating', updating: 'Updating', deleting: 'Deleting', succeeded: 'Succeeded', failed: 'Failed', updateFailed: 'Failed', deleteFailed: 'Failed' }[phase],
+  provisioningState: {
+    creating: 'Creating',
+    updating: 'Updating',
+    deleting: 'Deleting',
+    succeeded: 'Succeeded',
+    failed: 'Failed',
+    updateFailed: 'Failed',
+    deleteFailed: 'Failed',
+  }[phase],
 });

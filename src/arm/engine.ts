@@ -13,7 +13,12 @@ import { mergePatch, isPlainObject } from './merge-patch.js';
 import { resolveIdentity, type Identity } from './identity.js';
 import { checkTags } from './tags.js';
 import {
-  REQUEST_COMMIT_ATTEMPTS, acceptedHeaders, commitWithRetry, newOperation, type LroMode, type Reply,
+  REQUEST_COMMIT_ATTEMPTS,
+  acceptedHeaders,
+  commitWithRetry,
+  newOperation,
+  type LroMode,
+  type Reply,
 } from './lro/index.js';
 import { PAGE_SIZE, decodeToken, encodeToken, nextLink } from './paging.js';
 import { RESOURCE_GROUP_TYPE, isResourceGroup } from './resource-groups.js';
@@ -31,7 +36,6 @@ export interface ResourceRef {
   /** Every enclosing resource from the resource group down, for the parent checks. */
   ancestors: { type: string; id: string; name: string }[];
 }
-
 
 type Doc = Record<string, unknown>;
 
@@ -77,7 +81,12 @@ export class Engine {
    * Keyset paging in key order with an opaque `$skip` token (flat cost at any depth), unless the type's list
    * operation brings its own query language.
    */
-  async list(t: ResourceType, parentKey: string, ctx: RequestContext, scope: 'children' | 'below' = 'children'): Promise<Reply> {
+  async list(
+    t: ResourceType,
+    parentKey: string,
+    ctx: RequestContext,
+    scope: 'children' | 'below' = 'children',
+  ): Promise<Reply> {
     const custom = t.operations.listByParent.query;
     if (custom && scope === 'children') {
       return custom({
@@ -89,9 +98,10 @@ export class Engine {
     const q = ctx.url.searchParams;
     const after = decodeToken(q.get('$skip') ?? q.get('$skipToken'));
     const page = { after, limit: PAGE_SIZE + 1 };
-    const rows = scope === 'children'
-      ? await this.store.listChildren(parentKey, t.type, page)
-      : await this.store.listBelow(parentKey, t.type, page);
+    const rows =
+      scope === 'children'
+        ? await this.store.listChildren(parentKey, t.type, page)
+        : await this.store.listBelow(parentKey, t.type, page);
     const more = rows.length > PAGE_SIZE;
     const shown = more ? rows.slice(0, PAGE_SIZE) : rows;
     const body: Doc = { value: await this.renderAll(t, shown, ctx) };
@@ -131,14 +141,21 @@ export class Engine {
       const requestedState = isPlainObject(raw.properties) ? raw.properties.provisioningState : undefined;
       const storedState = (existing?.body.properties as Doc | undefined)?.provisioningState;
       if (existing && requestedState !== undefined && requestedState !== storedState)
-        throw errors.invalidContent([{ path: 'properties.provisioningState', message: `The provisioning state '${String(requestedState)}' is read-only and differs from the current state '${String(storedState)}'.` }]);
+        throw errors.invalidContent([
+          {
+            path: 'properties.provisioningState',
+            message: `The provisioning state '${String(requestedState)}' is read-only and differs from the current state '${String(storedState)}'.`,
+          },
+        ]);
       const doc = validate<Doc>(v.put, raw, v.closed);
       if (typeof doc.location === 'string') {
         doc.location = normalizeLocation(doc.location);
         // A region name: it goes into operation URLs and headers, so nothing else passes.
-        if (!/^[a-z0-9]{1,64}$/.test(doc.location as string)) throw errors.locationNotAvailable(String(raw.location), t.type);
+        if (!/^[a-z0-9]{1,64}$/.test(doc.location as string))
+          throw errors.locationNotAvailable(String(raw.location), t.type);
         const storedLocation = existing?.body.location;
-        if (storedLocation !== undefined && storedLocation !== doc.location) throw errors.invalidLocation(ref.id, String(storedLocation), String(doc.location));
+        if (storedLocation !== undefined && storedLocation !== doc.location)
+          throw errors.invalidLocation(ref.id, String(storedLocation), String(doc.location));
       }
       checkTags(doc.tags);
       const identity = resolveIdentity(doc.identity as Doc | undefined, undefined, ctx.principal, false);
@@ -146,19 +163,42 @@ export class Engine {
       await t.prepare?.(ctx, doc, existing, ref.id);
       const now = ctx.now().toISOString();
       const async = lro !== undefined;
-      const phase = existing ? (async ? 'updating' : 'succeeded') : (async ? 'creating' : 'succeeded');
-      const kept = Object.fromEntries(serverOwned.map((k) => [k, (existing?.body.properties as Doc | undefined)?.[k]]).filter(([, val]) => val !== undefined));
+      const phase = existing ? (async ? 'updating' : 'succeeded') : async ? 'creating' : 'succeeded';
+      const kept = Object.fromEntries(
+        serverOwned
+          .map((k) => [k, (existing?.body.properties as Doc | undefined)?.[k]])
+          .filter(([, val]) => val !== undefined),
+      );
       doc.properties = { ...kept, ...(doc.properties as Doc | undefined), ...t.lifecycle(phase) };
       const resource: StoredResource = existing
-        ? { ...existing, id: ref.id, name: ref.name, body: doc, systemData: modified(existing.systemData, ctx, now), etag: newEtag(), updatedAt: now }
+        ? {
+            ...existing,
+            id: ref.id,
+            name: ref.name,
+            body: doc,
+            systemData: modified(existing.systemData, ctx, now),
+            etag: newEtag(),
+            updatedAt: now,
+          }
         : {
-            key: ref.key, id: ref.id, name: ref.name, parentKey: ref.parentKey, type: t.type, body: doc,
-            systemData: created(ctx, now), internal: {}, etag: newEtag(), createdAt: now, updatedAt: now,
+            key: ref.key,
+            id: ref.id,
+            name: ref.name,
+            parentKey: ref.parentKey,
+            type: t.type,
+            body: doc,
+            systemData: created(ctx, now),
+            internal: {},
+            etag: newEtag(),
+            createdAt: now,
+            updatedAt: now,
           };
       if (!existing) t.onCreate?.(resource, ctx);
       const write: Write = existing ? { op: 'update', resource, ifEtag: existing.etag } : { op: 'insert', resource };
       const writes: Write[] = [...parentsHold(ref), write];
-      const op = async ? await this.startOperation(existing ? 'update' : 'create', 'PUT', resource, ctx, writes) : undefined;
+      const op = async
+        ? await this.startOperation(existing ? 'update' : 'create', 'PUT', resource, ctx, writes)
+        : undefined;
       if (!(await this.store.commit(writes))) return undefined;
       if (op) this.provisioner.schedule(op);
       return {
@@ -182,19 +222,38 @@ export class Engine {
       this.checkIdle(existing, ref);
       const patch = validate<Doc>(v.patch, raw, v.closed);
       const doc = structuredClone(existing.body);
-      if (patch.tags !== undefined) doc.tags = Object.fromEntries(Object.entries((patch.tags ?? {}) as Doc).filter(([, val]) => val !== null));
+      if (patch.tags !== undefined)
+        doc.tags = Object.fromEntries(Object.entries((patch.tags ?? {}) as Doc).filter(([, val]) => val !== null));
       checkTags(doc.tags);
       if (patch.sku !== undefined) doc.sku = mergePatch(doc.sku, patch.sku);
-      if (patch.identity !== undefined) doc.identity = resolveIdentity(patch.identity as Doc, existing.body.identity as Identity | undefined, ctx.principal, true);
+      if (patch.identity !== undefined)
+        doc.identity = resolveIdentity(
+          patch.identity as Doc,
+          existing.body.identity as Identity | undefined,
+          ctx.principal,
+          true,
+        );
       if (mergeProperties && patch.properties !== undefined) {
         // The merged document must still be a valid resource; what is stored is its validated (cleaned) form.
-        const merged = validate<Doc>(v.put, { ...doc, properties: mergePatch(doc.properties, patch.properties) }, v.closed);
+        const merged = validate<Doc>(
+          v.put,
+          { ...doc, properties: mergePatch(doc.properties, patch.properties) },
+          v.closed,
+        );
         doc.properties = merged.properties;
       }
       await t.prepare?.(ctx, doc, existing, ref.id);
       const now = ctx.now().toISOString();
       doc.properties = { ...(doc.properties as Doc), ...t.lifecycle(lro ? 'updating' : 'succeeded') };
-      const resource: StoredResource = { ...existing, id: ref.id, name: ref.name, body: doc, systemData: modified(existing.systemData, ctx, now), etag: newEtag(), updatedAt: now };
+      const resource: StoredResource = {
+        ...existing,
+        id: ref.id,
+        name: ref.name,
+        body: doc,
+        systemData: modified(existing.systemData, ctx, now),
+        etag: newEtag(),
+        updatedAt: now,
+      };
       const writes: Write[] = [...parentsHold(ref), { op: 'update', resource, ifEtag: existing.etag }];
       const op = lro ? await this.startOperation('update', 'PATCH', resource, ctx, writes) : undefined;
       if (!(await this.store.commit(writes))) return undefined;
@@ -216,7 +275,8 @@ export class Engine {
       checkPreconditions(ctx, existing, ref.id, false);
       const pending = await this.pendingOperation(existing);
       // A delete repeated while the first runs is the same request: answer with the same operation.
-      if (pending?.kind === 'delete') return { status: 202, headers: this.accepted(pending, t, ctx, lro ?? 'location') };
+      if (pending?.kind === 'delete')
+        return { status: 202, headers: this.accepted(pending, t, ctx, lro ?? 'location') };
       if (pending) throw errors.operationInProgress(ref.id, pending.kind);
       await t.beforeDelete?.(ctx, existing);
       if (!lro) {
@@ -233,7 +293,14 @@ export class Engine {
     });
   }
 
-  async action(t: ResourceType, action: ActionDef, ref: ResourceRef, raw: unknown, ctx: RequestContext, query: Record<string, string>): Promise<Reply> {
+  async action(
+    t: ResourceType,
+    action: ActionDef,
+    ref: ResourceRef,
+    raw: unknown,
+    ctx: RequestContext,
+    query: Record<string, string>,
+  ): Promise<Reply> {
     this.version(t, ctx);
     this.checkName(t, ref, ctx, 'other');
     if (!(await this.store.get(ref.key))) throw await this.missing(t, ref);
@@ -247,13 +314,20 @@ export class Engine {
       if (!current) throw notFound(t, ref);
       const result = await action.handle(ctx, current, body, query);
       if (!result.async) {
-        if (result.update && !(await this.store.commit([{ op: 'update', resource: result.update, ifEtag: current.etag }]))) return undefined;
+        if (
+          result.update &&
+          !(await this.store.commit([{ op: 'update', resource: result.update, ifEtag: current.etag }]))
+        )
+          return undefined;
         return { status: result.status, body: result.body };
       }
       this.checkIdle(current, ref);
       const resource: StoredResource = { ...(result.update ?? current), etag: newEtag() };
       const writes: Write[] = [{ op: 'update', resource, ifEtag: current.etag }];
-      const op = await this.startOperation('action', 'POST', resource, ctx, writes, { action: action.path, payload: result.async.payload });
+      const op = await this.startOperation('action', 'POST', resource, ctx, writes, {
+        action: action.path,
+        payload: result.async.payload,
+      });
       if (!(await this.store.commit(writes))) return undefined;
       this.provisioner.schedule(op);
       return { status: 202, headers: this.accepted(op, t, ctx, action.lro ?? 'location') };
@@ -328,11 +402,25 @@ export class Engine {
   }
 
   /** A new operation for the resource, written with `writes`; the start hooks may make it fail or hold it. */
-  private async startOperation(kind: OperationRecord['kind'], method: string, resource: StoredResource, ctx: RequestContext, writes: Write[], extra?: { action?: string; payload?: unknown }): Promise<OperationRecord> {
+  private async startOperation(
+    kind: OperationRecord['kind'],
+    method: string,
+    resource: StoredResource,
+    ctx: RequestContext,
+    writes: Write[],
+    extra?: { action?: string; payload?: unknown },
+  ): Promise<OperationRecord> {
     const op = newOperation(kind, resource, ctx, this.profile, extra);
     const hooks = this.hooks?.onOperationStart ?? [];
     if (hooks.length) {
-      const subject = { plane: 'management' as const, type: resource.type, name: resource.name, method, action: extra?.action, subscription: op.subscriptionId };
+      const subject = {
+        plane: 'management' as const,
+        type: resource.type,
+        name: resource.name,
+        method,
+        action: extra?.action,
+        subscription: op.subscriptionId,
+      };
       for (const hook of hooks) await hook(op, subject);
     }
     resource.internal = { ...resource.internal, pendingOperation: op.id };
@@ -340,13 +428,17 @@ export class Engine {
     return op;
   }
 
-
   /** Runs a read-modify-write until its conditional commit lands; a conditional request that loses gets 412. */
   private retrying(ctx: RequestContext, attempt: () => Promise<Reply | undefined>): Promise<Reply> {
     return commitWithRetry(attempt, {
       attempts: REQUEST_COMMIT_ATTEMPTS,
       onLost: () => {
-        if (isConditional(ctx)) throw new ArmError(412, 'PreconditionFailed', 'The resource changed while the request was processed; the condition no longer holds.');
+        if (isConditional(ctx))
+          throw new ArmError(
+            412,
+            'PreconditionFailed',
+            'The resource changed while the request was processed; the condition no longer holds.',
+          );
       },
       exhausted: () => errors.conflict('The resource is being changed by other requests; retry the request.'),
     });
@@ -360,12 +452,22 @@ const parentsHold = (ref: ResourceRef): Write[] =>
 function notFound(t: ResourceType, ref: ResourceRef): ArmError {
   return isResourceGroup(t)
     ? errors.resourceGroupNotFound(ref.name)
-    : errors.resourceNotFound(ref.id.slice(ref.id.toLowerCase().indexOf('/providers/') + '/providers/'.length), ref.resourceGroup);
+    : errors.resourceNotFound(
+        ref.id.slice(ref.id.toLowerCase().indexOf('/providers/') + '/providers/'.length),
+        ref.resourceGroup,
+      );
 }
 
 function created(ctx: RequestContext, now: string) {
   const { name, type } = ctx.principal;
-  return { createdBy: name, createdByType: type, createdAt: now, lastModifiedBy: name, lastModifiedByType: type, lastModifiedAt: now };
+  return {
+    createdBy: name,
+    createdByType: type,
+    createdAt: now,
+    lastModifiedBy: name,
+    lastModifiedByType: type,
+    lastModifiedAt: now,
+  };
 }
 
 function modified(prev: StoredResource['systemData'], ctx: RequestContext, now: string) {
@@ -376,11 +478,15 @@ function modified(prev: StoredResource['systemData'], ctx: RequestContext, now: 
 function keepPrincipals(next: Identity, prev: Identity | undefined): Identity {
   if (!prev) return next;
   const out = { ...next };
-  if (out.principalId && prev.principalId) { out.principalId = prev.principalId; out.tenantId = prev.tenantId; }
+  if (out.principalId && prev.principalId) {
+    out.principalId = prev.principalId;
+    out.tenantId = prev.tenantId;
+  }
   if (out.userAssignedIdentities && prev.userAssignedIdentities) {
     const old = new Map(Object.entries(prev.userAssignedIdentities).map(([k, v]) => [k.toLowerCase(), v]));
-    out.userAssignedIdentities = Object.fromEntries(Object.entries(out.userAssignedIdentities).map(([k, v]) => [k, old.get(k.toLowerCase()) ?? v]));
+    out.userAssignedIdentities = Object.fromEntries(
+      Object.entries(out.userAssignedIdentities).map(([k, v]) => [k, old.get(k.toLowerCase()) ?? v]),
+    );
   }
   return out;
 }
-

@@ -23,7 +23,30 @@ export interface GenericDeps {
 
 const RESOURCES_VERSIONS = Object.keys(resourceGroups.versions);
 const PAGE_SIZE = 1000;
-const REGIONS = ['eastus', 'eastus2', 'westus', 'westus2', 'westus3', 'centralus', 'northcentralus', 'southcentralus', 'westeurope', 'northeurope', 'uksouth', 'francecentral', 'germanywestcentral', 'swedencentral', 'switzerlandnorth', 'japaneast', 'koreacentral', 'australiaeast', 'canadacentral', 'southeastasia', 'centralindia', 'brazilsouth'];
+const REGIONS = [
+  'eastus',
+  'eastus2',
+  'westus',
+  'westus2',
+  'westus3',
+  'centralus',
+  'northcentralus',
+  'southcentralus',
+  'westeurope',
+  'northeurope',
+  'uksouth',
+  'francecentral',
+  'germanywestcentral',
+  'swedencentral',
+  'switzerlandnorth',
+  'japaneast',
+  'koreacentral',
+  'australiaeast',
+  'canadacentral',
+  'southeastasia',
+  'centralindia',
+  'brazilsouth',
+];
 
 type Params = Record<string, string>;
 type Filter = (r: StoredResource, t: ResourceType) => boolean;
@@ -52,14 +75,18 @@ export function genericRoutes(app: FastifyInstance, deps: GenericDeps): void {
     rows.sort(([a], [b]) => (a.key < b.key ? -1 : 1));
     const page = rows.slice(0, top + 1);
     const more = page.length > top;
-    const value = page.slice(0, top).filter(([r, t]) => filter(r, t)).map(([r, t]) => generic(r, t, expand));
+    const value = page
+      .slice(0, top)
+      .filter(([r, t]) => filter(r, t))
+      .map(([r, t]) => generic(r, t, expand));
     const body: Record<string, unknown> = { value };
     if (more) body.nextLink = nextLink(ctx, '$skipToken', encodeToken(page[top - 1][0].key));
     return send(reply, { status: 200, body });
   }
 
   app.get('/subscriptions/:subscriptionId/resources', (req, reply) =>
-    list(req, reply, keyOf(`/subscriptions/${(req.params as Params).subscriptionId}`)));
+    list(req, reply, keyOf(`/subscriptions/${(req.params as Params).subscriptionId}`)),
+  );
 
   app.get('/subscriptions/:subscriptionId/resourceGroups/:resourceGroupName/resources', async (req, reply) => {
     const { subscriptionId, resourceGroupName } = req.params as Params;
@@ -75,18 +102,26 @@ export function genericRoutes(app: FastifyInstance, deps: GenericDeps): void {
       namespace: ns,
       registrationState: 'Registered',
       registrationPolicy: 'RegistrationRequired',
-      resourceTypes: types.filter((t) => t.type.startsWith(`${ns}/`)).map((t) => ({
-        resourceType: t.type.slice(ns.length + 1),
-        locations: REGIONS,
-        apiVersions: Object.keys(t.versions).sort().reverse(),
-        capabilities: 'None',
-      })),
+      resourceTypes: types
+        .filter((t) => t.type.startsWith(`${ns}/`))
+        .map((t) => ({
+          resourceType: t.type.slice(ns.length + 1),
+          locations: REGIONS,
+          apiVersions: Object.keys(t.versions).sort().reverse(),
+          capabilities: 'None',
+        })),
     };
   }
 
   const providerOrNotFound = (subscriptionId: string, namespace: string) => {
     const ns = namespaces.find((n) => n.toLowerCase() === namespace.toLowerCase());
-    if (!ns) throw new ArmError(404, 'InvalidResourceNamespace', `The resource namespace '${namespace}' is invalid: amlite emulates ${namespaces.join(', ')}.`, namespace);
+    if (!ns)
+      throw new ArmError(
+        404,
+        'InvalidResourceNamespace',
+        `The resource namespace '${namespace}' is invalid: amlite emulates ${namespaces.join(', ')}.`,
+        namespace,
+      );
     return provider(subscriptionId, ns);
   };
 
@@ -109,12 +144,18 @@ export function genericRoutes(app: FastifyInstance, deps: GenericDeps): void {
 
 /** The GenericResourceExpanded shape of ARM's lists: nested resources are named parent/child. */
 function generic(r: StoredResource, t: ResourceType, expand: Set<string>): Record<string, unknown> {
-  const name = r.id.split('/').slice(7).filter((_, i) => i % 2 === 1).join('/');
+  const name = r.id
+    .split('/')
+    .slice(7)
+    .filter((_, i) => i % 2 === 1)
+    .join('/');
   const out: Record<string, unknown> = { id: r.id, name, type: t.type };
-  for (const k of ['location', 'tags', 'kind', 'sku', 'identity', 'managedBy']) if (r.body[k] !== undefined) out[k] = r.body[k];
+  for (const k of ['location', 'tags', 'kind', 'sku', 'identity', 'managedBy'])
+    if (r.body[k] !== undefined) out[k] = r.body[k];
   if (expand.has('createdtime')) out.createdTime = r.createdAt;
   if (expand.has('changedtime')) out.changedTime = r.updatedAt;
-  if (expand.has('provisioningstate')) out.provisioningState = (r.body.properties as { provisioningState?: string } | undefined)?.provisioningState;
+  if (expand.has('provisioningstate'))
+    out.provisioningState = (r.body.properties as { provisioningState?: string } | undefined)?.provisioningState;
   return out;
 }
 
@@ -136,20 +177,39 @@ function parseFilter(raw: string | null): Filter {
       tests.push((r) => r.name.toLowerCase().includes(needle));
       continue;
     }
-    if (!eq) throw errors.badRequest(`The $filter '${raw}' is not supported. Use resourceType eq '…', name eq '…', location eq '…', tagName eq '…' [and tagValue eq '…'] or substringof('…', name), joined with 'and'.`, '$filter');
+    if (!eq)
+      throw errors.badRequest(
+        `The $filter '${raw}' is not supported. Use resourceType eq '…', name eq '…', location eq '…', tagName eq '…' [and tagValue eq '…'] or substringof('…', name), joined with 'and'.`,
+        '$filter',
+      );
     const value = eq[2].replace(/''/g, "'");
     switch (eq[1].toLowerCase()) {
-      case 'resourcetype': tests.push((_, t) => t.type.toLowerCase() === value.toLowerCase()); break;
-      case 'name': tests.push((r) => r.name.toLowerCase() === value.toLowerCase()); break;
-      case 'location': tests.push((r) => String(r.body.location ?? '').toLowerCase() === value.replace(/\s+/g, '').toLowerCase()); break;
-      case 'tagname': tagName = value; break;
-      case 'tagvalue': tagValue = value; break;
+      case 'resourcetype':
+        tests.push((_, t) => t.type.toLowerCase() === value.toLowerCase());
+        break;
+      case 'name':
+        tests.push((r) => r.name.toLowerCase() === value.toLowerCase());
+        break;
+      case 'location':
+        tests.push((r) => String(r.body.location ?? '').toLowerCase() === value.replace(/\s+/g, '').toLowerCase());
+        break;
+      case 'tagname':
+        tagName = value;
+        break;
+      case 'tagvalue':
+        tagValue = value;
+        break;
     }
   }
-  if (tagValue !== undefined && tagName === undefined) throw errors.badRequest('A tagValue filter needs a tagName filter.', '$filter');
+  if (tagValue !== undefined && tagName === undefined)
+    throw errors.badRequest('A tagValue filter needs a tagName filter.', '$filter');
   if (tagName !== undefined) {
     const name = tagName.toLowerCase();
-    tests.push((r) => Object.entries((r.body.tags ?? {}) as Record<string, string>).some(([k, v]) => k.toLowerCase() === name && (tagValue === undefined || v === tagValue)));
+    tests.push((r) =>
+      Object.entries((r.body.tags ?? {}) as Record<string, string>).some(
+        ([k, v]) => k.toLowerCase() === name && (tagValue === undefined || v === tagValue),
+      ),
+    );
   }
   return (r, t) => tests.every((f) => f(r, t));
 }

@@ -20,6 +20,7 @@ export function descendantRange(key: string): [string, string] {
 export const normalizeLocation = (location: string): string => location.replace(/\s+/g, '').toLowerCase();
 
 /** Azure Resource Manager's own limits on any resource name (types may add a stricter pattern). */
+// eslint-disable-next-line no-control-regex -- ARM forbids control characters in names: matching them is the point
 const ARM_FORBIDDEN = /[<>%&:\\?/#\u0000-\u001f\u007f-\u009f]/;
 /** The longest resource name ARM accepts. */
 export const MAX_NAME_LENGTH = 260;
@@ -55,7 +56,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isGuid = (value: string): boolean => UUID.test(value);
 
 /** A user-assigned identity id: /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}. */
-const USER_ASSIGNED_ID = /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.managedidentity\/userassignedidentities\/[^/]+$/i;
+const USER_ASSIGNED_ID =
+  /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.managedidentity\/userassignedidentities\/[^/]+$/i;
 export const isUserAssignedIdentityId = (value: string): boolean => USER_ASSIGNED_ID.test(value);
 
 /** The store key of the child `name` of type `childType` (whose last segment is its collection) under `parentKey`. */

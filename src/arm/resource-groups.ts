@@ -5,13 +5,29 @@ import { ReadOnly } from './schema.js';
 import { armShapes, provisioningStateOnly } from './common-types.js';
 import { nameRule } from './ids.js';
 import {
-  checkExistence, createOrReplaceSync, deleteAsync, listByParent, read, updateSync,
+  checkExistence,
+  createOrReplaceSync,
+  deleteAsync,
+  listByParent,
+  read,
+  updateSync,
 } from './operations/templates.js';
 
 /** The Microsoft.Resources api-versions we answer for resource groups (ARM's own endpoints). */
 export const RESOURCE_GROUP_API_VERSIONS = [
-  '2019-05-01', '2019-10-01', '2020-06-01', '2020-10-01', '2021-01-01', '2021-04-01', '2022-09-01',
-  '2023-07-01', '2024-03-01', '2024-07-01', '2024-11-01', '2025-03-01', '2025-04-01',
+  '2019-05-01',
+  '2019-10-01',
+  '2020-06-01',
+  '2020-10-01',
+  '2021-01-01',
+  '2021-04-01',
+  '2022-09-01',
+  '2023-07-01',
+  '2024-03-01',
+  '2024-07-01',
+  '2024-11-01',
+  '2025-03-01',
+  '2025-04-01',
 ] as const;
 
 /** ARM's own operation URL: `/subscriptions/{s}/operationresults/{id}`, Location only, no timeout header. */
@@ -25,7 +41,10 @@ const { obj, tags, partialTags } = armShapes(false);
 const groupName = nameRule('^[-\\w._()]{0,89}[-\\w_()]$');
 const version = {
   put: obj({
-    id: ReadOnly(), name: ReadOnly(), type: ReadOnly(), properties: ReadOnly(),
+    id: ReadOnly(),
+    name: ReadOnly(),
+    type: ReadOnly(),
+    properties: ReadOnly(),
     location: Type.String({ minLength: 1 }),
     tags,
     managedBy: Type.Optional(Type.String()),
@@ -53,7 +72,9 @@ export const resourceGroups: ResourceType = {
   },
   lifecycle: provisioningStateOnly,
   // ARM's resource groups show no systemData.
-  render: (_r, doc) => { delete doc.systemData; },
+  render: (_r, doc) => {
+    delete doc.systemData;
+  },
 };
 
 export const isResourceGroup = (t: ResourceType): boolean => t === resourceGroups;

@@ -39,7 +39,12 @@ export interface ActionDef {
   /** The request body's schema per api-version; absent means the action takes no body. */
   body?: TSchema;
   bodyRequired?: boolean;
-  handle(ctx: RequestContext, resource: StoredResource, body: unknown, query: Record<string, string>): Promise<ActionResult>;
+  handle(
+    ctx: RequestContext,
+    resource: StoredResource,
+    body: unknown,
+    query: Record<string, string>,
+  ): Promise<ActionResult>;
   /** Applies an asynchronous action when its operation completes; returns the resource to store. */
   complete?(resource: StoredResource, operation: OperationRecord): StoredResource;
   /** Set by `actionAsync`: how an accepted run of the action answers. */
@@ -64,7 +69,12 @@ export interface ResourceType {
   /** Fills in what the server owns when a resource is first created (keys, routes, defaults). */
   onCreate?(resource: StoredResource, ctx: RequestContext): void;
   /** Fills in defaults and checks what a schema cannot, on every accepted PUT and PATCH. */
-  prepare?(ctx: RequestContext, doc: Record<string, unknown>, existing: StoredResource | undefined, id: string): Promise<void>;
+  prepare?(
+    ctx: RequestContext,
+    doc: Record<string, unknown>,
+    existing: StoredResource | undefined,
+    id: string,
+  ): Promise<void>;
   /** Adds computed fields to the document the client sees. */
   render?(resource: StoredResource, doc: Record<string, unknown>, ctx: RequestContext): void;
   /** Refuses a delete that must not happen (e.g. a group still routed to). */
@@ -76,7 +86,8 @@ export interface ResourceType {
  * family's rules is one line in the table.
  */
 export function versionsFrom<F extends string>(
-  table: Readonly<Record<string, F>>, families: Readonly<Record<F, VersionDef>>,
+  table: Readonly<Record<string, F>>,
+  families: Readonly<Record<F, VersionDef>>,
 ): Record<string, VersionDef> {
   return Object.fromEntries(Object.entries(table).map(([version, family]) => [version, families[family as F]]));
 }

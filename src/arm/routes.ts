@@ -28,7 +28,11 @@ export interface ArmDeps {
 
 type Params = Record<string, string>;
 /** What a route tells the before-request hooks about itself. */
-interface RouteInfo { armType?: string; nameParam?: string; action?: string }
+interface RouteInfo {
+  armType?: string;
+  nameParam?: string;
+  action?: string;
+}
 type Query = Record<string, string | string[] | undefined>;
 
 /** The management plane: every registered type's declared operations, and its providers' operation endpoints. */
@@ -47,8 +51,12 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
     const route = (req.routeOptions.config ?? {}) as RouteInfo;
     const params = req.params as Params;
     const subject = {
-      plane: 'management' as const, type: route.armType ?? '', name: (route.nameParam && params[route.nameParam]) || '',
-      method: req.method, action: route.action, subscription: params.subscriptionId ?? '',
+      plane: 'management' as const,
+      type: route.armType ?? '',
+      name: (route.nameParam && params[route.nameParam]) || '',
+      method: req.method,
+      action: route.action,
+      subscription: params.subscriptionId ?? '',
     };
     for (const hook of hooks) reply.headers(await hook(subject, Date.now()));
   });
@@ -110,15 +118,17 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
       return send(reply, await engine.head(t, refOf(req)));
     });
     app.put(item, { config }, async (req, reply) => send(reply, await engine.put(t, refOf(req), req.body, ctxOf(req))));
-    app.patch(item, { config }, async (req, reply) => send(reply, await engine.patch(t, refOf(req), req.body, ctxOf(req))));
+    app.patch(item, { config }, async (req, reply) =>
+      send(reply, await engine.patch(t, refOf(req), req.body, ctxOf(req))),
+    );
     app.delete(item, { config }, async (req, reply) => send(reply, await engine.delete(t, refOf(req), ctxOf(req))));
     for (const action of ops.actions ?? []) {
       app.route({
         method: action.method,
         url: `${item}/${action.path}`,
         config: { ...config, action: action.path },
-        handler: async (req, reply) => send(reply,
-          await engine.action(t, action, refOf(req), req.body, ctxOf(req), flatQuery(req.query as Query))),
+        handler: async (req, reply) =>
+          send(reply, await engine.action(t, action, refOf(req), req.body, ctxOf(req), flatQuery(req.query as Query))),
       });
     }
   }
@@ -156,7 +166,10 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
 
   const mounted = new Set<string>();
   for (const { operationUrls } of registry.providers) {
-    for (const [template, handler] of [[operationUrls.status, status], [operationUrls.result, result]] as const) {
+    for (const [template, handler] of [
+      [operationUrls.status, status],
+      [operationUrls.result, result],
+    ] as const) {
       if (!template || mounted.has(template.toLowerCase())) continue;
       mounted.add(template.toLowerCase());
       app.get(routeOf(template), handler);
@@ -179,8 +192,13 @@ function refBuilder(t: ResourceType, chain: ResourceType[]): (p: Params) => Reso
     return (p) => {
       const id = `${subKey(p)}/${collectionOf(t)}/${p[t.param]}`;
       return {
-        id, key: keyOf(id), name: p[t.param], parentKey: keyOf(subKey(p)), subscriptionId: p.subscriptionId,
-        resourceGroup: isResourceGroup(t) ? p[t.param] : '', ancestors: [],
+        id,
+        key: keyOf(id),
+        name: p[t.param],
+        parentKey: keyOf(subKey(p)),
+        subscriptionId: p.subscriptionId,
+        resourceGroup: isResourceGroup(t) ? p[t.param] : '',
+        ancestors: [],
       };
     };
   }
@@ -196,8 +214,13 @@ function refBuilder(t: ResourceType, chain: ResourceType[]): (p: Params) => Reso
       if (i < levels.length - 1) ancestors.push({ type: level.type, id, name: p[level.param] });
     });
     return {
-      id, key: keyOf(id), name: p[t.param], parentKey: keyOf(parentId), subscriptionId: p.subscriptionId,
-      resourceGroup: p.resourceGroupName, ancestors,
+      id,
+      key: keyOf(id),
+      name: p[t.param],
+      parentKey: keyOf(parentId),
+      subscriptionId: p.subscriptionId,
+      resourceGroup: p.resourceGroupName,
+      ancestors,
     };
   };
 }
@@ -208,10 +231,13 @@ function firstQuery(req: FastifyRequest, name: string): string | undefined {
 }
 
 const flatQuery = (q: Query) =>
-  Object.fromEntries(Object.entries(q).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v ?? '']));
+  Object.fromEntries(Object.entries(q).map(([k, v]) => [k, Array.isArray(v) ? v[0] : (v ?? '')]));
 
 function resolveApiVersion(
-  req: FastifyRequest, t: ResourceType, supported: readonly string[], anyApiVersion: boolean,
+  req: FastifyRequest,
+  t: ResourceType,
+  supported: readonly string[],
+  anyApiVersion: boolean,
 ): string {
   const asked = firstQuery(req, 'api-version');
   if (!asked) throw errors.missingApiVersion();

@@ -32,7 +32,9 @@ export function stripReadOnly(schema: TSchema, value: unknown): void {
       else if (k in v) stripReadOnly(s, v[k]);
     }
   } else if (schema[Kind] === 'Record') {
-    const inner = Object.values((schema as unknown as { patternProperties: Record<string, TSchema> }).patternProperties)[0];
+    const inner = Object.values(
+      (schema as unknown as { patternProperties: Record<string, TSchema> }).patternProperties,
+    )[0];
     for (const k of Object.keys(v)) stripReadOnly(inner, v[k]);
   } else if (schema[Kind] === 'Union') {
     for (const s of (schema as unknown as { anyOf: TSchema[] }).anyOf) stripReadOnly(s, value);
@@ -40,13 +42,18 @@ export function stripReadOnly(schema: TSchema, value: unknown): void {
 }
 
 const jsonPath = (pointer: string) =>
-  pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+  pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
     .reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
 
 function describe(e: { schema: TSchema; value: unknown; message: string }): string {
   const schema = e.schema as { anyOf?: { const?: unknown }[]; const?: unknown };
-  const options = schema.const !== undefined ? [schema.const] : schema.anyOf?.map((s) => s.const).filter((c) => c !== undefined);
-  if (options?.length) return `Value '${String(e.value)}' is not one of the allowed values ${options.map((o) => `'${o}'`).join(', ')}.`;
+  const options =
+    schema.const !== undefined ? [schema.const] : schema.anyOf?.map((s) => s.const).filter((c) => c !== undefined);
+  if (options?.length)
+    return `Value '${String(e.value)}' is not one of the allowed values ${options.map((o) => `'${o}'`).join(', ')}.`;
   if (e.message === 'Unexpected property') return 'Could not find member on object: the field is not allowed here.';
   if (e.message === 'Expected required property') return 'Required property is missing.';
   return `${e.message}.`;
@@ -72,7 +79,8 @@ function collect(schema: TSchema, value: unknown, prefix: string, out: { path: s
   }
 }
 
-const join = (prefix: string, path: string) => (!prefix ? path : !path ? prefix : path.startsWith('[') ? `${prefix}${path}` : `${prefix}.${path}`);
+const join = (prefix: string, path: string) =>
+  !prefix ? path : !path ? prefix : path.startsWith('[') ? `${prefix}${path}` : `${prefix}.${path}`;
 
 /**
  * Validates a request body: read-only fields are dropped, unknown ones dropped (open schemas) or rejected (closed),

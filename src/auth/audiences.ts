@@ -1,8 +1,10 @@
 /** The audiences a token must be for, per plane. */
 
 export const MANAGEMENT_AUDIENCES = [
-  'https://management.azure.com/', 'https://management.azure.com',
-  'https://management.core.windows.net/', 'https://management.core.windows.net',
+  'https://management.azure.com/',
+  'https://management.azure.com',
+  'https://management.core.windows.net/',
+  'https://management.core.windows.net',
 ];
 export const ML_AUDIENCES = ['https://ml.azure.com', 'https://ml.azure.com/'];
 

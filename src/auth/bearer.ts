@@ -41,10 +41,15 @@ export function authenticate(header: string | undefined, mode: AuthMode, now: Da
 export function devToken(claims: Record<string, unknown> = {}): string {
   const now = Math.floor(Date.now() / 1000);
   return unsignedJwt({
-    aud: 'https://management.azure.com/', iss: 'https://sts.windows.net/00000000-0000-0000-0000-000000000001/',
-    iat: now, nbf: now, exp: now + 24 * 3600,
-    oid: '11111111-1111-1111-1111-111111111111', tid: '00000000-0000-0000-0000-000000000001',
-    upn: 'developer@amlite.local', name: 'amlite developer',
+    aud: 'https://management.azure.com/',
+    iss: 'https://sts.windows.net/00000000-0000-0000-0000-000000000001/',
+    iat: now,
+    nbf: now,
+    exp: now + 24 * 3600,
+    oid: '11111111-1111-1111-1111-111111111111',
+    tid: '00000000-0000-0000-0000-000000000001',
+    upn: 'developer@amlite.local',
+    name: 'amlite developer',
     ...claims,
   });
 }

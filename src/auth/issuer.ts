@@ -1,4 +1,11 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPair, randomUUID, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair,
+  randomUUID,
+  type KeyObject,
+} from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -56,15 +63,37 @@ export class TokenIssuer {
   }
 
   /** A token as the token endpoint issues it: an application (client credentials) of `tenant` for `audience`. */
-  issue(opts: { origin: string; tenantId: string; clientId: string; audience: string; now?: Date; lifetimeSeconds?: number; extra?: Claims }): { token: string; expiresIn: number } {
+  issue(opts: {
+    origin: string;
+    tenantId: string;
+    clientId: string;
+    audience: string;
+    now?: Date;
+    lifetimeSeconds?: number;
+    extra?: Claims;
+  }): { token: string; expiresIn: number } {
     const now = Math.floor((opts.now ?? new Date()).getTime() / 1000);
     const lifetime = opts.lifetimeSeconds ?? TOKEN_LIFETIME_SECONDS;
     const iss = issuerUrl(opts.origin, opts.tenantId);
     const oid = derivedGuid(`${opts.tenantId}:${opts.clientId}`);
     const claims: Claims = {
-      aud: opts.audience, iss, iat: now, nbf: now, exp: now + lifetime,
-      aio: 'amlite', appid: opts.clientId, appidacr: '1', azp: opts.clientId, azpacr: '1', idp: iss, idtyp: 'app',
-      oid, sub: oid, tid: opts.tenantId, uti: randomUUID().replaceAll('-', ''), ver: '2.0',
+      aud: opts.audience,
+      iss,
+      iat: now,
+      nbf: now,
+      exp: now + lifetime,
+      aio: 'amlite',
+      appid: opts.clientId,
+      appidacr: '1',
+      azp: opts.clientId,
+      azpacr: '1',
+      idp: iss,
+      idtyp: 'app',
+      oid,
+      sub: oid,
+      tid: opts.tenantId,
+      uti: randomUUID().replaceAll('-', ''),
+      ver: '2.0',
       ...opts.extra,
     };
     return { token: this.sign(claims), expiresIn: lifetime };
@@ -95,9 +124,13 @@ export interface IssuerDeps {
 
 /** The issuer's routes, in their own plugin context (they alone parse form bodies and answer OAuth errors). */
 export async function issuerRoutes(app: FastifyInstance, deps: IssuerDeps): Promise<void> {
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(String(body))));
-  });
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: 64 * 1024 },
+    (_req, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(String(body))));
+    },
+  );
 
   const origin = (req: FastifyRequest) => `${req.protocol}://${req.host}`;
   const tenantOf = (req: FastifyRequest) => (req.params as { tenant?: string }).tenant ?? 'common';
@@ -108,9 +141,15 @@ export async function issuerRoutes(app: FastifyInstance, deps: IssuerDeps): Prom
     // The authority MSAL asks about, when it is this server: its tenant path segment.
     let tenant = 'common';
     try {
-      const asked = new URL(String(Array.isArray(q.authorization_endpoint) ? q.authorization_endpoint[0] : q.authorization_endpoint ?? ''));
+      const asked = new URL(
+        String(
+          Array.isArray(q.authorization_endpoint) ? q.authorization_endpoint[0] : (q.authorization_endpoint ?? ''),
+        ),
+      );
       if (asked.host.toLowerCase() === host.toLowerCase()) tenant = asked.pathname.split('/')[1] || tenant;
-    } catch { /* not a URL: answer for 'common' */ }
+    } catch {
+      /* not a URL: answer for 'common' */
+    }
     return {
       tenant_discovery_endpoint: `${origin(req)}/${encodeURIComponent(tenant)}/v2.0/.well-known/openid-configuration`,
       'api-version': '1.1',
@@ -153,40 +192,104 @@ export async function issuerRoutes(app: FastifyInstance, deps: IssuerDeps): Prom
   const token = async (req: FastifyRequest, reply: FastifyReply) => {
     const oauthError = (status: number, error: string, code: number, description: string) => {
       const traceId = randomUUID();
-      return reply.code(status).header('cache-control', 'no-store').send({
-        error, error_description: `AADSTS${code}: ${description} Trace ID: ${traceId} Timestamp: ${new Date().toISOString()}`,
-        error_codes: [code], timestamp: new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
-        trace_id: traceId, correlation_id: String(req.headers['client-request-id'] ?? randomUUID()),
-      });
+      return reply
+        .code(status)
+        .header('cache-control', 'no-store')
+        .send({
+          error,
+          error_description: `AADSTS${code}: ${description} Trace ID: ${traceId} Timestamp: ${new Date().toISOString()}`,
+          error_codes: [code],
+          timestamp: new Date()
+            .toISOString()
+            .replace('T', ' ')
+            .replace(/\.\d+Z$/, 'Z'),
+          trace_id: traceId,
+          correlation_id: String(req.headers['client-request-id'] ?? randomUUID()),
+        });
     };
     const segment = tenantOf(req);
     const body = req.body;
     if (!body || typeof body !== 'object' || Array.isArray(body))
-      return oauthError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'grant_type'.");
+      return oauthError(
+        400,
+        'invalid_request',
+        900144,
+        "The request body must contain the following parameter: 'grant_type'.",
+      );
     const form = body as Record<string, string>;
-    if (!form.grant_type) return oauthError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'grant_type'.");
+    if (!form.grant_type)
+      return oauthError(
+        400,
+        'invalid_request',
+        900144,
+        "The request body must contain the following parameter: 'grant_type'.",
+      );
     if (form.grant_type !== 'client_credentials')
-      return oauthError(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${form.grant_type.slice(0, 64)}'. amlite's token issuer supports client_credentials.`);
+      return oauthError(
+        400,
+        'unsupported_grant_type',
+        70003,
+        `The app requested an unsupported grant type '${form.grant_type.slice(0, 64)}'. amlite's token issuer supports client_credentials.`,
+      );
     if (MULTI_TENANT.has(segment.toLowerCase()))
-      return oauthError(400, 'invalid_request', 900023, `Specified tenant identifier '${segment}' is neither a valid DNS name, nor a valid external domain. The client credentials flow needs a tenant id.`);
+      return oauthError(
+        400,
+        'invalid_request',
+        900023,
+        `Specified tenant identifier '${segment}' is neither a valid DNS name, nor a valid external domain. The client credentials flow needs a tenant id.`,
+      );
     const basic = basicCredentials(req.headers.authorization);
     if (basic === 'malformed')
-      return oauthError(400, 'invalid_request', 90023, "The Authorization header's Basic credentials are not valid: " +
-        "they must be base64 of the percent-encoded client id and secret joined by ':'.");
+      return oauthError(
+        400,
+        'invalid_request',
+        90023,
+        "The Authorization header's Basic credentials are not valid: " +
+          "they must be base64 of the percent-encoded client id and secret joined by ':'.",
+      );
     const [basicId, basicSecret] = basic ?? [];
     const clientId = form.client_id || basicId;
     const secret = form.client_secret || basicSecret;
-    if (!clientId) return oauthError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'client_id'.");
+    if (!clientId)
+      return oauthError(
+        400,
+        'invalid_request',
+        900144,
+        "The request body must contain the following parameter: 'client_id'.",
+      );
     if (!secret && !form.client_assertion)
-      return oauthError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+      return oauthError(
+        401,
+        'invalid_client',
+        7000218,
+        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+      );
     if (deps.clientSecret !== undefined && !(secret && sameSecret(secret, deps.clientSecret)))
-      return oauthError(401, 'invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value configured for amlite (--issuer-secret), for app '${clientId.slice(0, 64)}'.`);
+      return oauthError(
+        401,
+        'invalid_client',
+        7000215,
+        `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value configured for amlite (--issuer-secret), for app '${clientId.slice(0, 64)}'.`,
+      );
     const audience = audienceOf(form);
     if (!audience)
-      return oauthError(400, 'invalid_scope', 1002012, "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).");
-    const issued = (await deps.issuer()).issue({ origin: origin(req), tenantId: tenantIdOf(segment), clientId, audience });
+      return oauthError(
+        400,
+        'invalid_scope',
+        1002012,
+        'The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).',
+      );
+    const issued = (await deps.issuer()).issue({
+      origin: origin(req),
+      tenantId: tenantIdOf(segment),
+      clientId,
+      audience,
+    });
     return reply.header('cache-control', 'no-store').send({
-      token_type: 'Bearer', expires_in: issued.expiresIn - 1, ext_expires_in: issued.expiresIn - 1, access_token: issued.token,
+      token_type: 'Bearer',
+      expires_in: issued.expiresIn - 1,
+      ext_expires_in: issued.expiresIn - 1,
+      access_token: issued.token,
     });
   };
   app.post('/:tenant/oauth2/v2.0/token', token);
@@ -208,11 +311,14 @@ function basicCredentials(header: string | undefined): [string, string] | 'malfo
 /** `scope=https://management.azure.com/.default` (v2) or `resource=https://management.azure.com/` (v1). */
 function audienceOf(form: Record<string, string>): string | undefined {
   if (form.resource) return form.resource;
-  const scopes = String(form.scope ?? '').split(/\s+/).filter((s) => s && !OIDC_SCOPES.has(s.toLowerCase()));
+  const scopes = String(form.scope ?? '')
+    .split(/\s+/)
+    .filter((s) => s && !OIDC_SCOPES.has(s.toLowerCase()));
   const resource = scopes.find((s) => s.endsWith('/.default'));
   if (!resource || scopes.length !== 1) return undefined;
   const aud = resource.slice(0, -'/.default'.length);
   // ARM's own resource keeps its trailing slash in tokens; the rest (https://ml.azure.com) do not.
-  return /^https:\/\/management\.(azure\.com|core\.windows\.net)\/?$/i.test(aud) ? `${aud.replace(/\/$/, '')}/` : aud.replace(/\/$/, '');
+  return /^https:\/\/management\.(azure\.com|core\.windows\.net)\/?$/i.test(aud)
+    ? `${aud.replace(/\/$/, '')}/`
+    : aud.replace(/\/$/, '');
 }
-

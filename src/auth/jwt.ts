@@ -51,10 +51,19 @@ export function verifyRs256(jwt: ParsedJwt, publicKey: KeyObject): boolean {
 }
 
 /** The public JWK of an RSA key, with its RFC 7638 thumbprint as `kid`. */
-export interface PublicJwk { kty: string; n: string; e: string; kid: string; use: string; alg: string }
+export interface PublicJwk {
+  kty: string;
+  n: string;
+  e: string;
+  kid: string;
+  use: string;
+  alg: string;
+}
 
 export function publicJwk(key: KeyObject): PublicJwk {
   const { n, e } = createPublicKey(key).export({ format: 'jwk' }) as { n: string; e: string };
-  const kid = createHash('sha256').update(JSON.stringify({ e, kty: 'RSA', n })).digest('base64url');
+  const kid = createHash('sha256')
+    .update(JSON.stringify({ e, kty: 'RSA', n }))
+    .digest('base64url');
   return { kty: 'RSA', use: 'sig', alg: 'RS256', kid, n, e };
 }

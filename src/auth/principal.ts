@@ -2,8 +2,10 @@ import type { Principal } from '../arm/context.js';
 
 /** Who calls when nobody is asked to prove it (`--auth none`). */
 export const ANONYMOUS: Principal = {
-  name: 'anonymous', type: 'User',
-  objectId: '00000000-0000-0000-0000-000000000000', tenantId: '00000000-0000-0000-0000-000000000000',
+  name: 'anonymous',
+  type: 'User',
+  objectId: '00000000-0000-0000-0000-000000000000',
+  tenantId: '00000000-0000-0000-0000-000000000000',
 };
 
 const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);

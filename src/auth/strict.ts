@@ -29,28 +29,38 @@ const NBF_SKEW_SECONDS = 300;
 export class StrictAuth {
   readonly mode = 'strict' as const;
 
-  constructor(readonly issuer: TokenIssuer, readonly bindings: TenantBindings) {}
+  constructor(
+    readonly issuer: TokenIssuer,
+    readonly bindings: TenantBindings,
+  ) {}
 
   /** The token's claims, or why it is refused. Nothing in a refusal repeats the token. */
   check(token: string, audiences: readonly string[], scope: AuthScope, now: Date): Claims | Refusal {
     const jwt = parseJwt(token);
     if (!jwt || !isCanonical(jwt)) return new Refusal('invalid', 'The token is not a JSON Web Token.');
     if (jwt.header.alg !== 'RS256' || jwt.header.kid !== this.issuer.kid)
-      return new Refusal('invalid', "The token is not signed by amlite's token issuer (strict mode takes only tokens " +
-        `from ${scope.origin}/{tenant}/oauth2/v2.0/token).`);
+      return new Refusal(
+        'invalid',
+        "The token is not signed by amlite's token issuer (strict mode takes only tokens " +
+          `from ${scope.origin}/{tenant}/oauth2/v2.0/token).`,
+      );
     if (!verifyRs256(jwt, this.issuer.publicKey))
       return new Refusal('invalid', "The token's signature does not verify with the key of amlite's token issuer.");
     const c = jwt.claims;
     const tid = typeof c.tid === 'string' ? c.tid : '';
     if (!tid) return new Refusal('invalid', "The token has no 'tid' (tenant) claim.");
     if (typeof c.iss !== 'string' || !sameIssuer(c.iss, issuerUrl(scope.origin, tid)))
-      return new Refusal('invalid',
-        `The token's issuer is not amlite's issuer for its tenant (${issuerUrl(scope.origin, tid)}).`);
+      return new Refusal(
+        'invalid',
+        `The token's issuer is not amlite's issuer for its tenant (${issuerUrl(scope.origin, tid)}).`,
+      );
     const aud = Array.isArray(c.aud) ? c.aud.map(String) : [String(c.aud)];
     if (!aud.some((a) => audiences.includes(a)))
-      return new Refusal('audience',
+      return new Refusal(
+        'audience',
         `The token's audience '${aud.join(',')}' is not one of ${audiences.map((a) => `'${a}'`).join(',')}.`,
-        { audience: aud.join(','), allowed: audiences });
+        { audience: aud.join(','), allowed: audiences },
+      );
     const seconds = now.getTime() / 1000;
     if (typeof c.exp !== 'number' || c.exp <= seconds) return new Refusal('expired', 'The token has expired.');
     if (typeof c.nbf === 'number' && c.nbf > seconds + NBF_SKEW_SECONDS)
@@ -77,10 +87,12 @@ export class StrictAuth {
 
 function tenantMismatch(subscriptionId: string, bound: string | undefined, tokenTenant: string): Refusal | undefined {
   if (!bound || bound === tokenTenant.toLowerCase()) return undefined;
-  return new Refusal('tenant',
+  return new Refusal(
+    'tenant',
     `The subscription '${subscriptionId}' belongs to the tenant '${bound}', ` +
       `and the token is from the tenant '${tokenTenant}'.`,
-    { boundTenant: bound, tokenTenant });
+    { boundTenant: bound, tokenTenant },
+  );
 }
 
 /** Same issuer: same scheme, port and path; hosts equal, or both loopback names of this machine. */
@@ -183,7 +195,10 @@ export async function authSetup(
  * tenant is settled with the store (bound on first use).
  */
 export async function authenticateRequest(
-  header: string | undefined, mode: AuthMode, now: Date, req?: RequestLike,
+  header: string | undefined,
+  mode: AuthMode,
+  now: Date,
+  req?: RequestLike,
 ): Promise<Principal> {
   const request = managementRequest(header, now, req);
   const answer = await authChains(mode).management.authenticate(request);

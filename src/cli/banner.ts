@@ -12,21 +12,28 @@ export function banner(server: RunningAmlite, config: Config, cwd: string): stri
   const show = (p: string) => (relative(cwd, p).startsWith('..') ? p : `./${relative(cwd, p) || '.'}`);
   const cert = server.certPath ? show(server.certPath) : undefined;
   const curlTls = cert ? `--cacert ${cert} ` : '';
-  const store = server.database === ':memory:' ? 'in memory (--in-memory)'
-    : server.store.shared ? `${server.database} (shared: start more amlite processes on it)` : show(server.database);
-  const put = `-X PUT -H "Authorization: Bearer $T" -H "Content-Type: application/json" -d '{"location":"eastus"}' `
-    + `"${server.url}/subscriptions/${SUBSCRIPTION}/resourcegroups/my-rg?api-version=2025-04-01"`;
+  const store =
+    server.database === ':memory:'
+      ? 'in memory (--in-memory)'
+      : server.store.shared
+        ? `${server.database} (shared: start more amlite processes on it)`
+        : show(server.database);
+  const put =
+    `-X PUT -H "Authorization: Bearer $T" -H "Content-Type: application/json" -d '{"location":"eastus"}' ` +
+    `"${server.url}/subscriptions/${SUBSCRIPTION}/resourcegroups/my-rg?api-version=2025-04-01"`;
   // Strict mode refuses the unsigned development token: the try line gets one from the token issuer instead.
-  const token = config.auth === 'strict'
-    ? `T=$(curl -s ${curlTls}-d grant_type=client_credentials -d client_id=my-app `
-      + `-d client_secret=${config.issuerSecret ? '"$AMLITE_ISSUER_SECRET"' : 'any-secret'} `
-      + `-d scope=https://management.azure.com/.default ${server.url}/${SUBSCRIPTION}/oauth2/v2.0/token `
-      + `| sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`
-    : 'T=$(npx amlite token)';
+  const token =
+    config.auth === 'strict'
+      ? `T=$(curl -s ${curlTls}-d grant_type=client_credentials -d client_id=my-app ` +
+        `-d client_secret=${config.issuerSecret ? '"$AMLITE_ISSUER_SECRET"' : 'any-secret'} ` +
+        `-d scope=https://management.azure.com/.default ${server.url}/${SUBSCRIPTION}/oauth2/v2.0/token ` +
+        `| sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`
+      : 'T=$(npx amlite token)';
   return [
     `amlite listening on ${server.url}`,
     `  amlite ${VERSION}: management (ARM) and data plane on one port; readiness at ${server.url}/health`,
-    cert ? `  certificate: ${cert}   (Node clients: export NODE_EXTRA_CA_CERTS=${server.certPath})`
+    cert
+      ? `  certificate: ${cert}   (Node clients: export NODE_EXTRA_CA_CERTS=${server.certPath})`
       : '  plain HTTP (--http): Azure SDK clients will not send tokens over it',
     `  data dir: ${show(server.dataDir)}   store: ${store}   profile: ${config.profile}   auth: ${config.auth}`,
     `  catalog: ${config.catalog ? `${show(config.catalog)}: ` : ''}${catalogSummary(config.catalog)}`,

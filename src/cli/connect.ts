@@ -31,8 +31,12 @@ export const CONNECT_PROBE_TIMEOUT_MS = 5000;
 
 /** Where Linux distributions and macOS package managers keep the system's CA bundle. */
 const SYSTEM_BUNDLES = [
-  '/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/ca-bundle.pem',
-  '/etc/ssl/cert.pem', '/opt/homebrew/etc/openssl@3/cert.pem', '/usr/local/etc/openssl@3/cert.pem',
+  '/etc/ssl/certs/ca-certificates.crt',
+  '/etc/pki/tls/certs/ca-bundle.crt',
+  '/etc/ssl/ca-bundle.pem',
+  '/etc/ssl/cert.pem',
+  '/opt/homebrew/etc/openssl@3/cert.pem',
+  '/usr/local/etc/openssl@3/cert.pem',
 ];
 
 export interface Target {
@@ -68,9 +72,12 @@ export async function connectCli(argv: string[], env: NodeJS.ProcessEnv): Promis
   const tenant = opts.tenant || DEFAULT_ID;
   const target: Target = { url, cacert, auth, tenant, subscription: opts.subscription || DEFAULT_ID };
   switch (tool) {
-    case 'node': return nodeRecipe(target);
-    case 'python': return pythonRecipe(target, cacert ? writeBundle(cacert) : undefined);
-    case 'curl': return curlRecipe(target);
+    case 'node':
+      return nodeRecipe(target);
+    case 'python':
+      return pythonRecipe(target, cacert ? writeBundle(cacert) : undefined);
+    case 'curl':
+      return curlRecipe(target);
   }
 }
 
@@ -88,10 +95,14 @@ async function probeAuth(url: string, cacert: string | undefined): Promise<'loos
     req.on('timeout', () => req.destroy(new Error(`no answer within ${CONNECT_PROBE_TIMEOUT_MS} ms`)));
     req.on('error', (e: NodeJS.ErrnoException) => {
       const tlsProblem = /certificate|self.signed|CERT|SSL/i.test(`${e.code} ${e.message}`);
-      rej(new Error(tlsProblem
-        ? `amlite at ${url} does not present the certificate ${cacert} (${e.message}): `
-          + "pass the server's --data-dir or --cacert FILE"
-        : `cannot reach amlite at ${url} (${e.message}): start it (amlite), or point --url / AMLITE_URL at it`));
+      rej(
+        new Error(
+          tlsProblem
+            ? `amlite at ${url} does not present the certificate ${cacert} (${e.message}): ` +
+                "pass the server's --data-dir or --cacert FILE"
+            : `cannot reach amlite at ${url} (${e.message}): start it (amlite), or point --url / AMLITE_URL at it`,
+        ),
+      );
     });
     req.end();
   });
@@ -173,8 +184,9 @@ const credential = {
 }
 
 export function pythonRecipe(t: Target, bundle: string | undefined): string {
-  const credential = t.auth === 'strict'
-    ? `from azure.identity import ClientSecretCredential
+  const credential =
+    t.auth === 'strict'
+      ? `from azure.identity import ClientSecretCredential
 
 # Strict auth: tokens from amlite's own token issuer (any client id; the secret is --issuer-secret when set).
 # azure-identity 1.15 betas and older spell disable_instance_discovery=True as instance_discovery=False.
@@ -182,7 +194,7 @@ client_id = "${CLIENT_ID}"
 client_secret = os.environ.get("AMLITE_ISSUER_SECRET", "any-secret")
 credential = ClientSecretCredential(tenant_id, client_id, client_secret, authority=endpoint,
                                     disable_instance_discovery=True)`
-    : `from azure.core.credentials import AccessToken
+      : `from azure.core.credentials import AccessToken
 
 
 class AmliteCredential:
@@ -221,22 +233,24 @@ print(group.id)`,
 
 export function curlRecipe(t: Target): string {
   const tls = t.cacert ? '--cacert "$AMLITE_CACERT" ' : '';
-  const token = t.auth === 'strict'
-    ? [
-      `# Strict auth: a token from amlite's token issuer (the secret is --issuer-secret when the server has one)`,
-      `TOKEN=$(curl -sS --fail-with-body ${tls}-d grant_type=client_credentials -d client_id=${CLIENT_ID} \\
+  const token =
+    t.auth === 'strict'
+      ? [
+          `# Strict auth: a token from amlite's token issuer (the secret is --issuer-secret when the server has one)`,
+          `TOKEN=$(curl -sS --fail-with-body ${tls}-d grant_type=client_credentials -d client_id=${CLIENT_ID} \\
   -d "client_secret=\${AMLITE_ISSUER_SECRET:-any-secret}" -d scope=https://management.azure.com/.default \\
   "$AMLITE_URL/$TENANT_ID/oauth2/v2.0/token" | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`,
-    ]
-    : [
-      '# Loose auth: a development token (amlite token --help: audience, tenant, user or app, lifetime)',
-      'TOKEN=$(amlite token --tenant "$TENANT_ID")',
-    ];
-  const mlToken = t.auth === 'strict'
-    ? `ML_TOKEN=$(curl -sS --fail-with-body ${tls}-d grant_type=client_credentials -d client_id=${CLIENT_ID} \\
+        ]
+      : [
+          '# Loose auth: a development token (amlite token --help: audience, tenant, user or app, lifetime)',
+          'TOKEN=$(amlite token --tenant "$TENANT_ID")',
+        ];
+  const mlToken =
+    t.auth === 'strict'
+      ? `ML_TOKEN=$(curl -sS --fail-with-body ${tls}-d grant_type=client_credentials -d client_id=${CLIENT_ID} \\
   -d "client_secret=\${AMLITE_ISSUER_SECRET:-any-secret}" -d scope=https://ml.azure.com/.default \\
   "$AMLITE_URL/$TENANT_ID/oauth2/v2.0/token" | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`
-    : 'ML_TOKEN=$(amlite token --tenant "$TENANT_ID" --audience https://ml.azure.com)';
+      : 'ML_TOKEN=$(amlite token --tenant "$TENANT_ID" --audience https://ml.azure.com)';
   return [
     header(t, 'curl'),
     `export AMLITE_URL=${q(t.url)}`,

@@ -35,21 +35,35 @@ export async function controlCli(argv: string[], env: NodeJS.ProcessEnv): Promis
   const [command, ...rest] = args;
   if (command === 'help') return CONTROL_USAGE;
   switch (command) {
-    case 'rules': return call('GET', '/_amlite/rules');
+    case 'rules':
+      return call('GET', '/_amlite/rules');
     case 'add': {
       const text = opts.file ? readFileSync(opts.file, 'utf8') : rest[0];
       if (!text) throw new UsageError('add needs a rule as JSON, or --file FILE');
       const parsed = JSON.parse(text);
       const out = [];
-      for (const rule of Array.isArray(parsed) ? parsed : [parsed]) out.push(await call('POST', '/_amlite/rules', rule));
+      for (const rule of Array.isArray(parsed) ? parsed : [parsed])
+        out.push(await call('POST', '/_amlite/rules', rule));
       return out.join('\n');
     }
-    case 'remove': return call('DELETE', `/_amlite/rules/${encodeURIComponent(need(rest[0], 'remove needs a rule id'))}`);
-    case 'reset': return call('POST', '/_amlite/reset');
-    case 'operations': return call('GET', `/_amlite/operations${opts.status ? `?status=${encodeURIComponent(opts.status)}` : ''}`);
-    case 'release': return call('POST', `/_amlite/operations/${encodeURIComponent(need(rest[0], 'release needs an operation id'))}/release`);
-    case 'state': return call('POST', '/_amlite/state', { id: need(rest[0], 'state needs a resource id'), endpointState: need(rest[1], 'state needs Online or Suspended') });
-    default: throw new UsageError(command ? `unknown control command '${command}'` : 'a control command is needed');
+    case 'remove':
+      return call('DELETE', `/_amlite/rules/${encodeURIComponent(need(rest[0], 'remove needs a rule id'))}`);
+    case 'reset':
+      return call('POST', '/_amlite/reset');
+    case 'operations':
+      return call('GET', `/_amlite/operations${opts.status ? `?status=${encodeURIComponent(opts.status)}` : ''}`);
+    case 'release':
+      return call(
+        'POST',
+        `/_amlite/operations/${encodeURIComponent(need(rest[0], 'release needs an operation id'))}/release`,
+      );
+    case 'state':
+      return call('POST', '/_amlite/state', {
+        id: need(rest[0], 'state needs a resource id'),
+        endpointState: need(rest[1], 'state needs Online or Suspended'),
+      });
+    default:
+      throw new UsageError(command ? `unknown control command '${command}'` : 'a control command is needed');
   }
 }
 
@@ -58,10 +72,20 @@ const need = (v: string | undefined, message: string) => {
   return v;
 };
 
-function send(base: string, cacert: string, token: string, method: string, path: string, body?: unknown): Promise<string> {
+function send(
+  base: string,
+  cacert: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<string> {
   const target = new URL(path, `${base}/`);
   const payload = body === undefined ? undefined : JSON.stringify(body);
-  const headers: Record<string, string> = { authorization: `Bearer ${token}`, ...(payload ? { 'content-type': 'application/json' } : {}) };
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${token}`,
+    ...(payload ? { 'content-type': 'application/json' } : {}),
+  };
   const secure = target.protocol === 'https:';
   const ca = secure && existsSync(cacert) ? readFileSync(cacert) : undefined;
   return new Promise((resolvePromise, reject) => {
@@ -70,11 +94,18 @@ function send(base: string, cacert: string, token: string, method: string, path:
       res.setEncoding('utf8');
       res.on('data', (c) => (text += c));
       res.on('end', () => {
-        if ((res.statusCode ?? 500) >= 400) reject(new Error(`${method} ${target.pathname} answered ${res.statusCode}: ${text}`));
+        if ((res.statusCode ?? 500) >= 400)
+          reject(new Error(`${method} ${target.pathname} answered ${res.statusCode}: ${text}`));
         else resolvePromise(text || `${res.statusCode}`);
       });
     });
-    req.on('error', (e) => reject(new Error(`cannot reach amlite at ${base}: ${e.message}${secure && !ca ? ` (no certificate at ${cacert}: pass --cacert)` : ''}. Is it running? Point --url or AMLITE_URL at it.`)));
+    req.on('error', (e) =>
+      reject(
+        new Error(
+          `cannot reach amlite at ${base}: ${e.message}${secure && !ca ? ` (no certificate at ${cacert}: pass --cacert)` : ''}. Is it running? Point --url or AMLITE_URL at it.`,
+        ),
+      ),
+    );
     req.end(payload);
   });
 }

@@ -9,7 +9,14 @@ import { RuleBook, matches, windowMs, type Rule, type Subject } from './rules.js
 /** The operation never finishes by itself: far beyond any timer, until released. */
 export const HELD = Number.MAX_SAFE_INTEGER;
 
-const KIND_OF_METHOD: Record<string, 'reads' | 'writes' | 'deletes'> = { GET: 'reads', HEAD: 'reads', PUT: 'writes', PATCH: 'writes', POST: 'writes', DELETE: 'deletes' };
+const KIND_OF_METHOD: Record<string, 'reads' | 'writes' | 'deletes'> = {
+  GET: 'reads',
+  HEAD: 'reads',
+  PUT: 'writes',
+  PATCH: 'writes',
+  POST: 'writes',
+  DELETE: 'deletes',
+};
 
 /**
  * Applies the test-control rules where the server does its work: before a request is handled (sync failures,
@@ -19,12 +26,28 @@ const KIND_OF_METHOD: Record<string, 'reads' | 'writes' | 'deletes'> = { GET: 'r
 export class TestControl {
   readonly rules: RuleBook;
 
-  constructor(store: Store, private readonly log: FastifyBaseLogger, random?: () => number) {
+  constructor(
+    store: Store,
+    private readonly log: FastifyBaseLogger,
+    random?: () => number,
+  ) {
     this.rules = new RuleBook(store, random);
   }
 
   private hit(rule: Rule, s: Subject, effect: string): void {
-    this.log.info({ rule: rule.id, kind: rule.kind, effect, plane: s.plane, type: s.type, name: s.name, method: s.method, action: s.action }, 'test-control rule applied');
+    this.log.info(
+      {
+        rule: rule.id,
+        kind: rule.kind,
+        effect,
+        plane: s.plane,
+        type: s.type,
+        name: s.name,
+        method: s.method,
+        action: s.action,
+      },
+      'test-control rule applied',
+    );
   }
 
   /** Sync failures and throttles of the management plane; returns rate-limit headers for the response. */
@@ -44,9 +67,14 @@ export class TestControl {
       headers[`x-ms-ratelimit-remaining-subscription-${kind}`] = String(remaining);
       if (used > rule.limit) {
         this.hit(rule, s, `throttled ${kind}`);
-        throw new ArmError(429, 'SubscriptionRequestsThrottled',
+        throw new ArmError(
+          429,
+          'SubscriptionRequestsThrottled',
           `Number of '${kind.slice(0, -1)}' requests for subscription '${s.subscription}' exceeded ${rule.limit} per ${rule.window ?? 'PT1M'}. Please try again after '${resetSeconds}' seconds.`,
-          undefined, undefined, { 'retry-after': String(resetSeconds), [`x-ms-ratelimit-remaining-subscription-${kind}`]: '0' });
+          undefined,
+          undefined,
+          { 'retry-after': String(resetSeconds), [`x-ms-ratelimit-remaining-subscription-${kind}`]: '0' },
+        );
       }
     }
     return headers;
@@ -70,7 +98,8 @@ export class TestControl {
       if (rule.tokensPerMinute !== undefined) {
         const used = await this.rules.peek(rule, `${endpointKey}:tokens`, 60_000, now);
         headers['x-ratelimit-remaining-tokens'] = String(Math.max(0, rule.tokensPerMinute - used));
-        if (used >= rule.tokensPerMinute) throw this.dataThrottled(rule, s, 'tokens', Math.max(1, Math.ceil((60_000 - (now % 60_000)) / 1000)));
+        if (used >= rule.tokensPerMinute)
+          throw this.dataThrottled(rule, s, 'tokens', Math.max(1, Math.ceil((60_000 - (now % 60_000)) / 1000)));
       }
     }
     return headers;
@@ -86,8 +115,18 @@ export class TestControl {
 
   private dataThrottled(rule: Rule, s: Subject, what: string, seconds: number): ArmError {
     this.hit(rule, s, `throttled ${what}`);
-    return new ArmError(429, 'RateLimitExceeded', `Rate limit of ${what} per ${what === 'tokens' ? 'minute' : (rule.window ?? 'PT1M')} exceeded for the endpoint '${s.name}'. Try again in ${seconds} seconds.`,
-      undefined, undefined, { 'x-ms-error-code': 'RateLimitExceeded', 'retry-after': String(seconds), 'retry-after-ms': String(seconds * 1000) });
+    return new ArmError(
+      429,
+      'RateLimitExceeded',
+      `Rate limit of ${what} per ${what === 'tokens' ? 'minute' : (rule.window ?? 'PT1M')} exceeded for the endpoint '${s.name}'. Try again in ${seconds} seconds.`,
+      undefined,
+      undefined,
+      {
+        'x-ms-error-code': 'RateLimitExceeded',
+        'retry-after': String(seconds),
+        'retry-after-ms': String(seconds * 1000),
+      },
+    );
   }
 
   /**
@@ -98,12 +137,19 @@ export class TestControl {
     const fail = await this.rules.take('fail', s, (r) => r.mode === 'async');
     if (fail) {
       this.hit(fail, s, `operation ${op.id} will fail with ${fail.error!.code}`);
-      op.failWith = { code: fail.error!.code, message: fail.error!.message ?? `Injected failure (amlite rule '${fail.id}').` };
+      op.failWith = {
+        code: fail.error!.code,
+        message: fail.error!.message ?? `Injected failure (amlite rule '${fail.id}').`,
+      };
     }
     const delay = await this.rules.take('delay', s);
     if (delay) {
       const ms = delay.duration ? parseDuration(delay.duration) : undefined;
-      this.hit(delay, s, ms ? `operation ${op.id} held for ${delay.duration}` : `operation ${op.id} held until released`);
+      this.hit(
+        delay,
+        s,
+        ms ? `operation ${op.id} held for ${delay.duration}` : `operation ${op.id} held until released`,
+      );
       op.dueAt = ms ? Date.parse(op.startTime) + ms : HELD;
       op.heldBy = delay.id;
     }
@@ -118,7 +164,14 @@ function injectedError(rule: Rule, dataPlane = false): ArmError {
     if (dataPlane) headers['retry-after-ms'] = String(rule.retryAfterSeconds * 1000);
   }
   if (dataPlane) headers['x-ms-error-code'] = e.code;
-  return new ArmError(e.status ?? 400, e.code, e.message ?? `Injected failure (amlite rule '${rule.id}').`, undefined, undefined, headers);
+  return new ArmError(
+    e.status ?? 400,
+    e.code,
+    e.message ?? `Injected failure (amlite rule '${rule.id}').`,
+    undefined,
+    undefined,
+    headers,
+  );
 }
 
 /**
@@ -126,7 +179,8 @@ function injectedError(rule: Rule, dataPlane = false): ArmError {
  * operation starts) and the data plane's (before a request, after a response). Neither plane knows it is there.
  */
 export async function testControlPlugin(
-  _app: FastifyInstance, o: { control: TestControl; management: ManagementHooks; dataPlane: DataPlaneHooks },
+  _app: FastifyInstance,
+  o: { control: TestControl; management: ManagementHooks; dataPlane: DataPlaneHooks },
 ): Promise<void> {
   const { control, management, dataPlane } = o;
   management.beforeRequest.push((s, now) => control.beforeManagementRequest(s, now));

@@ -83,10 +83,13 @@ export async function controlRoutes(app: FastifyInstance, deps: ControlDeps): Pr
     if (!scope) return;
     const sub = rule.match?.subscription;
     if (!sub) {
-      throw new ArmError(400, 'InvalidRule',
+      throw new ArmError(
+        400,
+        'InvalidRule',
         "In strict mode a rule must name a subscription of your tenant in 'match.subscription': " +
           "a rule for every subscription would act on other tenants' resources.",
-        'match.subscription');
+        'match.subscription',
+      );
     }
     await scope.require(sub);
     const existing = await control.rules.get(rule.id);
@@ -164,7 +167,8 @@ export async function controlRoutes(app: FastifyInstance, deps: ControlDeps): Pr
     if (!op) throw errors.operationNotFound(id);
     if (op.status !== 'InProgress') return op;
     const released = { ...op, dueAt: Date.now(), heldBy: undefined };
-    if (!(await store.commit([{ op: 'putOperation', operation: released, ifInProgress: true }]))) return (await store.getOperation(id))!;
+    if (!(await store.commit([{ op: 'putOperation', operation: released, ifInProgress: true }])))
+      return (await store.getOperation(id))!;
     await provisioner.complete(id, true);
     return (await store.getOperation(id))!;
   }
@@ -194,19 +198,33 @@ export async function controlRoutes(app: FastifyInstance, deps: ControlDeps): Pr
   app.post('/_amlite/state', async (req) => {
     const body = req.body as { id?: unknown; endpointState?: unknown } | undefined;
     if (typeof body?.id !== 'string' || typeof body.endpointState !== 'string' || !STATES.includes(body.endpointState))
-      throw new ArmError(400, 'InvalidRequestContent', `Send {"id": "<serverless endpoint resource id>", "endpointState": "${STATES.join('" | "')}"}.`, 'endpointState');
+      throw new ArmError(
+        400,
+        'InvalidRequestContent',
+        `Send {"id": "<serverless endpoint resource id>", "endpointState": "${STATES.join('" | "')}"}.`,
+        'endpointState',
+      );
     const scope = scopeOf(req);
     const sub = /^\/subscriptions\/([^/]+)\//i.exec(body.id)?.[1];
     if (scope && sub) await scope.require(sub);
     const { id, endpointState } = body;
-    return commitWithRetry(async () => {
-      const r = await store.get(keyOf(id));
-      if (!r || r.type.toLowerCase() !== SERVERLESS) throw new ArmError(404, 'ResourceNotFound', `There is no serverless endpoint '${id}'.`, 'id');
-      const properties = { ...(r.body.properties as object), endpointState };
-      if (!(await store.commit([{ op: 'update', resource: { ...r, body: { ...r.body, properties }, etag: newEtag() }, ifEtag: r.etag }]))) return undefined;
-      req.log.info({ resource: r.id, endpointState }, 'test-control endpoint state set');
-      return { id: r.id, endpointState };
-    }, { attempts: BACKGROUND_COMMIT_ATTEMPTS, exhausted: () => errors.conflict('The endpoint kept changing; retry.') });
+    return commitWithRetry(
+      async () => {
+        const r = await store.get(keyOf(id));
+        if (!r || r.type.toLowerCase() !== SERVERLESS)
+          throw new ArmError(404, 'ResourceNotFound', `There is no serverless endpoint '${id}'.`, 'id');
+        const properties = { ...(r.body.properties as object), endpointState };
+        if (
+          !(await store.commit([
+            { op: 'update', resource: { ...r, body: { ...r.body, properties }, etag: newEtag() }, ifEtag: r.etag },
+          ]))
+        )
+          return undefined;
+        req.log.info({ resource: r.id, endpointState }, 'test-control endpoint state set');
+        return { id: r.id, endpointState };
+      },
+      { attempts: BACKGROUND_COMMIT_ATTEMPTS, exhausted: () => errors.conflict('The endpoint kept changing; retry.') },
+    );
   });
 
   /** Strict reset: the caller's tenant's rules only (one by one: the rule book's reset removes every rule). */
@@ -226,8 +244,12 @@ async function visibleOperations(scope: TenantScope, ops: OperationRecord[]): Pr
 }
 
 const notYourRule = (id: string) =>
-  new ArmError(403, 'AuthorizationFailed',
-    `The test-control rule '${id}' is not one of your tenant's rules: it cannot be changed with this token. Choose another id.`, 'id');
+  new ArmError(
+    403,
+    'AuthorizationFailed',
+    `The test-control rule '${id}' is not one of your tenant's rules: it cannot be changed with this token. Choose another id.`,
+    'id',
+  );
 
 function single(raw: string | string[] | undefined, name: string): string | undefined {
   if (Array.isArray(raw))
@@ -241,7 +263,9 @@ function operationsLimit(raw: string | string[] | undefined): number {
   const n = /^\d{1,7}$/.test(text) ? Number(text) : NaN;
   if (!(n >= 1 && n <= OPERATIONS_LIST_MAX))
     throw errors.badRequest(
-      `The query parameter 'limit' must be a whole number from 1 to ${OPERATIONS_LIST_MAX}, not '${text.slice(0, 40)}'.`, 'limit');
+      `The query parameter 'limit' must be a whole number from 1 to ${OPERATIONS_LIST_MAX}, not '${text.slice(0, 40)}'.`,
+      'limit',
+    );
   return n;
 }
 
@@ -251,7 +275,9 @@ function operationsStatus(raw: string | string[] | undefined): OperationStatus |
   const status = OPERATION_STATUSES.find((s) => s.toLowerCase() === text.toLowerCase());
   if (!status) {
     throw errors.badRequest(
-      `The query parameter 'status' must be one of ${OPERATION_STATUSES.join(', ')}, not '${text.slice(0, 40)}'.`, 'status');
+      `The query parameter 'status' must be one of ${OPERATION_STATUSES.join(', ')}, not '${text.slice(0, 40)}'.`,
+      'status',
+    );
   }
   return status;
 }

@@ -15,12 +15,16 @@ export async function loadRules(control: TestControl, path: string): Promise<num
     throw new RulesFileError(`cannot read the rules file ${path}: ${(e as Error).message}`);
   }
   const list = Array.isArray(parsed) ? parsed : (parsed as { rules?: unknown })?.rules;
-  if (!Array.isArray(list)) throw new RulesFileError(`the rules file ${path} must hold an array of rules, or {"rules": [...]}`);
+  if (!Array.isArray(list))
+    throw new RulesFileError(`the rules file ${path} must hold an array of rules, or {"rules": [...]}`);
   for (const [i, raw] of list.entries()) {
     try {
       await control.rules.put(normalizeRule(validate<RuleInput>(RuleInput, raw, true), new Date()));
     } catch (e) {
-      const where = e instanceof ArmError || e instanceof RuleError ? `${e.message}${e.target ? ` (at ${e.target})` : ''}` : (e as Error).message;
+      const where =
+        e instanceof ArmError || e instanceof RuleError
+          ? `${e.message}${e.target ? ` (at ${e.target})` : ''}`
+          : (e as Error).message;
       throw new RulesFileError(`rule ${i} in ${path} is invalid: ${where}`);
     }
   }

@@ -14,47 +14,63 @@ import { globMatch } from '../glob.js';
 /** The longest name glob a rule may hold: matching costs up to glob length × name length. */
 export const MAX_RULE_GLOB_CHARS = 256;
 
-const Match = Type.Object({
-  plane: Type.Optional(Enum(['management', 'data'])),
-  /** serverlessEndpoints, inferencePools/groups, … or the full type; case-insensitive. */
-  resourceType: Type.Optional(Type.String()),
-  /** A glob (* and ?) on the resource name. */
-  name: Type.Optional(Type.String({ maxLength: MAX_RULE_GLOB_CHARS })),
-  /** Management plane: the HTTP method(s) of the request that starts the work. */
-  method: Type.Optional(Type.Union([Enum(['GET', 'PUT', 'PATCH', 'DELETE', 'POST', 'HEAD']), Type.Array(Enum(['GET', 'PUT', 'PATCH', 'DELETE', 'POST', 'HEAD']))])),
-  /** An action (listKeys, regenerateKeys, deltaModels/modify) or a data-plane route (chat/completions, embeddings, info). */
-  action: Type.Optional(Type.String()),
-  subscription: Type.Optional(Type.String()),
-}, { additionalProperties: false });
+const Match = Type.Object(
+  {
+    plane: Type.Optional(Enum(['management', 'data'])),
+    /** serverlessEndpoints, inferencePools/groups, … or the full type; case-insensitive. */
+    resourceType: Type.Optional(Type.String()),
+    /** A glob (* and ?) on the resource name. */
+    name: Type.Optional(Type.String({ maxLength: MAX_RULE_GLOB_CHARS })),
+    /** Management plane: the HTTP method(s) of the request that starts the work. */
+    method: Type.Optional(
+      Type.Union([
+        Enum(['GET', 'PUT', 'PATCH', 'DELETE', 'POST', 'HEAD']),
+        Type.Array(Enum(['GET', 'PUT', 'PATCH', 'DELETE', 'POST', 'HEAD'])),
+      ]),
+    ),
+    /** An action (listKeys, regenerateKeys, deltaModels/modify) or a data-plane route (chat/completions, embeddings, info). */
+    action: Type.Optional(Type.String()),
+    subscription: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
 
-export const RuleInput = Type.Object({
-  id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' })),
-  kind: Enum(['fail', 'delay', 'throttle']),
-  match: Type.Optional(Match),
-  description: Type.Optional(Type.String()),
-  /** fail: the error to answer (sync) or to end the operation with (async). */
-  error: Type.Optional(Type.Object({
-    status: Type.Optional(Type.Integer({ minimum: 400, maximum: 599 })),
-    code: Type.String({ minLength: 1 }),
-    message: Type.Optional(Type.String()),
-  }, { additionalProperties: false })),
-  /** fail: sync answers the request with the error; async accepts it and fails the long-running operation. */
-  mode: Type.Optional(Enum(['sync', 'async'])),
-  /** fail/delay: how many matching requests it still applies to (absent: all). */
-  count: Type.Optional(Type.Integer({ minimum: 1 })),
-  /** fail/delay: the chance (0–100) that a matching request is affected. */
-  percent: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
-  /** fail: Retry-After sent with the error (e.g. with 429 or 503). */
-  retryAfterSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
-  /** delay: how long matching operations stay running (ISO 8601); absent: until released. */
-  duration: Type.Optional(Type.String()),
-  /** throttle: requests allowed per window, per subscription and kind (management) or per endpoint (data). */
-  limit: Type.Optional(Type.Integer({ minimum: 0 })),
-  /** throttle: the window (ISO 8601), default PT1M. */
-  window: Type.Optional(Type.String()),
-  /** throttle, data plane: tokens (prompt + completion) allowed per minute per endpoint. */
-  tokensPerMinute: Type.Optional(Type.Integer({ minimum: 0 })),
-}, { additionalProperties: false });
+export const RuleInput = Type.Object(
+  {
+    id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' })),
+    kind: Enum(['fail', 'delay', 'throttle']),
+    match: Type.Optional(Match),
+    description: Type.Optional(Type.String()),
+    /** fail: the error to answer (sync) or to end the operation with (async). */
+    error: Type.Optional(
+      Type.Object(
+        {
+          status: Type.Optional(Type.Integer({ minimum: 400, maximum: 599 })),
+          code: Type.String({ minLength: 1 }),
+          message: Type.Optional(Type.String()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** fail: sync answers the request with the error; async accepts it and fails the long-running operation. */
+    mode: Type.Optional(Enum(['sync', 'async'])),
+    /** fail/delay: how many matching requests it still applies to (absent: all). */
+    count: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** fail/delay: the chance (0–100) that a matching request is affected. */
+    percent: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+    /** fail: Retry-After sent with the error (e.g. with 429 or 503). */
+    retryAfterSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
+    /** delay: how long matching operations stay running (ISO 8601); absent: until released. */
+    duration: Type.Optional(Type.String()),
+    /** throttle: requests allowed per window, per subscription and kind (management) or per endpoint (data). */
+    limit: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** throttle: the window (ISO 8601), default PT1M. */
+    window: Type.Optional(Type.String()),
+    /** throttle, data plane: tokens (prompt + completion) allowed per minute per endpoint. */
+    tokensPerMinute: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
 
 export type RuleInput = Static<typeof RuleInput>;
 export type RuleMatch = Static<typeof Match>;
@@ -77,21 +93,35 @@ export interface Subject {
 }
 
 export class RuleError extends Error {
-  constructor(message: string, readonly target?: string) {
+  constructor(
+    message: string,
+    readonly target?: string,
+  ) {
     super(message);
   }
 }
 
 /** Semantic checks a schema cannot make; returns the rule to store. */
 export function normalizeRule(input: RuleInput, now: Date): Rule {
-  const rule: Rule = { ...input, id: input.id ?? randomUUID(), match: input.match ?? {}, createdAt: now.toISOString(), hits: 0 };
-  if (rule.kind === 'fail' && !rule.error) throw new RuleError("A 'fail' rule needs an 'error' with at least a code.", 'error');
-  if (rule.kind === 'fail' && rule.mode === 'async' && rule.match?.plane === 'data') throw new RuleError('The data plane has no long-running operations: use mode sync.', 'mode');
-  if (rule.kind === 'delay' && rule.match?.plane === 'data') throw new RuleError("'delay' holds long-running operations of the management plane.", 'match.plane');
-  if (rule.kind === 'throttle' && rule.limit === undefined && rule.tokensPerMinute === undefined) throw new RuleError("A 'throttle' rule needs 'limit' (requests per window) or 'tokensPerMinute'.", 'limit');
+  const rule: Rule = {
+    ...input,
+    id: input.id ?? randomUUID(),
+    match: input.match ?? {},
+    createdAt: now.toISOString(),
+    hits: 0,
+  };
+  if (rule.kind === 'fail' && !rule.error)
+    throw new RuleError("A 'fail' rule needs an 'error' with at least a code.", 'error');
+  if (rule.kind === 'fail' && rule.mode === 'async' && rule.match?.plane === 'data')
+    throw new RuleError('The data plane has no long-running operations: use mode sync.', 'mode');
+  if (rule.kind === 'delay' && rule.match?.plane === 'data')
+    throw new RuleError("'delay' holds long-running operations of the management plane.", 'match.plane');
+  if (rule.kind === 'throttle' && rule.limit === undefined && rule.tokensPerMinute === undefined)
+    throw new RuleError("A 'throttle' rule needs 'limit' (requests per window) or 'tokensPerMinute'.", 'limit');
   for (const field of ['duration', 'window'] as const) {
     const v = rule[field];
-    if (v !== undefined && !(parseDuration(v) > 0)) throw new RuleError(`'${field}' must be a positive ISO 8601 duration such as PT30S, not '${v}'.`, field);
+    if (v !== undefined && !(parseDuration(v) > 0))
+      throw new RuleError(`'${field}' must be a positive ISO 8601 duration such as PT30S, not '${v}'.`, field);
   }
   return rule;
 }
@@ -139,13 +169,18 @@ export class RuleBook {
    */
   private cache: { rules: Promise<Rule[]> } | undefined;
 
-  constructor(private readonly store: Store, private readonly random: () => number = Math.random) {}
+  constructor(
+    private readonly store: Store,
+    private readonly random: () => number = Math.random,
+  ) {}
 
   async list(fresh = false): Promise<Rule[]> {
     if (fresh || !this.cache || this.store.shared) {
       const rules = this.store.listRules().then((rows) => rows.map(fromRecord));
       this.cache = { rules };
-      rules.catch(() => { this.cache = undefined; });
+      rules.catch(() => {
+        this.cache = undefined;
+      });
     }
     return this.cache.rules;
   }
@@ -204,7 +239,11 @@ export class RuleBook {
    * and the seconds until the window ends. The first count of a window deletes every window that has ended.
    */
   async count(
-    rule: Rule, bucket: string, amount: number, windowMs: number, now: number,
+    rule: Rule,
+    bucket: string,
+    amount: number,
+    windowMs: number,
+    now: number,
   ): Promise<{ used: number; resetSeconds: number }> {
     const counter = counterKey(rule, bucket, windowMs, now);
     const used = await this.store.addToCounter(counter, amount);

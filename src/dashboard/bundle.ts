@@ -8,4 +8,7 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BUNDLE_DIR = join(PROJECT_ROOT, 'dist', 'dashboard', 'ui');
 
 /** The page's source: the bundle is stale when any of these is newer than it. */
-export const UI_SOURCES = [join(PROJECT_ROOT, 'src', 'dashboard', 'ui'), join(PROJECT_ROOT, 'src', 'dashboard', 'api.ts')];
+export const UI_SOURCES = [
+  join(PROJECT_ROOT, 'src', 'dashboard', 'ui'),
+  join(PROJECT_ROOT, 'src', 'dashboard', 'api.ts'),
+];

@@ -49,7 +49,10 @@ export async function dashboardRoutes(app: FastifyInstance, deps: DashboardDeps)
   app.get(`${DASHBOARD_BASE}/:file`, async (req, reply) => {
     const { file } = req.params as { file: string };
     const type = ASSET_TYPES[file.slice(file.lastIndexOf('.'))];
-    const body = type && /^[\w-]+(\.[\w-]+)*$/.test(file) ? await readFile(join(BUNDLE_DIR, file)).catch(() => undefined) : undefined;
+    const body =
+      type && /^[\w-]+(\.[\w-]+)*$/.test(file)
+        ? await readFile(join(BUNDLE_DIR, file)).catch(() => undefined)
+        : undefined;
     if (!body) throw new ArmError(404, 'NotFound', `The dashboard has no file '${file}'.`);
     return reply.type(type).header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff').send(body);
   });
@@ -61,7 +64,13 @@ export async function dashboardRoutes(app: FastifyInstance, deps: DashboardDeps)
   app.get(`${API_BASE}/operations`, async (req, reply) => {
     const raw = first((req.query as Query).limit);
     const limit = raw === undefined || raw === '' ? 50 : Number(raw);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new ArmError(400, 'InvalidQueryParameter', `limit must be a whole number from 1 to 500, not '${raw}'.`, 'limit');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+      throw new ArmError(
+        400,
+        'InvalidQueryParameter',
+        `limit must be a whole number from 1 to 500, not '${raw}'.`,
+        'limit',
+      );
     const body: OperationsResponse = { value: await view.operations(limit) };
     return api(reply).send(body);
   });
@@ -69,7 +78,13 @@ export async function dashboardRoutes(app: FastifyInstance, deps: DashboardDeps)
   app.get(`${API_BASE}/keys`, async (req, reply) => {
     const q = req.query as Query;
     const id = first(q.id);
-    if (!id) throw new ArmError(400, 'InvalidQueryParameter', 'The id query parameter (the resource id of an endpoint) is required.', 'id');
+    if (!id)
+      throw new ArmError(
+        400,
+        'InvalidQueryParameter',
+        'The id query parameter (the resource id of an endpoint) is required.',
+        'id',
+      );
     const reveal = String(first(q.reveal)).toLowerCase() === 'true';
     return api(reply).send(await view.keys(id, reveal, origin(req)));
   });
@@ -116,7 +131,10 @@ class ChangeFeed {
 
   add(res: ServerResponse): void {
     this.clients.add(res);
-    this.send(res, `retry: 2000\nevent: ready\ndata: ${JSON.stringify({ version: this.version } satisfies ChangeEvent)}\n\n`);
+    this.send(
+      res,
+      `retry: 2000\nevent: ready\ndata: ${JSON.stringify({ version: this.version } satisfies ChangeEvent)}\n\n`,
+    );
     if (!this.timer) {
       this.timer = setInterval(() => void this.check(), this.pollMs);
       this.timer.unref();
@@ -184,7 +202,11 @@ export function whyDenied(remoteAddress: string | undefined, host: string | unde
 
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
-const exists = (path: string) => readFile(path).then(() => true, () => false);
+const exists = (path: string) =>
+  readFile(path).then(
+    () => true,
+    () => false,
+  );
 
 const ASSET_TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
@@ -193,7 +215,8 @@ const ASSET_TYPES: Record<string, string> = {
 };
 
 /** Everything the page loads comes from this server; nothing from elsewhere, nothing inline. */
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 const PAGE = `<!doctype html>
 <html lang="en">

@@ -43,7 +43,11 @@ export class DashboardView {
         // A due operation is finished first, as ARM's GET does, so the page never shows a finished operation running.
         const r = row.internal.pendingOperation ? await this.deps.engine.load(row.key) : row;
         if (!r) continue;
-        rows.push({ key: r.key, parentKey: r.parentKey, node: { resource: this.deps.engine.render(t, r, ctx) as TreeNode['resource'], children: {} } });
+        rows.push({
+          key: r.key,
+          parentKey: r.parentKey,
+          node: { resource: this.deps.engine.render(t, r, ctx) as TreeNode['resource'], children: {} },
+        });
       }
       nodes.set(t, rows);
       for (const row of rows) {
@@ -108,7 +112,9 @@ export class DashboardView {
   }
 
   private childTypesOf(t: ResourceType): ResourceType[] {
-    return t === resourceGroups ? this.deps.types.filter((c) => !c.parent) : this.deps.types.filter((c) => c.parent === t);
+    return t === resourceGroups
+      ? this.deps.types.filter((c) => !c.parent)
+      : this.deps.types.filter((c) => c.parent === t);
   }
 
   private async rows(t: ResourceType): Promise<StoredResource[]> {
@@ -129,7 +135,12 @@ export function mask(key: string): string {
 
 function operationView(op: OperationRecord): OperationView {
   const view: OperationView = {
-    id: op.id, kind: op.kind, resourceId: op.resourceId, resourceType: op.resourceType, status: op.status, startTime: op.startTime,
+    id: op.id,
+    kind: op.kind,
+    resourceId: op.resourceId,
+    resourceType: op.resourceType,
+    status: op.status,
+    startTime: op.startTime,
   };
   if (op.action) view.action = op.action;
   if (op.endTime) {

@@ -1,7 +1,10 @@
 import type { FastifyRequest } from 'fastify';
 import type { StoredResource } from '../store/types.js';
 import {
-  authRequest, Refusal, type AuthRequest, type EndpointCredentials,
+  authRequest,
+  Refusal,
+  type AuthRequest,
+  type EndpointCredentials,
 } from '../auth/authenticators/authenticator.js';
 import { authChains, type AuthMode } from '../auth/authenticators/chains.js';
 import { apiError } from './errors.js';
@@ -18,8 +21,11 @@ const unauthorized = (message: string) =>
  * here ever logs or echoes a credential.
  */
 export function authorize(
-  req: FastifyRequest, endpoint: StoredResource, authMode: string,
-  keys: EndpointCredentials['keys'], mode: DataPlaneAuth,
+  req: FastifyRequest,
+  endpoint: StoredResource,
+  authMode: string,
+  keys: EndpointCredentials['keys'],
+  mode: DataPlaneAuth,
 ): void | Promise<void> {
   const answer = authChains(mode).dataPlane.authenticate(dataPlaneRequest(req, endpoint, authMode, keys));
   if (answer instanceof Promise) return answer.then(refuseIfRefused);
@@ -31,7 +37,10 @@ function refuseIfRefused(answer: unknown): void {
 }
 
 function dataPlaneRequest(
-  req: FastifyRequest, endpoint: StoredResource, authMode: string, keys: EndpointCredentials['keys'],
+  req: FastifyRequest,
+  endpoint: StoredResource,
+  authMode: string,
+  keys: EndpointCredentials['keys'],
 ): AuthRequest {
   return authRequest({
     authorization: header(req, 'authorization'),

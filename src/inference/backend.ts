@@ -36,13 +36,16 @@ export type ResponseFormat =
   | { type: 'text' }
   | { type: 'json_object' }
   | {
-    type: 'json_schema';
-    json_schema: { name: string; schema: Record<string, unknown>; description?: string; strict?: boolean };
-  };
+      type: 'json_schema';
+      json_schema: { name: string; schema: Record<string, unknown>; description?: string; strict?: boolean };
+    };
 
 export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls';
 
-export interface Usage { promptTokens: number; completionTokens: number }
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+}
 
 export interface ChatResult {
   content: string;
@@ -52,15 +55,19 @@ export interface ChatResult {
 
 /** A streamed chat: text pieces as they are generated, then the final result (whose usage counts the whole). */
 export type ChatChunk =
-  | { type: 'delta'; text: string }
-  | ToolCallChunk
-  | { type: 'done'; finishReason: FinishReason; usage: Usage };
+  { type: 'delta'; text: string } | ToolCallChunk | { type: 'done'; finishReason: FinishReason; usage: Usage };
 
 /**
  * A piece of the `index`th tool call, as the openai clients assemble them: the first piece carries its id and the
  * function's name, the following ones more characters of its JSON arguments.
  */
-export interface ToolCallChunk { type: 'tool_call'; index: number; id?: string; name?: string; arguments: string }
+export interface ToolCallChunk {
+  type: 'tool_call';
+  index: number;
+  id?: string;
+  name?: string;
+  arguments: string;
+}
 
 export interface EmbeddingsRequest {
   input: string[];
@@ -99,7 +106,11 @@ export interface Backend {
 
 /** A backend that cannot do what was asked (e.g. embeddings from a chat-only model): becomes a 4xx for the client. */
 export class BackendError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -45,18 +45,22 @@ export function fileWarnings(file: CatalogFile): string[] {
 
 /** Start-up warnings for openai-compatible upstreams that do not answer (any HTTP answer counts as reachable). */
 export async function upstreamWarnings(file: CatalogFile, timeoutMs = UPSTREAM_PROBE_TIMEOUT_MS): Promise<string[]> {
-  const checks = file.models.filter((e) => e.backend === 'openai-compatible' && e.url).map(async (e) => {
-    const url = `${e.url!.replace(/\/+$/, '')}/models`;
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-      await res.body?.cancel();
-      return undefined;
-    } catch (err) {
-      const why = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : causeOf(err);
-      return `${entryLabel(file, e)}: its upstream ${e.url} is not reachable (${why}); `
-        + 'requests for its models will answer 502 until it is';
-    }
-  });
+  const checks = file.models
+    .filter((e) => e.backend === 'openai-compatible' && e.url)
+    .map(async (e) => {
+      const url = `${e.url!.replace(/\/+$/, '')}/models`;
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+        await res.body?.cancel();
+        return undefined;
+      } catch (err) {
+        const why = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : causeOf(err);
+        return (
+          `${entryLabel(file, e)}: its upstream ${e.url} is not reachable (${why}); ` +
+          'requests for its models will answer 502 until it is'
+        );
+      }
+    });
   return (await Promise.all(checks)).filter((w): w is string => !!w);
 }
 
@@ -69,7 +73,11 @@ const causeOf = (err: unknown) => {
 export function assertServable(file: CatalogFile, entry: CatalogEntry, modelId: string): void {
   const why = missingFile(entry);
   if (why)
-    throw apiError(503, 'ModelUnavailable', `The model '${modelId}' cannot be served: ${entryLabel(file, entry)}: ${why}.`);
+    throw apiError(
+      503,
+      'ModelUnavailable',
+      `The model '${modelId}' cannot be served: ${entryLabel(file, entry)}: ${why}.`,
+    );
 }
 
 /** A backend that could not be made (e.g. a package missing): the data-plane error naming the entry. */

@@ -65,7 +65,9 @@ export class Catalog {
   readonly blocklist: string[];
 
   constructor(readonly file: CatalogFile) {
-    this.blocklist = (file.contentSafety?.blocklist ?? DEFAULT_CATALOG.contentSafety!.blocklist!).map((w) => w.toLowerCase());
+    this.blocklist = (file.contentSafety?.blocklist ?? DEFAULT_CATALOG.contentSafety!.blocklist!).map((w) =>
+      w.toLowerCase(),
+    );
   }
 
   static load(path: string | undefined): Catalog {
@@ -79,9 +81,12 @@ export class Catalog {
     if (!Array.isArray(file.models)) throw new CatalogError(`the catalog ${path} needs a "models" array`);
     for (const [i, e] of file.models.entries()) {
       if (typeof e.match !== 'string') throw new CatalogError(`catalog models[${i}] needs a "match" glob`);
-      if (!['simulated', 'openai-compatible', 'llama-cpp'].includes(e.backend)) throw new CatalogError(`catalog models[${i}].backend must be simulated, openai-compatible or llama-cpp`);
-      if (e.backend === 'openai-compatible' && !e.url) throw new CatalogError(`catalog models[${i}] (openai-compatible) needs a "url"`);
-      if (e.backend === 'llama-cpp' && !e.modelPath) throw new CatalogError(`catalog models[${i}] (llama-cpp) needs a "modelPath" to a local GGUF file`);
+      if (!['simulated', 'openai-compatible', 'llama-cpp'].includes(e.backend))
+        throw new CatalogError(`catalog models[${i}].backend must be simulated, openai-compatible or llama-cpp`);
+      if (e.backend === 'openai-compatible' && !e.url)
+        throw new CatalogError(`catalog models[${i}] (openai-compatible) needs a "url"`);
+      if (e.backend === 'llama-cpp' && !e.modelPath)
+        throw new CatalogError(`catalog models[${i}] (llama-cpp) needs a "modelPath" to a local GGUF file`);
       checkModelLimits(e, i);
       checkFeatureFlags(e.features, i);
     }
@@ -91,18 +96,26 @@ export class Catalog {
   /** The backend serving `modelId`; created once per catalog entry and shared by every endpoint it matches. */
   backendFor(modelId: string): Promise<Backend> {
     if (modelId.length > MAX_MODEL_ID_CHARS) {
-      return Promise.reject(apiError(400, 'InvalidModelId',
-        `The endpoint's model id has ${modelId.length} characters; the most amlite serves is ${MAX_MODEL_ID_CHARS}.`));
+      return Promise.reject(
+        apiError(
+          400,
+          'InvalidModelId',
+          `The endpoint's model id has ${modelId.length} characters; the most amlite serves is ${MAX_MODEL_ID_CHARS}.`,
+        ),
+      );
     }
     const entry = this.file.models.find((e) => globMatch(e.match, modelId)) ?? DEFAULT_CATALOG.models[0];
     assertServable(this.file, entry, modelId);
     let backend = this.backends.get(entry);
     if (!backend) {
       const label = entryLabel(this.file, entry);
-      backend = create(entry).then((b) => (entry.backend === 'simulated' ? b : labelled(b, label)), (e: unknown) => {
-        this.backends.delete(entry);
-        throw creationError(this.file, entry, e);
-      });
+      backend = create(entry).then(
+        (b) => (entry.backend === 'simulated' ? b : labelled(b, label)),
+        (e: unknown) => {
+          this.backends.delete(entry);
+          throw creationError(this.file, entry, e);
+        },
+      );
       this.backends.set(entry, backend);
     }
     return backend;
@@ -120,11 +133,14 @@ export class Catalog {
 
 /** `contextSize` and `dimensions`, when given, are whole numbers in range. */
 function checkModelLimits(e: CatalogEntry, i: number): void {
-  const whole = (v: unknown, max: number) => v === undefined || (Number.isInteger(v) && Number(v) >= 1 && Number(v) <= max);
+  const whole = (v: unknown, max: number) =>
+    v === undefined || (Number.isInteger(v) && Number(v) >= 1 && Number(v) <= max);
   if (!whole(e.contextSize, 2 ** 31 - 1))
     throw new CatalogError(`catalog models[${i}].contextSize must be a whole number of tokens`);
   if (!whole(e.dimensions, MAX_EMBEDDING_DIMENSIONS))
-    throw new CatalogError(`catalog models[${i}].dimensions must be a whole number from 1 to ${MAX_EMBEDDING_DIMENSIONS}`);
+    throw new CatalogError(
+      `catalog models[${i}].dimensions must be a whole number from 1 to ${MAX_EMBEDDING_DIMENSIONS}`,
+    );
 }
 
 async function create(e: CatalogEntry): Promise<Backend> {
@@ -136,7 +152,11 @@ async function create(e: CatalogEntry): Promise<Backend> {
     case 'llama-cpp': {
       const { LlamaCppBackend } = await import('./backends/llama-cpp.js');
       return new LlamaCppBackend({
-        modelPath: e.modelPath!, contextSize: e.contextSize, threads: e.threads, parallel: e.parallel, features: e.features,
+        modelPath: e.modelPath!,
+        contextSize: e.contextSize,
+        threads: e.threads,
+        parallel: e.parallel,
+        features: e.features,
       });
     }
   }

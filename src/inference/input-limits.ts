@@ -55,16 +55,22 @@ export async function checkChatInput(req: ChatRequest, limits: ModelLimits): Pro
   const max = limits.contextTokens;
   const tokens = await countPromptTokensPaced(req.messages, max);
   if (tokens > max)
-    throw contextExceeded(`This model's maximum context length is ${max} tokens. However, your messages resulted in ` +
-      `more than ${max} tokens. Please reduce the length of the messages.`);
+    throw contextExceeded(
+      `This model's maximum context length is ${max} tokens. However, your messages resulted in ` +
+        `more than ${max} tokens. Please reduce the length of the messages.`,
+    );
   req.promptTokens = tokens;
 }
 
 /** Refuses `dimensions` beyond the model's size and an input longer than its context; records the token count. */
 export async function checkEmbeddingsInput(req: EmbeddingsRequest, limits: ModelLimits): Promise<void> {
   if (req.dimensions !== undefined && req.dimensions > limits.maxDimensions)
-    throw apiError(400, 'InvalidDimensions', `This model's embeddings have at most ${limits.maxDimensions} dimensions; ` +
-      `'dimensions' must be from 1 to ${limits.maxDimensions}.`);
+    throw apiError(
+      400,
+      'InvalidDimensions',
+      `This model's embeddings have at most ${limits.maxDimensions} dimensions; ` +
+        `'dimensions' must be from 1 to ${limits.maxDimensions}.`,
+    );
   if (limits.contextTokens === 'model' || limits.contextTokens === undefined) return;
   const max = limits.contextTokens;
   const pace = pacer();
@@ -72,8 +78,10 @@ export async function checkEmbeddingsInput(req: EmbeddingsRequest, limits: Model
   for (const [i, text] of req.input.entries()) {
     const tokens = await countTokensPaced(text, max, pace);
     if (tokens > max)
-      throw contextExceeded(`This model's maximum context length is ${max} tokens, however 'input[${i}]' has more ` +
-        `than ${max} tokens. Please reduce your input.`);
+      throw contextExceeded(
+        `This model's maximum context length is ${max} tokens, however 'input[${i}]' has more ` +
+          `than ${max} tokens. Please reduce your input.`,
+      );
     total += tokens;
   }
   req.promptTokens = total;

@@ -14,12 +14,21 @@ export const MAX_GENERATED_VALUES = 10_000;
 type Schema = Record<string, unknown>;
 const isObject = (v: unknown): v is Schema => !!v && typeof v === 'object' && !Array.isArray(v);
 
-interface Ctx { root: Schema; random: () => number; words: readonly string[]; values: number; owner: string }
+interface Ctx {
+  root: Schema;
+  random: () => number;
+  words: readonly string[];
+  values: number;
+  owner: string;
+}
 
 const fail = (ctx: Ctx, reason: string) => apiError(400, 'BadRequest', `Cannot answer with ${ctx.owner}: ${reason}`);
 
 export function generateFromSchema(
-  schema: Schema, random: () => number, words: readonly string[], owner: string,
+  schema: Schema,
+  random: () => number,
+  words: readonly string[],
+  owner: string,
 ): unknown {
   return value(schema, { root: schema, random, words, values: 0, owner }, 0);
 }
@@ -38,13 +47,20 @@ function value(s: unknown, ctx: Ctx, depth: number): unknown {
   if (branches?.length) return value(branch(branches, ctx, depth), ctx, depth);
   if (Array.isArray(s.allOf) && s.allOf.length) return value(merge(s, s.allOf), ctx, depth);
   switch (typeOf(s, ctx, depth)) {
-    case 'object': return object(s, ctx, depth);
-    case 'array': return array(s, ctx, depth);
-    case 'integer': return integer(s, ctx);
-    case 'number': return number(s, ctx);
-    case 'boolean': return ctx.random() < 0.5;
-    case 'null': return null;
-    default: return string(s, ctx);
+    case 'object':
+      return object(s, ctx, depth);
+    case 'array':
+      return array(s, ctx, depth);
+    case 'integer':
+      return integer(s, ctx);
+    case 'number':
+      return number(s, ctx);
+    case 'boolean':
+      return ctx.random() < 0.5;
+    case 'null':
+      return null;
+    default:
+      return string(s, ctx);
   }
 }
 
@@ -128,7 +144,7 @@ function array(s: Schema, ctx: Ctx, depth: number): unknown[] {
 }
 
 const whole = (v: unknown, fallback: number) =>
-  (typeof v === 'number' && Number.isFinite(v) ? Math.max(0, Math.floor(v)) : fallback);
+  typeof v === 'number' && Number.isFinite(v) ? Math.max(0, Math.floor(v)) : fallback;
 
 /** The bounds of a number schema: [low, high], exclusive bounds moved inwards by `step`. */
 function bounds(s: Schema, step: number): [number, number] {
@@ -166,8 +182,10 @@ const hex = (ctx: Ctx, n: number) =>
   Array.from({ length: n }, () => Math.floor(ctx.random() * 16).toString(16)).join('');
 
 /** A date from 2020 on, whole seconds. */
-const instant = (ctx: Ctx) => new Date(Date.UTC(2020, 0, 1) + Math.floor(ctx.random() * 5 * 365 * 86400) * 1000)
-  .toISOString().replace('.000Z', 'Z');
+const instant = (ctx: Ctx) =>
+  new Date(Date.UTC(2020, 0, 1) + Math.floor(ctx.random() * 5 * 365 * 86400) * 1000)
+    .toISOString()
+    .replace('.000Z', 'Z');
 
 const FORMATS: Record<string, (ctx: Ctx) => string> = {
   'date-time': instant,
@@ -204,10 +222,26 @@ function string(s: Schema, ctx: Ctx): string {
 /** A short string matching `pattern`, from a few typical shapes (short, so no pattern can backtrack for long). */
 function matching(pattern: string, ctx: Ctx): string | undefined {
   let re: RegExp;
-  try { re = new RegExp(pattern, 'u'); } catch { return undefined; }
+  try {
+    re = new RegExp(pattern, 'u');
+  } catch {
+    return undefined;
+  }
   const w = word(ctx);
-  const candidates = [w, String(Math.floor(ctx.random() * 1000)), w.toUpperCase(), `${w}1`, 'A1', 'a', '1', '',
+  const candidates = [
+    w,
+    String(Math.floor(ctx.random() * 1000)),
+    w.toUpperCase(),
+    `${w}1`,
+    'A1',
+    'a',
+    '1',
+    '',
     'abc-123',
-    FORMATS.date(ctx), FORMATS.email(ctx).slice(0, 24), FORMATS.uri(ctx), FORMATS.uuid(ctx)];
+    FORMATS.date(ctx),
+    FORMATS.email(ctx).slice(0, 24),
+    FORMATS.uri(ctx),
+    FORMATS.uuid(ctx),
+  ];
   return candidates.find((c) => re.test(c));
 }

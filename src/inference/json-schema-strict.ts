@@ -15,13 +15,38 @@ export const MAX_SCHEMA_ENUM_VALUES = 1000;
 const TYPES = new Set(['string', 'number', 'integer', 'boolean', 'object', 'array', 'null']);
 /** Formats strict mode knows; other formats are refused there. */
 export const STRICT_FORMATS = new Set([
-  'date-time', 'time', 'date', 'duration', 'email', 'hostname', 'ipv4', 'ipv6', 'uuid',
+  'date-time',
+  'time',
+  'date',
+  'duration',
+  'email',
+  'hostname',
+  'ipv4',
+  'ipv6',
+  'uuid',
 ]);
 /** Keywords strict mode does not support. */
 const UNSUPPORTED = [
-  'allOf', 'oneOf', 'not', 'if', 'then', 'else', 'dependentRequired', 'dependentSchemas', 'patternProperties',
-  'unevaluatedProperties', 'propertyNames', 'minProperties', 'maxProperties', 'unevaluatedItems', 'contains',
-  'minContains', 'maxContains', 'uniqueItems', 'minLength', 'maxLength',
+  'allOf',
+  'oneOf',
+  'not',
+  'if',
+  'then',
+  'else',
+  'dependentRequired',
+  'dependentSchemas',
+  'patternProperties',
+  'unevaluatedProperties',
+  'propertyNames',
+  'minProperties',
+  'maxProperties',
+  'unevaluatedItems',
+  'contains',
+  'minContains',
+  'maxContains',
+  'uniqueItems',
+  'minLength',
+  'maxLength',
 ];
 
 type Schema = Record<string, unknown>;
@@ -29,8 +54,11 @@ const isObject = (v: unknown): v is Schema => !!v && typeof v === 'object' && !A
 
 /** The 400 a schema the API does not allow gets, naming what it belongs to and where the problem is. */
 export const schemaError = (owner: string, path: string[], reason: string) =>
-  apiError(400, 'BadRequest',
-    `Invalid schema for ${owner}: In context=(${path.map((p) => `'${p}'`).join(', ')}), ${reason}`);
+  apiError(
+    400,
+    'BadRequest',
+    `Invalid schema for ${owner}: In context=(${path.map((p) => `'${p}'`).join(', ')}), ${reason}`,
+  );
 
 /** Refuses a schema that is not an object; with `strict`, one that breaks strict mode's rules (see checkStrict). */
 export function checkSchema(schema: unknown, owner: string, strict: boolean): asserts schema is Schema {
@@ -38,7 +66,11 @@ export function checkSchema(schema: unknown, owner: string, strict: boolean): as
   if (strict) checkStrict(schema, owner);
 }
 
-interface Walk { owner: string; properties: number; enums: number }
+interface Walk {
+  owner: string;
+  properties: number;
+  enums: number;
+}
 
 /** Strict mode: an object at the root; every object closed and with all its properties required; known keywords. */
 function checkStrict(root: Schema, owner: string): void {
@@ -78,8 +110,11 @@ function node(s: unknown, path: string[], depth: number, w: Walk): void {
   const unknown = types.find((t) => t !== undefined && !TYPES.has(String(t)));
   if (unknown !== undefined) throw schemaError(w.owner, path, `'${String(unknown)}' is not a valid type.`);
   if (typeof s.format === 'string' && !STRICT_FORMATS.has(s.format))
-    throw schemaError(w.owner, path,
-      `the format '${s.format}' is not permitted; use one of ${[...STRICT_FORMATS].join(', ')}.`);
+    throw schemaError(
+      w.owner,
+      path,
+      `the format '${s.format}' is not permitted; use one of ${[...STRICT_FORMATS].join(', ')}.`,
+    );
   if (types.includes('object')) object(s, path, depth, w);
   if (types.includes('array')) {
     if (!isObject(s.items)) throw schemaError(w.owner, path, "an array schema needs an 'items' schema.");
@@ -98,8 +133,12 @@ function object(s: Schema, path: string[], depth: number, w: Walk): void {
   const required = new Set(Array.isArray(s.required) ? s.required : []);
   const missing = keys.find((k) => !required.has(k));
   if (missing !== undefined)
-    throw schemaError(w.owner, path, "'required' is required to be supplied and to be an array including every " +
-      `key in properties. Missing '${missing}'.`);
+    throw schemaError(
+      w.owner,
+      path,
+      "'required' is required to be supplied and to be an array including every " +
+        `key in properties. Missing '${missing}'.`,
+    );
   const extra = [...required].find((k) => !(String(k) in props));
   if (extra !== undefined)
     throw schemaError(w.owner, path, `'required' lists '${String(extra)}', which is not in properties.`);

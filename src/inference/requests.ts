@@ -5,7 +5,21 @@ import { checkMessages, parseResponseFormat, parseToolChoice, parseTools } from 
 
 export type ExtraParameters = 'error' | 'drop' | 'pass-through';
 
-const CHAT_FIELDS = new Set(['messages', 'frequency_penalty', 'presence_penalty', 'temperature', 'top_p', 'max_tokens', 'seed', 'stream', 'stop', 'model', 'response_format', 'tools', 'tool_choice']);
+const CHAT_FIELDS = new Set([
+  'messages',
+  'frequency_penalty',
+  'presence_penalty',
+  'temperature',
+  'top_p',
+  'max_tokens',
+  'seed',
+  'stream',
+  'stop',
+  'model',
+  'response_format',
+  'tools',
+  'tool_choice',
+]);
 const EMBEDDINGS_FIELDS = new Set(['input', 'dimensions', 'encoding_format', 'input_type', 'model']);
 const ROLES = new Set(['system', 'user', 'assistant', 'tool', 'developer']);
 
@@ -17,7 +31,8 @@ const tooMany = (name: string, n: number, max: number) =>
   apiError(400, 'BadRequest', `'${name}' has ${n} items; at most ${max} are allowed. Send fewer per request.`);
 
 function body(raw: unknown): Body {
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw apiError(400, 'BadRequest', 'The request body must be a JSON object.');
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw apiError(400, 'BadRequest', 'The request body must be a JSON object.');
   return raw as Body;
 }
 
@@ -26,7 +41,9 @@ function extras(b: Body, known: Set<string>, mode: ExtraParameters): Body | unde
   const unknown = Object.keys(b).filter((k) => !known.has(k));
   if (!unknown.length) return undefined;
   if (mode === 'error')
-    throw invalid(`Extra parameters ${unknown.map((k) => `'${k}'`).join(', ')} are not allowed when extra-parameters is not set or set to 'error'. Set the extra-parameters header to 'pass-through' to pass them to the model, or 'drop' to ignore them.`);
+    throw invalid(
+      `Extra parameters ${unknown.map((k) => `'${k}'`).join(', ')} are not allowed when extra-parameters is not set or set to 'error'. Set the extra-parameters header to 'pass-through' to pass them to the model, or 'drop' to ignore them.`,
+    );
   return mode === 'pass-through' ? Object.fromEntries(unknown.map((k) => [k, b[k]])) : undefined;
 }
 
@@ -53,8 +70,10 @@ export function parseChat(raw: unknown, mode: ExtraParameters): { request: ChatR
   num(b, 'presence_penalty', -2, 2);
   let stop = b.stop;
   if (typeof stop === 'string') stop = [stop];
-  if (stop !== undefined && stop !== null && (!Array.isArray(stop) || stop.some((s) => typeof s !== 'string'))) throw invalid("'stop' must be a string or an array of strings.");
-  if (b.stream !== undefined && b.stream !== null && typeof b.stream !== 'boolean') throw invalid("'stream' must be true or false.");
+  if (stop !== undefined && stop !== null && (!Array.isArray(stop) || stop.some((s) => typeof s !== 'string')))
+    throw invalid("'stop' must be a string or an array of strings.");
+  if (b.stream !== undefined && b.stream !== null && typeof b.stream !== 'boolean')
+    throw invalid("'stream' must be true or false.");
   return {
     stream: b.stream === true,
     request: {
@@ -72,19 +91,27 @@ export function parseChat(raw: unknown, mode: ExtraParameters): { request: ChatR
   };
 }
 
-export function parseEmbeddings(raw: unknown, mode: ExtraParameters): { request: EmbeddingsRequest; encoding: 'float' | 'base64' } {
+export function parseEmbeddings(
+  raw: unknown,
+  mode: ExtraParameters,
+): { request: EmbeddingsRequest; encoding: 'float' | 'base64' } {
   const b = body(raw);
   const input = typeof b.input === 'string' ? [b.input] : b.input;
-  if (!Array.isArray(input) || input.length === 0 || input.some((s) => typeof s !== 'string')) throw invalid("'input' must be a string or a non-empty array of strings.");
+  if (!Array.isArray(input) || input.length === 0 || input.some((s) => typeof s !== 'string'))
+    throw invalid("'input' must be a string or a non-empty array of strings.");
   if (input.length > MAX_EMBEDDING_INPUTS) throw tooMany('input', input.length, MAX_EMBEDDING_INPUTS);
   const encoding = (b.encoding_format ?? 'float') as string;
-  if (encoding !== 'float' && encoding !== 'base64') throw invalid(`The encoding_format '${encoding}' is not supported by this model: use float or base64.`);
+  if (encoding !== 'float' && encoding !== 'base64')
+    throw invalid(`The encoding_format '${encoding}' is not supported by this model: use float or base64.`);
   const inputType = b.input_type as EmbeddingsRequest['inputType'];
-  if (inputType !== undefined && !['text', 'query', 'document'].includes(inputType)) throw invalid("'input_type' must be text, query or document.");
+  if (inputType !== undefined && !['text', 'query', 'document'].includes(inputType))
+    throw invalid("'input_type' must be text, query or document.");
   return {
     encoding,
     request: {
-      input: input as string[], dimensions: num(b, 'dimensions', 1, 2 ** 31 - 1, true), inputType,
+      input: input as string[],
+      dimensions: num(b, 'dimensions', 1, 2 ** 31 - 1, true),
+      inputType,
       extra: extras(b, EMBEDDINGS_FIELDS, mode),
     },
   };

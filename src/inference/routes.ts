@@ -47,15 +47,26 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
   // The data plane's own body limit, answered in its own envelope; any other error goes on to the server's handler.
   app.setErrorHandler(async (err: FastifyError) => {
     if (err.code !== 'FST_ERR_CTP_BODY_TOO_LARGE') throw err;
-    throw apiError(413, 'RequestEntityTooLarge', `The request body is larger than the data plane's limit of ` +
-      `${DATA_PLANE_BODY_LIMIT} bytes. Send less text per request, or images by URL.`);
+    throw apiError(
+      413,
+      'RequestEntityTooLarge',
+      `The request body is larger than the data plane's limit of ` +
+        `${DATA_PLANE_BODY_LIMIT} bytes. Send less text per request, or images by URL.`,
+    );
   });
 
   async function target(req: FastifyRequest, reply: FastifyReply, action: string): Promise<Target> {
     const t = await resolve(req);
     const hooks = deps.hooks.beforeRequest;
     if (hooks.length || deps.hooks.afterResponse.length) {
-      t.subject = { plane: 'data', type: t.endpoint.type, name: t.endpoint.name, method: req.method, action, subscription: t.endpoint.id.split('/')[2] };
+      t.subject = {
+        plane: 'data',
+        type: t.endpoint.type,
+        name: t.endpoint.name,
+        method: req.method,
+        action,
+        subscription: t.endpoint.id.split('/')[2],
+      };
       for (const hook of hooks) reply.headers(await hook(t.subject, t.endpoint.key, Date.now()));
     }
     return t;
@@ -64,7 +75,8 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
   /** Tells the hooks what a response used (e.g. test-control token budgets). */
   async function charge(t: Target, usage: Usage): Promise<void> {
     if (!t.subject) return;
-    for (const hook of deps.hooks.afterResponse) await hook(t.subject, t.endpoint.key, usage.promptTokens + usage.completionTokens, Date.now());
+    for (const hook of deps.hooks.afterResponse)
+      await hook(t.subject, t.endpoint.key, usage.promptTokens + usage.completionTokens, Date.now());
   }
 
   async function resolve(req: FastifyRequest): Promise<Target> {
@@ -82,13 +94,27 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
     if (!t.contentSafety || !deps.catalog.blocklist.length) return;
     const hay = texts.join('\n').toLowerCase();
     if (deps.catalog.blocklist.some((w) => hay.includes(w)))
-      throw apiError(400, 'content_filter', 'The response was filtered due to the prompt triggering content management policy. Please modify your prompt and retry.');
+      throw apiError(
+        400,
+        'content_filter',
+        'The response was filtered due to the prompt triggering content management policy. Please modify your prompt and retry.',
+      );
   }
 
   /** Runs `work` within the endpoint's concurrency and time limits; the signal also fires when the client leaves. */
-  async function withinLimits<T>(req: FastifyRequest, t: Target, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  async function withinLimits<T>(
+    req: FastifyRequest,
+    t: Target,
+    work: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     const release = limiter.acquire(t.endpoint.key, t.maxInFlight);
-    if (!release) throw apiError(429, 'TooManyRequests', `The endpoint '${t.endpoint.name}' already has ${t.maxInFlight} requests in flight (maxConcurrentRequestsPerInstance × instances). Retry after a moment.`, { 'retry-after': '1' });
+    if (!release)
+      throw apiError(
+        429,
+        'TooManyRequests',
+        `The endpoint '${t.endpoint.name}' already has ${t.maxInFlight} requests in flight (maxConcurrentRequestsPerInstance × instances). Retry after a moment.`,
+        { 'retry-after': '1' },
+      );
     const controller = new AbortController();
     const onClose = () => controller.abort(new Error('client closed the connection'));
     req.raw.once('close', onClose);
@@ -97,7 +123,11 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
       return await work(controller.signal);
     } catch (e) {
       if (controller.signal.reason instanceof TimeoutError)
-        throw apiError(408, 'RequestTimeout', `The request took longer than the endpoint's requestTimeout (${t.timeoutMs} ms).`);
+        throw apiError(
+          408,
+          'RequestTimeout',
+          `The request took longer than the endpoint's requestTimeout (${t.timeoutMs} ms).`,
+        );
       if (e instanceof BackendError) throw apiError(e.status, e.code, e.message);
       throw e;
     } finally {
@@ -109,7 +139,12 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
 
   const extraParameters = (req: FastifyRequest): ExtraParameters => {
     const v = String(req.headers['extra-parameters'] ?? 'error').toLowerCase();
-    if (v !== 'error' && v !== 'drop' && v !== 'pass-through') throw apiError(400, 'InvalidHeader', `The extra-parameters header must be error, drop or pass-through, not '${v}'.`);
+    if (v !== 'error' && v !== 'drop' && v !== 'pass-through')
+      throw apiError(
+        400,
+        'InvalidHeader',
+        `The extra-parameters header must be error, drop or pass-through, not '${v}'.`,
+      );
     return v;
   };
 
@@ -117,28 +152,47 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
     const t = await target(req, reply, 'chat/completions');
     const { request, stream } = parseChat(req.body, extraParameters(req));
     await checkChatInput(request, deps.catalog.limitsFor(t.modelId));
-    checkContentSafety(t, request.messages.map((m) => textOf(m.content)));
+    checkContentSafety(
+      t,
+      request.messages.map((m) => textOf(m.content)),
+    );
     const id = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
     const created = Math.floor(Date.now() / 1000);
     const model = t.backend.info(t.modelId).model_name;
     if (stream) return streamChat(req, reply, t, request, { id, created, model });
-    const result = await withinLimits(req, t, async (signal) => collectChat(t.backend.chat(request, { modelId: t.modelId, signal })));
+    const result = await withinLimits(req, t, async (signal) =>
+      collectChat(t.backend.chat(request, { modelId: t.modelId, signal })),
+    );
     const { finishReason, usage } = result;
     await charge(t, usage);
     return reply.send({
-      id, object: 'chat.completion', created, model,
+      id,
+      object: 'chat.completion',
+      created,
+      model,
       choices: [{ index: 0, finish_reason: finishReason, message: assistantMessage(result) }],
       usage: usageBody(usage),
     });
   }
 
-  async function streamChat(req: FastifyRequest, reply: FastifyReply, t: Target, request: ChatRequest, meta: { id: string; created: number; model: string }) {
+  async function streamChat(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    t: Target,
+    request: ChatRequest,
+    meta: { id: string; created: number; model: string },
+  ) {
     await withinLimits(req, t, async (signal) => {
       const chunks = t.backend.chat(request, { modelId: t.modelId, signal })[Symbol.asyncIterator]();
       // The first chunk decides between an SSE stream and an error response.
       let next = await chunks.next();
       reply.hijack();
-      reply.raw.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      reply.raw.writeHead(200, {
+        ...(reply.getHeaders() as Record<string, string>),
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+      });
       const send = (choice: Doc, usage?: Usage) => {
         // The chunks made from what the backend has delivered so far leave in one write, not one write each (a
         // syscall and a TLS record per chunk cost more than the rest of the proxying): the socket is corked until
@@ -146,33 +200,52 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
         // (end() uncorks fully by itself.)
         if (!reply.raw.writableCorked) {
           reply.raw.cork();
-          setImmediate(() => { if (!reply.raw.writableEnded) reply.raw.uncork(); });
+          setImmediate(() => {
+            if (!reply.raw.writableEnded) reply.raw.uncork();
+          });
         }
-        return reply.raw.write(`data: ${JSON.stringify({
-          id: meta.id, object: 'chat.completion.chunk', created: meta.created, model: meta.model, choices: [{ index: 0, ...choice }],
-          ...(usage ? { usage: usageBody(usage) } : {}),
-        })}\n\n`);
+        return reply.raw.write(
+          `data: ${JSON.stringify({
+            id: meta.id,
+            object: 'chat.completion.chunk',
+            created: meta.created,
+            model: meta.model,
+            choices: [{ index: 0, ...choice }],
+            ...(usage ? { usage: usageBody(usage) } : {}),
+          })}\n\n`,
+        );
       };
       let first = true;
       try {
         for (; !next.done; next = await chunks.next()) {
           const chunk: ChatChunk = next.value;
           if (chunk.type === 'delta') {
-            send({ delta: first ? { role: 'assistant', content: chunk.text } : { content: chunk.text }, finish_reason: null });
+            send({
+              delta: first ? { role: 'assistant', content: chunk.text } : { content: chunk.text },
+              finish_reason: null,
+            });
             first = false;
           } else if (chunk.type === 'tool_call') {
             send({ delta: toolCallDelta(chunk, first), finish_reason: null });
             first = false;
           } else {
-            send({ delta: first ? { role: 'assistant', content: '' } : {}, finish_reason: chunk.finishReason }, chunk.usage);
+            send(
+              { delta: first ? { role: 'assistant', content: '' } : {}, finish_reason: chunk.finishReason },
+              chunk.usage,
+            );
             await charge(t, chunk.usage);
           }
         }
         reply.raw.end('data: [DONE]\n\n');
       } catch (e) {
         // Headers are gone: say what happened inside the stream, then end it.
-        const message = signal.reason instanceof TimeoutError ? "The request took longer than the endpoint's requestTimeout." : (e as Error).message;
-        reply.raw.end(`data: ${JSON.stringify({ error: { code: signal.reason instanceof TimeoutError ? 'RequestTimeout' : 'StreamError', message } })}\n\n`);
+        const message =
+          signal.reason instanceof TimeoutError
+            ? "The request took longer than the endpoint's requestTimeout."
+            : (e as Error).message;
+        reply.raw.end(
+          `data: ${JSON.stringify({ error: { code: signal.reason instanceof TimeoutError ? 'RequestTimeout' : 'StreamError', message } })}\n\n`,
+        );
       }
     });
   }
@@ -182,11 +255,19 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
     const { request, encoding } = parseEmbeddings(req.body, extraParameters(req));
     await checkEmbeddingsInput(request, deps.catalog.limitsFor(t.modelId));
     checkContentSafety(t, request.input);
-    const result = await withinLimits(req, t, (signal) => t.backend.embeddings(request, { modelId: t.modelId, signal }));
+    const result = await withinLimits(req, t, (signal) =>
+      t.backend.embeddings(request, { modelId: t.modelId, signal }),
+    );
     await charge(t, { promptTokens: result.promptTokens, completionTokens: 0 });
     return reply.send({
-      id: randomUUID(), object: 'list', model: t.backend.info(t.modelId).model_name,
-      data: result.vectors.map((v, index) => ({ object: 'embedding', index, embedding: encoding === 'base64' ? toBase64(v) : v })),
+      id: randomUUID(),
+      object: 'list',
+      model: t.backend.info(t.modelId).model_name,
+      data: result.vectors.map((v, index) => ({
+        object: 'embedding',
+        index,
+        embedding: encoding === 'base64' ? toBase64(v) : v,
+      })),
       usage: { prompt_tokens: result.promptTokens, total_tokens: result.promptTokens },
     });
   }
@@ -211,7 +292,11 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
 
 class TimeoutError extends Error {}
 
-const usageBody = (u: Usage) => ({ prompt_tokens: u.promptTokens, completion_tokens: u.completionTokens, total_tokens: u.promptTokens + u.completionTokens });
+const usageBody = (u: Usage) => ({
+  prompt_tokens: u.promptTokens,
+  completion_tokens: u.completionTokens,
+  total_tokens: u.promptTokens + u.completionTokens,
+});
 
 /** OpenAI's base64 embedding: the float32 little-endian bytes. */
 const toBase64 = (v: number[]) => Buffer.from(new Float32Array(v).buffer).toString('base64');

@@ -12,8 +12,17 @@ export const MAX_BPE_PIECE_CHARS = 128;
 const SLICE_CHARS = 1024;
 
 const isSpace = (c: number) =>
-  c <= 32 || c === 0x85 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
-  c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+  c <= 32 ||
+  c === 0x85 ||
+  c === 0xa0 ||
+  c === 0x1680 ||
+  (c >= 0x2000 && c <= 0x200a) ||
+  c === 0x2028 ||
+  c === 0x2029 ||
+  c === 0x202f ||
+  c === 0x205f ||
+  c === 0x3000 ||
+  c === 0xfeff;
 const isLowSurrogate = (c: number) => c >= 0xdc00 && c <= 0xdfff;
 
 /** `text` in slices the BPE handles in linear time overall (see MAX_BPE_PIECE_CHARS). */
@@ -71,10 +80,12 @@ export function pacer(): () => Promise<void> | undefined {
   let since = performance.now();
   return () => {
     if (performance.now() - since < TOKENIZER_TURN_MS) return undefined;
-    return new Promise<void>((resolve) => setImmediate(() => {
-      since = performance.now();
-      resolve();
-    }));
+    return new Promise<void>((resolve) =>
+      setImmediate(() => {
+        since = performance.now();
+        resolve();
+      }),
+    );
   };
 }
 
@@ -98,7 +109,10 @@ export function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   // Only text items: an image or audio item adds no text (not even a separating newline).
-  return content.filter((c) => c && typeof c === 'object' && 'text' in c).map((c) => String(c.text)).join('\n');
+  return content
+    .filter((c) => c && typeof c === 'object' && 'text' in c)
+    .map((c) => String(c.text))
+    .join('\n');
 }
 
 /** Prompt tokens as chat models count them: each message's text plus a few tokens of framing (see countTokens). */

@@ -11,7 +11,11 @@ export interface Profile {
 
 export const PROFILES: Record<Profile['name'], Profile> = {
   fast: { name: 'fast', delayMs: { create: 0, update: 0, delete: 0, action: 0 }, retryAfterSeconds: 10 },
-  realistic: { name: 'realistic', delayMs: { create: 20_000, update: 10_000, delete: 10_000, action: 5_000 }, retryAfterSeconds: 10 },
+  realistic: {
+    name: 'realistic',
+    delayMs: { create: 20_000, update: 10_000, delete: 10_000, action: 5_000 },
+    retryAfterSeconds: 10,
+  },
 };
 
 /** The timeout announced in x-ms-async-operation-timeout (ISO 8601). */

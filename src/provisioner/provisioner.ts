@@ -71,7 +71,12 @@ export class Provisioner {
       return taken;
     }
     for (;;) {
-      const batch = await this.store.claimOperations(this.owner, this.now().getTime(), this.options.leaseMs, CLAIM_BATCH);
+      const batch = await this.store.claimOperations(
+        this.owner,
+        this.now().getTime(),
+        this.options.leaseMs,
+        CLAIM_BATCH,
+      );
       for (const op of batch) if (await this.take(op, true)) taken++;
       if (batch.length < CLAIM_BATCH) break;
     }
@@ -83,7 +88,9 @@ export class Provisioner {
   schedule(op: OperationRecord): void {
     if (this.stopped) return;
     // On a single-process store there is nobody to keep out: no lease is written (SQLite would sync it to disk).
-    const claim = this.store.shared ? this.store.claimOperation(op.id, this.owner, this.now().getTime(), this.options.leaseMs) : Promise.resolve(op);
+    const claim = this.store.shared
+      ? this.store.claimOperation(op.id, this.owner, this.now().getTime(), this.options.leaseMs)
+      : Promise.resolve(op);
     const claiming = claim
       .then((claimed) => (claimed ? this.take(claimed, false) : false))
       .catch((err) => this.log.error({ err, operation: op.id }, 'could not claim an operation'))
@@ -118,7 +125,9 @@ export class Provisioner {
     // Hand the rest over now rather than when the leases lapse.
     const held = [...this.held];
     this.held.clear();
-    await this.store.releaseLeases(this.owner, held).catch((err) => this.log.warn({ err }, 'could not release operation leases'));
+    await this.store
+      .releaseLeases(this.owner, held)
+      .catch((err) => this.log.warn({ err }, 'could not release operation leases'));
   }
 
   /**
@@ -130,7 +139,8 @@ export class Provisioner {
     this.held.add(claimed.id);
     if (this.stopped) return false;
     let op = claimed;
-    const due = takeover && !op.heldBy ? Math.min(op.dueAt, Date.parse(op.startTime) + this.profile.delayMs[op.kind]) : op.dueAt;
+    const due =
+      takeover && !op.heldBy ? Math.min(op.dueAt, Date.parse(op.startTime) + this.profile.delayMs[op.kind]) : op.dueAt;
     if (due !== op.dueAt) {
       op = { ...op, dueAt: due };
       // Only while it is still open: another process may have completed it since the claim.
@@ -148,12 +158,15 @@ export class Provisioner {
     clearTimeout(this.timers.get(op.id));
     const wait = Math.max(0, op.dueAt - this.now().getTime());
     // setTimeout fires at once past 2^31-1 ms (about 24.8 days): wait that long, then again.
-    const timer = wait > MAX_TIMER_MS
-      ? setTimeout(() => this.setTimer(op), MAX_TIMER_MS)
-      : setTimeout(() => {
-        this.timers.delete(op.id);
-        this.complete(op.id, true).catch((err) => this.log.error({ err, operation: op.id }, 'operation failed to complete'));
-      }, wait);
+    const timer =
+      wait > MAX_TIMER_MS
+        ? setTimeout(() => this.setTimer(op), MAX_TIMER_MS)
+        : setTimeout(() => {
+            this.timers.delete(op.id);
+            this.complete(op.id, true).catch((err) =>
+              this.log.error({ err, operation: op.id }, 'operation failed to complete'),
+            );
+          }, wait);
     timer.unref();
     this.timers.set(op.id, timer);
   }
@@ -188,7 +201,10 @@ export class Provisioner {
     writes.push({ op: 'putOperation', ifInProgress: true, operation: ended });
     if (!(await this.store.commit(writes))) return undefined;
     this.drop(opId);
-    this.log.debug({ operation: op.id, kind: op.kind, resource: op.resourceId, owner: this.owner, status }, `operation ${status.toLowerCase()}`);
+    this.log.debug(
+      { operation: op.id, kind: op.kind, resource: op.resourceId, owner: this.owner, status },
+      `operation ${status.toLowerCase()}`,
+    );
     return true;
   }
 
@@ -228,7 +244,13 @@ export class Provisioner {
     const phase = op.kind === 'create' ? 'failed' : op.kind === 'delete' ? 'deleteFailed' : 'updateFailed';
     const properties = { ...(resource.body.properties as object), ...type?.lifecycle(phase) };
     const { pendingOperation: _, ...internal } = resource.internal;
-    return [{ op: 'update', ifEtag: resource.etag, resource: { ...resource, body: { ...resource.body, properties }, internal, etag: newEtag() } }];
+    return [
+      {
+        op: 'update',
+        ifEtag: resource.etag,
+        resource: { ...resource, body: { ...resource.body, properties }, internal, etag: newEtag() },
+      },
+    ];
   }
 
   // ---------- shared stores: look for orphans, keep leases alive ----------
@@ -259,7 +281,11 @@ export class Provisioner {
     const claimed = await this.store.claimOperations(this.owner, now, this.options.leaseMs, CLAIM_BATCH);
     for (const op of claimed) {
       if (this.held.has(op.id)) continue;
-      if (await this.take(op, true)) this.log.info({ operation: op.id, kind: op.kind, resource: op.resourceId, owner: this.owner }, 'took over an operation nobody was driving');
+      if (await this.take(op, true))
+        this.log.info(
+          { operation: op.id, kind: op.kind, resource: op.resourceId, owner: this.owner },
+          'took over an operation nobody was driving',
+        );
     }
   }
 }

@@ -210,7 +210,9 @@ export class SchemaError extends Error {}
 export function pendingMigrations(applied: number[]): Migration[] {
   const newest = Math.max(0, ...applied);
   if (newest > LATEST_VERSION) {
-    throw new SchemaError(`the database's schema is at version ${newest}, newer than this amlite knows (${LATEST_VERSION}): upgrade amlite, or use another database`);
+    throw new SchemaError(
+      `the database's schema is at version ${newest}, newer than this amlite knows (${LATEST_VERSION}): upgrade amlite, or use another database`,
+    );
   }
   const done = new Set(applied);
   return MIGRATIONS.filter((m) => !done.has(m.version));

@@ -1,6 +1,11 @@
 import pg from 'pg';
 import {
-  isBeingDeleted, type OperationRecord, type Page, type Store, type StoredResource, type Write,
+  isBeingDeleted,
+  type OperationRecord,
+  type Page,
+  type Store,
+  type StoredResource,
+  type Write,
 } from './types.js';
 import type { CounterKey, RuleRecord } from './types.js';
 import { descendantRange } from '../arm/ids.js';
@@ -16,7 +21,9 @@ const MIGRATION_LOCK = '107070806123621';
 /** A commit that the database aborted to break a deadlock or a serialization conflict is tried again this often. */
 const COMMIT_ATTEMPTS = 5;
 
-interface DocRow { doc: unknown }
+interface DocRow {
+  doc: unknown;
+}
 
 /**
  * PostgreSQL behind the Store interface, for several amlite processes on one database. The same tables, columns
@@ -29,7 +36,10 @@ export class PostgresStore implements Store {
   readonly shared = true;
   private closed = false;
 
-  private constructor(private readonly pool: pg.Pool, readonly location: string) {}
+  private constructor(
+    private readonly pool: pg.Pool,
+    readonly location: string,
+  ) {}
 
   /** Connects, and creates or migrates the schema (one process at a time). */
   static async open(url: string, options: PostgresOptions = {}): Promise<PostgresStore> {
@@ -61,16 +71,20 @@ export class PostgresStore implements Store {
   }
 
   async listChildren(parentKey: string, type: string, page: Page): Promise<StoredResource[]> {
-    return this.all<StoredResource>('amlite_children',
+    return this.all<StoredResource>(
+      'amlite_children',
       'SELECT doc FROM resources WHERE parent_key = $1 AND type = $2 AND key > $3 ORDER BY key LIMIT $4',
-      [parentKey, type.toLowerCase(), page.after ?? '', page.limit]);
+      [parentKey, type.toLowerCase(), page.after ?? '', page.limit],
+    );
   }
 
   async listBelow(scopeKey: string, type: string, page: Page): Promise<StoredResource[]> {
     const [from, to] = descendantRange(scopeKey);
-    return this.all<StoredResource>('amlite_below',
+    return this.all<StoredResource>(
+      'amlite_below',
       'SELECT doc FROM resources WHERE type = $1 AND key >= $2 AND key < $3 AND key > $4 ORDER BY key LIMIT $5',
-      [type.toLowerCase(), from, to, page.after ?? '', page.limit]);
+      [type.toLowerCase(), from, to, page.after ?? '', page.limit],
+    );
   }
 
   async commit(writes: Write[]): Promise<boolean> {
@@ -93,12 +107,19 @@ export class PostgresStore implements Store {
   }
 
   async openOperations(): Promise<OperationRecord[]> {
-    return this.all<OperationRecord>('amlite_open_operations', "SELECT doc FROM operations WHERE status = 'InProgress' ORDER BY due_at", []);
+    return this.all<OperationRecord>(
+      'amlite_open_operations',
+      "SELECT doc FROM operations WHERE status = 'InProgress' ORDER BY due_at",
+      [],
+    );
   }
 
   async recentOperations(limit: number): Promise<OperationRecord[]> {
-    return this.all<OperationRecord>('amlite_recent_operations',
-      `SELECT doc FROM operations ORDER BY ((doc->>'startTime') COLLATE "C") DESC LIMIT $1`, [limit]);
+    return this.all<OperationRecord>(
+      'amlite_recent_operations',
+      `SELECT doc FROM operations ORDER BY ((doc->>'startTime') COLLATE "C") DESC LIMIT $1`,
+      [limit],
+    );
   }
 
   async pruneOperations(beforeIso: string): Promise<number> {
@@ -111,7 +132,9 @@ export class PostgresStore implements Store {
   }
 
   async claimOperations(owner: string, nowMs: number, leaseMs: number, limit: number): Promise<OperationRecord[]> {
-    const rows = await this.all<OperationRecord>('amlite_claim', `
+    const rows = await this.all<OperationRecord>(
+      'amlite_claim',
+      `
       UPDATE operations o SET owner = $1, lease_until = $3
       FROM (SELECT id FROM operations
             WHERE status = 'InProgress' AND (owner IS NULL AND due_at <= $2 OR owner IS NOT NULL AND lease_until <= $2)
@@ -119,15 +142,26 @@ export class PostgresStore implements Store {
             LIMIT $4
             FOR UPDATE SKIP LOCKED) c
       WHERE o.id = c.id
-      RETURNING o.doc`, [owner, nowMs, nowMs + leaseMs, limit]);
+      RETURNING o.doc`,
+      [owner, nowMs, nowMs + leaseMs, limit],
+    );
     return rows.sort((a, b) => a.dueAt - b.dueAt);
   }
 
-  async claimOperation(id: string, owner: string, nowMs: number, leaseMs: number): Promise<OperationRecord | undefined> {
-    return this.one<OperationRecord>('amlite_claim_one', `
+  async claimOperation(
+    id: string,
+    owner: string,
+    nowMs: number,
+    leaseMs: number,
+  ): Promise<OperationRecord | undefined> {
+    return this.one<OperationRecord>(
+      'amlite_claim_one',
+      `
       UPDATE operations SET owner = $2, lease_until = $4
       WHERE id = $1 AND status = 'InProgress' AND (owner IS NULL OR lease_until <= $3)
-      RETURNING doc`, [id, owner, nowMs, nowMs + leaseMs]);
+      RETURNING doc`,
+      [id, owner, nowMs, nowMs + leaseMs],
+    );
   }
 
   async renewLeases(owner: string, ids: string[], nowMs: number, leaseMs: number): Promise<string[]> {
@@ -172,75 +206,108 @@ export class PostgresStore implements Store {
   }
 
   async listRules(): Promise<RuleRecord[]> {
-    const rows = await this.control<RuleRow>('amlite_list_rules',
-      `SELECT ${RULE_COLUMNS} FROM amlite_rules ORDER BY created_at, id`, []);
+    const rows = await this.control<RuleRow>(
+      'amlite_list_rules',
+      `SELECT ${RULE_COLUMNS} FROM amlite_rules ORDER BY created_at, id`,
+      [],
+    );
     return rows.map(ruleOf);
   }
 
   async getRule(id: string): Promise<RuleRecord | undefined> {
-    const [row] = await this.control<RuleRow>('amlite_get_rule',
-      `SELECT ${RULE_COLUMNS} FROM amlite_rules WHERE id = $1`, [id.toLowerCase()]);
+    const [row] = await this.control<RuleRow>(
+      'amlite_get_rule',
+      `SELECT ${RULE_COLUMNS} FROM amlite_rules WHERE id = $1`,
+      [id.toLowerCase()],
+    );
     return row && ruleOf(row);
   }
 
   async putRule(rule: RuleRecord): Promise<boolean> {
     const { id, createdAt, spec, hits, remaining } = rule;
-    const [row] = await this.control<{ version: string }>('amlite_put_rule', `
+    const [row] = await this.control<{ version: string }>(
+      'amlite_put_rule',
+      `
       INSERT INTO amlite_rules (id, created_at, spec, hits, remaining) VALUES ($1, $2, $3, $4, $5)
       ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at, spec = excluded.spec, hits = excluded.hits,
         remaining = excluded.remaining, version = amlite_rules.version + 1
-      RETURNING version`, [id.toLowerCase(), createdAt, JSON.stringify(spec), hits, remaining ?? null]);
+      RETURNING version`,
+      [id.toLowerCase(), createdAt, JSON.stringify(spec), hits, remaining ?? null],
+    );
     return Number(row.version) === 1;
   }
 
   async deleteRule(id: string): Promise<boolean> {
-    const [row] = await this.control<{ n: string }>('amlite_delete_rule', `
+    const [row] = await this.control<{ n: string }>(
+      'amlite_delete_rule',
+      `
       WITH r AS (DELETE FROM amlite_rules WHERE id = $1 RETURNING id),
            c AS (DELETE FROM amlite_counters WHERE rule_id = $1)
-      SELECT count(*) AS n FROM r`, [id.toLowerCase()]);
+      SELECT count(*) AS n FROM r`,
+      [id.toLowerCase()],
+    );
     return Number(row.n) === 1;
   }
 
   async deleteRules(): Promise<number> {
-    const [row] = await this.control<{ n: string }>('amlite_delete_rules', `
+    const [row] = await this.control<{ n: string }>(
+      'amlite_delete_rules',
+      `
       WITH r AS (DELETE FROM amlite_rules RETURNING id), c AS (DELETE FROM amlite_counters)
-      SELECT count(*) AS n FROM r`, []);
+      SELECT count(*) AS n FROM r`,
+      [],
+    );
     return Number(row.n);
   }
 
   async spendRule(id: string): Promise<RuleRecord | undefined> {
-    const [row] = await this.control<RuleRow>('amlite_spend_rule', `
+    const [row] = await this.control<RuleRow>(
+      'amlite_spend_rule',
+      `
       UPDATE amlite_rules SET hits = hits + 1, remaining = remaining - 1
       WHERE id = $1 AND (remaining IS NULL OR remaining > 0)
-      RETURNING ${RULE_COLUMNS}`, [id.toLowerCase()]);
+      RETURNING ${RULE_COLUMNS}`,
+      [id.toLowerCase()],
+    );
     return row && ruleOf(row);
   }
 
   async addToCounter(c: CounterKey, amount: number): Promise<number> {
-    const [row] = await this.control<{ n: string }>('amlite_add_to_counter', `
+    const [row] = await this.control<{ n: string }>(
+      'amlite_add_to_counter',
+      `
       INSERT INTO amlite_counters (rule_id, bucket, window_start, window_end, n) VALUES ($1, $2, $3, $4, $5)
       ON CONFLICT (rule_id, bucket, window_start) DO UPDATE SET n = amlite_counters.n + excluded.n
-      RETURNING n`, [c.ruleId.toLowerCase(), c.bucket, c.windowStart, c.windowEnd, amount]);
+      RETURNING n`,
+      [c.ruleId.toLowerCase(), c.bucket, c.windowStart, c.windowEnd, amount],
+    );
     return Number(row.n);
   }
 
   async readCounter(c: CounterKey): Promise<number> {
-    const [row] = await this.control<{ n: string }>('amlite_read_counter',
+    const [row] = await this.control<{ n: string }>(
+      'amlite_read_counter',
       'SELECT n FROM amlite_counters WHERE rule_id = $1 AND bucket = $2 AND window_start = $3',
-      [c.ruleId.toLowerCase(), c.bucket, c.windowStart]);
+      [c.ruleId.toLowerCase(), c.bucket, c.windowStart],
+    );
     return row ? Number(row.n) : 0;
   }
 
   async pruneCounters(nowMs: number): Promise<number> {
     const res = await this.pool.query({
-      name: 'amlite_prune_counters', text: 'DELETE FROM amlite_counters WHERE window_end <= $1', values: [nowMs],
+      name: 'amlite_prune_counters',
+      text: 'DELETE FROM amlite_counters WHERE window_end <= $1',
+      values: [nowMs],
     });
     return res.rowCount ?? 0;
   }
 
   async changeSeq(): Promise<number> {
-    const [row] = await this.control<{ seq: string }>('amlite_change_seq',
-      'SELECT seq FROM amlite_changes WHERE id = 1', []);
+    const [row] = await this.control<{ seq: string }>(
+      'amlite_change_seq',
+      'SELECT seq FROM amlite_changes WHERE id = 1',
+      [],
+    );
     return Number(row.seq);
   }
 
@@ -283,7 +350,10 @@ export class PostgresStore implements Store {
       await c.query(ok ? 'COMMIT' : 'ROLLBACK');
       return ok;
     } catch (e) {
-      if (wrap) await c.query('ROLLBACK').catch((err: Error) => { broken = err; });
+      if (wrap)
+        await c.query('ROLLBACK').catch((err: Error) => {
+          broken = err;
+        });
       throw e;
     } finally {
       c.release(broken);
@@ -299,7 +369,15 @@ async function apply(c: pg.PoolClient, w: Write): Promise<boolean> {
       const res = await c.query({
         name: 'amlite_insert',
         text: 'INSERT INTO resources (key, id, parent_key, type, etag, route, doc) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) ON CONFLICT (key) DO NOTHING',
-        values: [r.key, r.id, r.parentKey, r.type.toLowerCase(), r.etag, typeof r.internal.route === 'string' ? r.internal.route : null, toDoc(r)],
+        values: [
+          r.key,
+          r.id,
+          r.parentKey,
+          r.type.toLowerCase(),
+          r.etag,
+          typeof r.internal.route === 'string' ? r.internal.route : null,
+          toDoc(r),
+        ],
       });
       return res.rowCount === 1;
     }
@@ -318,13 +396,17 @@ async function apply(c: pg.PoolClient, w: Write): Promise<boolean> {
       const [from, to] = descendantRange(w.key);
       await c.query({ name: 'amlite_delete_one', text: 'DELETE FROM resources WHERE key = $1', values: [w.key] });
       await c.query({
-        name: 'amlite_delete_below', text: 'DELETE FROM resources WHERE key >= $1 AND key < $2', values: [from, to],
+        name: 'amlite_delete_below',
+        text: 'DELETE FROM resources WHERE key >= $1 AND key < $2',
+        values: [from, to],
       });
       return true;
     }
     case 'requireParent': {
       const res = await c.query<DocRow>({
-        name: 'amlite_require_parent', text: 'SELECT doc FROM resources WHERE key = $1 FOR SHARE', values: [w.key],
+        name: 'amlite_require_parent',
+        text: 'SELECT doc FROM resources WHERE key = $1 FOR SHARE',
+        values: [w.key],
       });
       return res.rows.length === 1 && !(w.notDeleting && isBeingDeleted(fromDoc(res.rows[0].doc) as StoredResource));
     }
@@ -354,10 +436,16 @@ async function migrate(pool: pg.Pool): Promise<void> {
     await c.query('BEGIN');
     await c.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK]);
     await c.query(MIGRATIONS_TABLE);
-    const applied = (await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version);
+    const applied = (await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map(
+      (r) => r.version,
+    );
     for (const m of pendingMigrations(applied)) {
       await c.query(m.postgres);
-      await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, new Date().toISOString()]);
+      await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+        m.version,
+        m.name,
+        new Date().toISOString(),
+      ]);
     }
     await c.query('COMMIT');
   } catch (e) {
@@ -368,13 +456,22 @@ async function migrate(pool: pg.Pool): Promise<void> {
   }
 }
 
-interface RuleRow { id: string; created_at: string; spec: string; hits: string; remaining: string | null }
+interface RuleRow {
+  id: string;
+  created_at: string;
+  spec: string;
+  hits: string;
+  remaining: string | null;
+}
 
 const RULE_COLUMNS = 'id, created_at, spec, hits, remaining';
 
 function ruleOf(row: RuleRow): RuleRecord {
   const rule: RuleRecord = {
-    id: row.id, createdAt: row.created_at, spec: JSON.parse(row.spec), hits: Number(row.hits),
+    id: row.id,
+    createdAt: row.created_at,
+    spec: JSON.parse(row.spec),
+    hits: Number(row.hits),
   };
   if (row.remaining !== null) rule.remaining = Number(row.remaining);
   return rule;

@@ -1,13 +1,20 @@
 import Database from 'better-sqlite3';
 import {
-  isBeingDeleted, type OperationRecord, type Page, type Store, type StoredResource, type Write,
+  isBeingDeleted,
+  type OperationRecord,
+  type Page,
+  type Store,
+  type StoredResource,
+  type Write,
 } from './types.js';
 import type { CounterKey, RuleRecord } from './types.js';
 import { descendantRange } from '../arm/ids.js';
 import { MIGRATIONS_TABLE, pendingMigrations } from './migrations.js';
 import { createPrivate, tightenSecrets } from '../file-modes.js';
 
-interface Row { doc: string }
+interface Row {
+  doc: string;
+}
 
 /**
  * The embedded default store: one SQLite file in WAL mode (or memory), every commit one transaction. It serves one
@@ -41,20 +48,32 @@ export class SqliteStore implements Store {
     this.stmt = {
       get: db.prepare<[string], Row>('SELECT doc FROM resources WHERE key = ?'),
       children: db.prepare<[string, string, string, number], Row>(
-        'SELECT doc FROM resources WHERE parent_key = ? AND type = ? AND key > ? ORDER BY key LIMIT ?'),
+        'SELECT doc FROM resources WHERE parent_key = ? AND type = ? AND key > ? ORDER BY key LIMIT ?',
+      ),
       below: db.prepare<[string, string, string, string, number], Row>(
-        'SELECT doc FROM resources WHERE type = ? AND key >= ? AND key < ? AND key > ? ORDER BY key LIMIT ?'),
-      insert: db.prepare('INSERT INTO resources (key, id, parent_key, type, etag, route, doc) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING'),
-      update: db.prepare("UPDATE resources SET id = ?, etag = ?, doc = ? WHERE key = ? AND etag = ?"),
+        'SELECT doc FROM resources WHERE type = ? AND key >= ? AND key < ? AND key > ? ORDER BY key LIMIT ?',
+      ),
+      insert: db.prepare(
+        'INSERT INTO resources (key, id, parent_key, type, etag, route, doc) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING',
+      ),
+      update: db.prepare('UPDATE resources SET id = ?, etag = ?, doc = ? WHERE key = ? AND etag = ?'),
       deleteOne: db.prepare('DELETE FROM resources WHERE key = ?'),
       deleteBelow: db.prepare('DELETE FROM resources WHERE key >= ? AND key < ?'),
-      putOperation: db.prepare('INSERT INTO operations (id, status, due_at, doc) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET status = excluded.status, due_at = excluded.due_at, doc = excluded.doc'),
-      moveOperation: db.prepare("UPDATE operations SET status = ?, due_at = ?, doc = ? WHERE id = ? AND status = 'InProgress'"),
+      putOperation: db.prepare(
+        'INSERT INTO operations (id, status, due_at, doc) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET status = excluded.status, due_at = excluded.due_at, doc = excluded.doc',
+      ),
+      moveOperation: db.prepare(
+        "UPDATE operations SET status = ?, due_at = ?, doc = ? WHERE id = ? AND status = 'InProgress'",
+      ),
       byRoute: db.prepare<[string], Row>('SELECT doc FROM resources WHERE route = ?'),
       getOperation: db.prepare<[string], Row>('SELECT doc FROM operations WHERE id = ?'),
       openOperations: db.prepare<[], Row>("SELECT doc FROM operations WHERE status = 'InProgress' ORDER BY due_at"),
-      recentOperations: db.prepare<[number], Row>("SELECT doc FROM operations ORDER BY json_extract(doc, '$.startTime') DESC LIMIT ?"),
-      pruneOperations: db.prepare<[string]>("DELETE FROM operations WHERE status <> 'InProgress' AND json_extract(doc, '$.endTime') < ?"),
+      recentOperations: db.prepare<[number], Row>(
+        "SELECT doc FROM operations ORDER BY json_extract(doc, '$.startTime') DESC LIMIT ?",
+      ),
+      pruneOperations: db.prepare<[string]>(
+        "DELETE FROM operations WHERE status <> 'InProgress' AND json_extract(doc, '$.endTime') < ?",
+      ),
       claim: db.prepare<[{ owner: string; until: number; now: number; limit: number }], Row>(`
         UPDATE operations SET owner = @owner, lease_until = @until
         WHERE id IN (SELECT id FROM operations
@@ -67,12 +86,16 @@ export class SqliteStore implements Store {
         WHERE id = ? AND status = 'InProgress' AND (owner IS NULL OR lease_until <= ?)
         RETURNING doc`),
       renew: db.prepare<[number, string, string], { id: string }>(
-        "UPDATE operations SET lease_until = ? WHERE id = ? AND owner = ? AND status = 'InProgress' RETURNING id"),
+        "UPDATE operations SET lease_until = ? WHERE id = ? AND owner = ? AND status = 'InProgress' RETURNING id",
+      ),
       release: db.prepare('UPDATE operations SET lease_until = 0 WHERE id = ? AND owner = ?'),
-      bindTenant: db.prepare<[string, string, string]>(`INSERT INTO tenant_bindings (subscription_id, tenant_id, bound_at)
+      bindTenant: db.prepare<
+        [string, string, string]
+      >(`INSERT INTO tenant_bindings (subscription_id, tenant_id, bound_at)
         VALUES (?, ?, ?) ON CONFLICT (subscription_id) DO NOTHING`),
       tenantOf: db.prepare<[string], { tenant_id: string }>(
-        'SELECT tenant_id FROM tenant_bindings WHERE subscription_id = ?'),
+        'SELECT tenant_id FROM tenant_bindings WHERE subscription_id = ?',
+      ),
     };
     this.control = controlStatements(db);
     this.commitTx = db.transaction((writes: Write[]) => {
@@ -87,10 +110,16 @@ export class SqliteStore implements Store {
     switch (w.op) {
       case 'insert': {
         const r = w.resource;
-        return this.stmt.insert.run(r.key, r.id, r.parentKey, r.type.toLowerCase(), r.etag, routeOf(r), JSON.stringify(r)).changes === 1;
+        return (
+          this.stmt.insert.run(r.key, r.id, r.parentKey, r.type.toLowerCase(), r.etag, routeOf(r), JSON.stringify(r))
+            .changes === 1
+        );
       }
       case 'update':
-        return this.stmt.update.run(w.resource.id, w.resource.etag, JSON.stringify(w.resource), w.resource.key, w.ifEtag).changes === 1;
+        return (
+          this.stmt.update.run(w.resource.id, w.resource.etag, JSON.stringify(w.resource), w.resource.key, w.ifEtag)
+            .changes === 1
+        );
       case 'deleteTree': {
         this.stmt.deleteOne.run(w.key);
         this.stmt.deleteBelow.run(...descendantRange(w.key));
@@ -98,7 +127,8 @@ export class SqliteStore implements Store {
       }
       case 'putOperation': {
         const o = w.operation;
-        if (w.ifInProgress) return this.stmt.moveOperation.run(o.status, o.dueAt, JSON.stringify(o), o.id).changes === 1;
+        if (w.ifInProgress)
+          return this.stmt.moveOperation.run(o.status, o.dueAt, JSON.stringify(o), o.id).changes === 1;
         this.stmt.putOperation.run(o.id, o.status, o.dueAt, JSON.stringify(o));
         return true;
       }
@@ -121,12 +151,16 @@ export class SqliteStore implements Store {
   }
 
   async listChildren(parentKey: string, type: string, page: Page): Promise<StoredResource[]> {
-    return this.stmt.children.all(parentKey, type.toLowerCase(), page.after ?? '', page.limit).map((r) => JSON.parse(r.doc));
+    return this.stmt.children
+      .all(parentKey, type.toLowerCase(), page.after ?? '', page.limit)
+      .map((r) => JSON.parse(r.doc));
   }
 
   async listBelow(scopeKey: string, type: string, page: Page): Promise<StoredResource[]> {
     const [from, to] = descendantRange(scopeKey);
-    return this.stmt.below.all(type.toLowerCase(), from, to, page.after ?? '', page.limit).map((r) => JSON.parse(r.doc));
+    return this.stmt.below
+      .all(type.toLowerCase(), from, to, page.after ?? '', page.limit)
+      .map((r) => JSON.parse(r.doc));
   }
 
   async commit(writes: Write[]): Promise<boolean> {
@@ -156,21 +190,33 @@ export class SqliteStore implements Store {
   }
 
   async claimOperations(owner: string, nowMs: number, leaseMs: number, limit: number): Promise<OperationRecord[]> {
-    return this.stmt.claim.all({ owner, until: nowMs + leaseMs, now: nowMs, limit }).map((r) => JSON.parse(r.doc) as OperationRecord).sort(byDue);
+    return this.stmt.claim
+      .all({ owner, until: nowMs + leaseMs, now: nowMs, limit })
+      .map((r) => JSON.parse(r.doc) as OperationRecord)
+      .sort(byDue);
   }
 
-  async claimOperation(id: string, owner: string, nowMs: number, leaseMs: number): Promise<OperationRecord | undefined> {
+  async claimOperation(
+    id: string,
+    owner: string,
+    nowMs: number,
+    leaseMs: number,
+  ): Promise<OperationRecord | undefined> {
     const row = this.stmt.claimOne.get(owner, nowMs + leaseMs, id, nowMs);
     return row && JSON.parse(row.doc);
   }
 
   async renewLeases(owner: string, ids: string[], nowMs: number, leaseMs: number): Promise<string[]> {
-    return this.db.transaction(() => ids.filter((id) => this.stmt.renew.get(nowMs + leaseMs, id, owner) !== undefined))();
+    return this.db.transaction(() =>
+      ids.filter((id) => this.stmt.renew.get(nowMs + leaseMs, id, owner) !== undefined),
+    )();
   }
 
   async releaseLeases(owner: string, ids: string[]): Promise<void> {
     if (!this.db.open) return;
-    this.db.transaction(() => { for (const id of ids) this.stmt.release.run(id, owner); })();
+    this.db.transaction(() => {
+      for (const id of ids) this.stmt.release.run(id, owner);
+    })();
   }
 
   async bindTenant(subscriptionId: string, tenantId: string): Promise<string> {
@@ -238,7 +284,13 @@ export class SqliteStore implements Store {
   }
 }
 
-interface RuleRow { id: string; created_at: string; spec: string; hits: number; remaining: number | null }
+interface RuleRow {
+  id: string;
+  created_at: string;
+  spec: string;
+  hits: number;
+  remaining: number | null;
+}
 
 const RULE_COLUMNS = 'id, created_at, spec, hits, remaining';
 
@@ -265,7 +317,8 @@ function controlStatements(db: Database.Database) {
       ON CONFLICT (rule_id, bucket, window_start) DO UPDATE SET n = amlite_counters.n + excluded.n
       RETURNING n`),
     readCounter: db.prepare<[string, string, number], { n: number }>(
-      'SELECT n FROM amlite_counters WHERE rule_id = ? AND bucket = ? AND window_start = ?'),
+      'SELECT n FROM amlite_counters WHERE rule_id = ? AND bucket = ? AND window_start = ?',
+    ),
     pruneCounters: db.prepare<[number]>('DELETE FROM amlite_counters WHERE window_end <= ?'),
     changeSeq: db.prepare<[], { seq: number }>('SELECT seq FROM amlite_changes WHERE id = 1'),
   };
@@ -281,10 +334,17 @@ function ruleOf(row: RuleRow): RuleRecord {
 function migrate(db: Database.Database): void {
   db.exec(MIGRATIONS_TABLE);
   db.transaction(() => {
-    const applied = db.prepare<[], { version: number }>('SELECT version FROM schema_migrations').all().map((r) => r.version);
+    const applied = db
+      .prepare<[], { version: number }>('SELECT version FROM schema_migrations')
+      .all()
+      .map((r) => r.version);
     for (const m of pendingMigrations(applied)) {
       db.exec(m.sqlite);
-      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        m.version,
+        m.name,
+        new Date().toISOString(),
+      );
     }
   }).immediate();
 }

@@ -8,7 +8,12 @@ type Answer = { status: number; json?: any; body?: any; headers?: Headers | Reco
  * Asserts ARM's error envelope: the status, `error.code`, a non-empty `error.message`, and `error.target` when given;
  * with fetch's headers, a JSON content type. `what` names the case in failure messages.
  */
-export function assertArmError(res: Answer, status: number, code: string, opts: { target?: string; what?: string } = {}): void {
+export function assertArmError(
+  res: Answer,
+  status: number,
+  code: string,
+  opts: { target?: string; what?: string } = {},
+): void {
   const body = 'json' in res && res.json !== undefined ? res.json : res.body;
   const shown = `${opts.what ? `${opts.what}: ` : ''}status ${res.status}, body ${JSON.stringify(body)?.slice(0, 1500)}`;
   assert.equal(res.status, status, `expected ${status} ${code}, got ${shown}`);

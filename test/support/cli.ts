@@ -22,8 +22,23 @@ process.on('exit', () => {
 
 /** Starts amlite on a free port with the test certificate; resolves once it prints its URL. */
 export async function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliServer> {
-  const argv = ['--import', 'tsx', 'src/main.ts', '--port', '0', '--cert', join(certDir(), 'cert.pem'), '--key', join(certDir(), 'key.pem'), ...args];
-  const proc = spawn(process.execPath, argv, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const argv = [
+    '--import',
+    'tsx',
+    'src/main.ts',
+    '--port',
+    '0',
+    '--cert',
+    join(certDir(), 'cert.pem'),
+    '--key',
+    join(certDir(), 'key.pem'),
+    ...args,
+  ];
+  const proc = spawn(process.execPath, argv, {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   children.add(proc);
   let out = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
@@ -32,10 +47,17 @@ export async function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Pro
       res({ code, signal });
     });
   });
-  proc.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
-  proc.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
+  proc.stdout!.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  proc.stderr!.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
   const url = await new Promise<string>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`no "amlite listening on" line within ${STARTUP_TIMEOUT_MS} ms:\n${out}`)), STARTUP_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => rej(new Error(`no "amlite listening on" line within ${STARTUP_TIMEOUT_MS} ms:\n${out}`)),
+      STARTUP_TIMEOUT_MS,
+    );
     const check = () => {
       const match = /amlite listening on (https?:\/\/\S+)/.exec(out);
       if (match) {
@@ -62,11 +84,18 @@ export async function killAllCli(): Promise<void> {
 }
 
 /** Sends `signal` and waits for the exit. */
-export async function stopCli(server: CliServer, signal: NodeJS.Signals, timeoutMs = 10_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+export async function stopCli(
+  server: CliServer,
+  signal: NodeJS.Signals,
+  timeoutMs = 10_000,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   server.proc.kill(signal);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, rej) => {
-    timer = setTimeout(() => rej(new Error(`amlite did not exit within ${timeoutMs} ms of ${signal}:\n${server.output().slice(-3000)}`)), timeoutMs);
+    timer = setTimeout(
+      () => rej(new Error(`amlite did not exit within ${timeoutMs} ms of ${signal}:\n${server.output().slice(-3000)}`)),
+      timeoutMs,
+    );
   });
   try {
     return await Promise.race([server.exited, timeout]);

@@ -114,7 +114,18 @@ const IN_SCOPE =
 /** Operation-status / -result URLs (any segment naming an operation) are never covered by these specs. */
 const OPERATION_STATUS = /\/[a-z]*operations?[a-z]*(\/|$)/i;
 const HTTP_METHODS = ['get', 'put', 'post', 'patch', 'delete', 'head', 'options'];
-const KNOWN_FORMATS = new Set(['date-time', 'date', 'uri', 'uuid', 'int32', 'int64', 'duration', 'arm-id', 'double', 'float']);
+const KNOWN_FORMATS = new Set([
+  'date-time',
+  'date',
+  'uri',
+  'uuid',
+  'int32',
+  'int64',
+  'duration',
+  'arm-id',
+  'double',
+  'float',
+]);
 const ISO_DURATION =
   /^-?P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?$/;
 const ARM_ID = /^\/(subscriptions|providers)\/[^/]+(\/[^/]+)*$/i;
@@ -333,7 +344,17 @@ class SchemaConverter {
   private valueSchema(node: SwaggerSchema, file: string): JsonSchema {
     const schema: JsonSchema = {};
     if (node.type) schema.type = node.type;
-    for (const keyword of ['minimum', 'maximum', 'minLength', 'maxLength', 'pattern', 'minItems', 'maxItems', 'uniqueItems', 'multipleOf']) {
+    for (const keyword of [
+      'minimum',
+      'maximum',
+      'minLength',
+      'maxLength',
+      'pattern',
+      'minItems',
+      'maxItems',
+      'uniqueItems',
+      'multipleOf',
+    ]) {
       if (node[keyword] !== undefined) schema[keyword] = node[keyword];
     }
     if (node.exclusiveMinimum === true && node.minimum !== undefined) {
@@ -428,7 +449,10 @@ class ValidationEngine {
       for (const op of api.operations) {
         for (const response of op.responses.values()) {
           if (!response.schema) continue;
-          roots.set(`${op.method} ${op.template}|${response.status}`, converter.convert(response.schema.node, response.schema.file));
+          roots.set(
+            `${op.method} ${op.template}|${response.status}`,
+            converter.convert(response.schema.node, response.schema.file),
+          );
         }
       }
       conversion = { roots, definitions: converter.finish() };
@@ -489,7 +513,8 @@ export function validateRecord(specs: Specs, rec: TrafficRecord, options: Valida
   const api = specs.apis.get(apiVersion);
   if (!api) {
     // Missing or unserved api-version: ARM rejects it before any operation; only the error shape is checked.
-    if (inScope && rec.status >= 400 && !isArmError(rec.body)) report('error body is not an ARM error envelope {error:{code,message}}');
+    if (inScope && rec.status >= 400 && !isArmError(rec.body))
+      report('error body is not an ARM error envelope {error:{code,message}}');
     return { problems };
   }
 
@@ -554,7 +579,9 @@ export function normalizePath(pathname: string): string {
 }
 
 function splitPath(path: string): string[] {
-  return normalizePath(path).split('/').filter((s) => s !== '');
+  return normalizePath(path)
+    .split('/')
+    .filter((s) => s !== '');
 }
 
 function decodeSegment(segment: string): string {
@@ -592,11 +619,13 @@ function isObject(value: unknown): value is Record<string, unknown> {
 function headerProblems(response: ResponseSpec, headers: Record<string, string>, options: ValidateOptions): string[] {
   const problems: string[] = [];
   const lower = new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
-  const required = response.status === '201' ? 'azure-asyncoperation' : response.status === '202' ? 'location' : undefined;
+  const required =
+    response.status === '201' ? 'azure-asyncoperation' : response.status === '202' ? 'location' : undefined;
   for (const [name, declared] of response.headers) {
     const value = lower.get(name);
     if (value === undefined) {
-      if (name === required) problems.push(`missing response header ${declared.name} (declared for ${response.status})`);
+      if (name === required)
+        problems.push(`missing response header ${declared.name} (declared for ${response.status})`);
       continue;
     }
     const { schema } = declared;
@@ -604,8 +633,10 @@ function headerProblems(response: ResponseSpec, headers: Record<string, string>,
       const n = Number(value);
       const { minimum, maximum } = schema;
       if (!/^-?\d+$/.test(value.trim())) problems.push(`header ${declared.name} must be an integer, got "${value}"`);
-      else if (minimum !== undefined && n < minimum) problems.push(`header ${declared.name} must be >= ${minimum}, got ${n}`);
-      else if (maximum !== undefined && n > maximum) problems.push(`header ${declared.name} must be <= ${maximum}, got ${n}`);
+      else if (minimum !== undefined && n < minimum)
+        problems.push(`header ${declared.name} must be >= ${minimum}, got ${n}`);
+      else if (maximum !== undefined && n > maximum)
+        problems.push(`header ${declared.name} must be <= ${maximum}, got ${n}`);
     } else if (schema.format === 'duration' && !options.ignoreFormats && !ISO_DURATION.test(value)) {
       problems.push(`header ${declared.name} must be an ISO 8601 duration, got "${value}"`);
     }
@@ -619,7 +650,8 @@ function describeError(error: ErrorObject, body: unknown): string {
     return `OBJECT_ADDITIONAL_PROPERTIES at ${at}/${String(error.params.additionalProperty)}`;
   }
   let message = `${at} ${error.message ?? error.keyword}`;
-  if (error.keyword === 'enum') message += `: ${(error.params.allowedValues as unknown[]).map((v) => String(v)).join(', ')}`;
+  if (error.keyword === 'enum')
+    message += `: ${(error.params.allowedValues as unknown[]).map((v) => String(v)).join(', ')}`;
   if (['enum', 'type', 'format', 'pattern', 'minimum', 'maximum'].includes(error.keyword)) {
     message += ` (got ${preview(valueAt(body, error.instancePath))})`;
   }

@@ -235,12 +235,16 @@ export async function waitForTerminal(
   apiVersion: string,
   timeoutMs = 5000,
 ): Promise<any> {
-  return pollUntil(`${path} to reach a terminal provisioningState`, async () => {
-    const res = await armFetch(server, 'GET', withApiVersion(path, apiVersion));
-    if (res.status !== 200) throw new Error(`GET ${path}: ${describeResponse(res)}`);
-    const state = res.body?.properties?.provisioningState;
-    return state === undefined || TERMINAL_STATES.includes(state) ? res.body : undefined;
-  }, timeoutMs);
+  return pollUntil(
+    `${path} to reach a terminal provisioningState`,
+    async () => {
+      const res = await armFetch(server, 'GET', withApiVersion(path, apiVersion));
+      if (res.status !== 200) throw new Error(`GET ${path}: ${describeResponse(res)}`);
+      const state = res.body?.properties?.provisioningState;
+      return state === undefined || TERMINAL_STATES.includes(state) ? res.body : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 /** Follows a 202 + Location response until the Location URL stops answering 202. */
@@ -252,10 +256,14 @@ export async function followLocation(
   if (res.status !== 202) return res;
   const location = res.headers.get('location');
   if (!location) throw new Error(`202 without Location: ${describeResponse(res)}`);
-  return pollUntil(`Location ${location} to finish`, async () => {
-    const next = await armFetch(server, 'GET', location);
-    return next.status === 202 ? undefined : next;
-  }, timeoutMs);
+  return pollUntil(
+    `Location ${location} to finish`,
+    async () => {
+      const next = await armFetch(server, 'GET', location);
+      return next.status === 202 ? undefined : next;
+    },
+    timeoutMs,
+  );
 }
 
 /** PUT that tolerates an asynchronous create: waits for a terminal state and returns the final GET body. */

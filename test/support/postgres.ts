@@ -28,8 +28,12 @@ export interface PostgresOptions {
 export function findPostgresBin(): string | undefined {
   const root = '/usr/lib/postgresql';
   if (existsSync(root)) {
-    const versions = readdirSync(root).filter((v) => /^\d+(\.\d+)?$/.test(v)).sort((a, b) => Number(b) - Number(a));
-    for (const v of versions) if (existsSync(join(root, v, 'bin', 'initdb')) && existsSync(join(root, v, 'bin', 'postgres'))) return join(root, v, 'bin');
+    const versions = readdirSync(root)
+      .filter((v) => /^\d+(\.\d+)?$/.test(v))
+      .sort((a, b) => Number(b) - Number(a));
+    for (const v of versions)
+      if (existsSync(join(root, v, 'bin', 'initdb')) && existsSync(join(root, v, 'bin', 'postgres')))
+        return join(root, v, 'bin');
   }
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (dir && existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'postgres'))) return dir;
@@ -42,7 +46,8 @@ export function postgresMissing(): string | undefined {
   if (!findPostgresBin()) {
     return "PostgreSQL is not installed (no initdb/postgres under /usr/lib/postgresql/*/bin or on PATH): install Debian's package with `apt-get install -y postgresql` (.ci/run does)";
   }
-  if (process.getuid?.() === 0 && !postgresUser()) return 'running as root, but there is no `postgres` OS user to run initdb/postgres as (the postgresql package creates it)';
+  if (process.getuid?.() === 0 && !postgresUser())
+    return 'running as root, but there is no `postgres` OS user to run initdb/postgres as (the postgresql package creates it)';
   return undefined;
 }
 
@@ -60,7 +65,9 @@ const isCi = () => /^(1|true|yes)$/i.test(process.env.CI ?? '');
 
 function postgresUser(): { uid: number; gid: number } | undefined {
   try {
-    const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
+    const line = readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('postgres:'));
     if (!line) return undefined;
     const [, , uid, gid] = line.split(':');
     return { uid: Number(uid), gid: Number(gid) };
@@ -106,24 +113,43 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Runn
   const data = join(dir, 'data');
   const env = { ...process.env, LC_ALL: 'C', LANG: 'C' };
 
-  const [initCmd, initArgs] = command(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
+  const [initCmd, initArgs] = command(join(bin, 'initdb'), [
+    '-D',
+    data,
+    '-U',
+    'postgres',
+    '-A',
+    'trust',
+    '-E',
+    'UTF8',
+    '--locale=C',
+    '--no-sync',
+  ]);
   const init = spawnSync(initCmd, initArgs, { cwd: dir, env, encoding: 'utf8' });
   if (init.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`initdb failed (${init.status ?? init.signal}): ${init.stderr || init.stdout || init.error?.message}`);
+    throw new Error(
+      `initdb failed (${init.status ?? init.signal}): ${init.stderr || init.stdout || init.error?.message}`,
+    );
   }
 
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     // A test process that ends without stop() must not leave a server behind.
-    process.once('exit', () => { for (const p of running) p.kill('SIGQUIT'); });
+    process.once('exit', () => {
+      for (const p of running) p.kill('SIGQUIT');
+    });
   }
 
   const settings = [
-    '-c', 'listen_addresses=127.0.0.1',
-    '-c', 'unix_socket_directories=',
-    '-c', 'max_connections=200',
-    '-c', 'shared_buffers=64MB',
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+    '-c',
+    'max_connections=200',
+    '-c',
+    'shared_buffers=64MB',
     ...(options.durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
   ];
   let lastError = '';
@@ -133,9 +159,18 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Runn
     const proc = spawn(cmd, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     running.add(proc);
     let log = '';
-    proc.stdout!.on('data', (c: Buffer) => { log += c.toString(); });
-    proc.stderr!.on('data', (c: Buffer) => { log += c.toString(); });
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => { running.delete(proc); resolve(); }));
+    proc.stdout!.on('data', (c: Buffer) => {
+      log += c.toString();
+    });
+    proc.stderr!.on('data', (c: Buffer) => {
+      log += c.toString();
+    });
+    const exited = new Promise<void>((resolve) =>
+      proc.once('exit', () => {
+        running.delete(proc);
+        resolve();
+      }),
+    );
     const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
     const ready = await waitReady(url, exited);
     if (!ready) {
@@ -176,7 +211,9 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Runn
 /** Connects until the server answers (true), or it exits or 30 s pass (false). */
 async function waitReady(url: string, exited: Promise<void>): Promise<boolean> {
   let gone = false;
-  void exited.then(() => { gone = true; });
+  void exited.then(() => {
+    gone = true;
+  });
   const deadline = Date.now() + 30_000;
   while (!gone && Date.now() < deadline) {
     const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });

@@ -12,8 +12,9 @@ export const TEST_VENV = join(ROOT, 'test', 'python', '.venv');
  * (for a test's `skip`).
  */
 export function pythonWith(modules: string[]): { python?: string; reason?: string } {
-  const candidates = [process.env.AMLITE_PYTHON, join(TEST_VENV, 'bin', 'python3'), 'python3']
-    .filter((p): p is string => !!p && (p === 'python3' || existsSync(p)));
+  const candidates = [process.env.AMLITE_PYTHON, join(TEST_VENV, 'bin', 'python3'), 'python3'].filter(
+    (p): p is string => !!p && (p === 'python3' || existsSync(p)),
+  );
   const probe = `import importlib.util, sys\nsys.exit(0 if all(importlib.util.find_spec(m) for m in ${JSON.stringify(modules)}) else 3)`;
   for (const python of candidates) {
     if (spawnSync(python, ['-c', probe]).status === 0) return { python };

@@ -12,7 +12,10 @@ export interface RawResponse {
 export async function openTls(url: string): Promise<TLSSocket> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: hostname, port: Number(port), servername: hostname === '127.0.0.1' ? undefined : hostname }, () => resolve(socket));
+    const socket = connect(
+      { host: hostname, port: Number(port), servername: hostname === '127.0.0.1' ? undefined : hostname },
+      () => resolve(socket),
+    );
     socket.once('error', reject);
   });
 }
@@ -21,7 +24,13 @@ export async function openTls(url: string): Promise<TLSSocket> {
 export function readResponse(socket: TLSSocket, timeoutMs = 10_000): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     let buf = Buffer.alloc(0);
-    const timer = setTimeout(() => done(new Error(`no complete response within ${timeoutMs} ms; got ${JSON.stringify(buf.toString().slice(0, 300))}`)), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        done(
+          new Error(`no complete response within ${timeoutMs} ms; got ${JSON.stringify(buf.toString().slice(0, 300))}`),
+        ),
+      timeoutMs,
+    );
     const parse = (final: boolean): RawResponse | undefined => {
       const text = buf.toString('latin1');
       const end = text.indexOf('\r\n\r\n');
@@ -39,7 +48,9 @@ export function readResponse(socket: TLSSocket, timeoutMs = 10_000): Promise<Raw
       let json: unknown;
       try {
         json = body ? JSON.parse(body) : undefined;
-      } catch { /* not JSON */ }
+      } catch {
+        /* not JSON */
+      }
       return { status: Number(statusLine.split(' ')[1]), headers, body, json };
     };
     const onData = (chunk: Buffer) => {
@@ -49,7 +60,12 @@ export function readResponse(socket: TLSSocket, timeoutMs = 10_000): Promise<Raw
     };
     const onEnd = () => {
       const r = parse(true);
-      done(r ? undefined : new Error(`connection closed before a response: ${JSON.stringify(buf.toString().slice(0, 300))}`), r);
+      done(
+        r
+          ? undefined
+          : new Error(`connection closed before a response: ${JSON.stringify(buf.toString().slice(0, 300))}`),
+        r,
+      );
     };
     const done = (err?: Error, r?: RawResponse) => {
       clearTimeout(timer);
@@ -82,7 +98,10 @@ export function closedBy(socket: TLSSocket, timeoutMs: number): Promise<number> 
   const started = Date.now();
   return new Promise((resolve, reject) => {
     if (socket.destroyed) return resolve(0);
-    const timer = setTimeout(() => reject(new Error(`the server kept the connection open for ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`the server kept the connection open for ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     const onClose = () => {
       clearTimeout(timer);
       resolve(Date.now() - started);

@@ -18,7 +18,14 @@ import { writeFileSync } from 'node:fs';
 const ALIGNMENT = 32;
 
 /** GGUF metadata value types. */
-const enum T { U32 = 4, I32 = 5, F32 = 6, BOOL = 7, STRING = 8, ARRAY = 9 }
+const enum T {
+  U32 = 4,
+  I32 = 5,
+  F32 = 6,
+  BOOL = 7,
+  STRING = 8,
+  ARRAY = 9,
+}
 
 type Value =
   | { t: T.U32 | T.I32 | T.F32; v: number }
@@ -27,26 +34,63 @@ type Value =
   | { t: T.ARRAY; of: T.STRING; v: string[] }
   | { t: T.ARRAY; of: T.F32 | T.I32; v: number[] };
 
-interface Tensor { name: string; dims: number[]; data: Float32Array }
+interface Tensor {
+  name: string;
+  dims: number[];
+  data: Float32Array;
+}
 
 class Writer {
   private chunks: Buffer[] = [];
   private length = 0;
-  get size() { return this.length; }
-  bytes(b: Buffer) { this.chunks.push(b); this.length += b.length; }
-  u32(n: number) { const b = Buffer.alloc(4); b.writeUInt32LE(n); this.bytes(b); }
-  i32(n: number) { const b = Buffer.alloc(4); b.writeInt32LE(n); this.bytes(b); }
-  u64(n: number) { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(n)); this.bytes(b); }
-  f32(n: number) { const b = Buffer.alloc(4); b.writeFloatLE(n); this.bytes(b); }
-  str(s: string) { const b = Buffer.from(s, 'utf8'); this.u64(b.length); this.bytes(b); }
-  pad(to: number) { const rest = this.length % to; if (rest) this.bytes(Buffer.alloc(to - rest)); }
+  get size() {
+    return this.length;
+  }
+  bytes(b: Buffer) {
+    this.chunks.push(b);
+    this.length += b.length;
+  }
+  u32(n: number) {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(n);
+    this.bytes(b);
+  }
+  i32(n: number) {
+    const b = Buffer.alloc(4);
+    b.writeInt32LE(n);
+    this.bytes(b);
+  }
+  u64(n: number) {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt(n));
+    this.bytes(b);
+  }
+  f32(n: number) {
+    const b = Buffer.alloc(4);
+    b.writeFloatLE(n);
+    this.bytes(b);
+  }
+  str(s: string) {
+    const b = Buffer.from(s, 'utf8');
+    this.u64(b.length);
+    this.bytes(b);
+  }
+  pad(to: number) {
+    const rest = this.length % to;
+    if (rest) this.bytes(Buffer.alloc(to - rest));
+  }
   value(val: Value) {
     switch (val.t) {
-      case T.U32: return this.u32(val.v);
-      case T.I32: return this.i32(val.v);
-      case T.F32: return this.f32(val.v);
-      case T.BOOL: return this.bytes(Buffer.from([val.v ? 1 : 0]));
-      case T.STRING: return this.str(val.v);
+      case T.U32:
+        return this.u32(val.v);
+      case T.I32:
+        return this.i32(val.v);
+      case T.F32:
+        return this.f32(val.v);
+      case T.BOOL:
+        return this.bytes(Buffer.from([val.v ? 1 : 0]));
+      case T.STRING:
+        return this.str(val.v);
       case T.ARRAY:
         this.u32(val.of);
         this.u64(val.v.length);
@@ -57,7 +101,9 @@ class Writer {
         }
     }
   }
-  buffer() { return Buffer.concat(this.chunks); }
+  buffer() {
+    return Buffer.concat(this.chunks);
+  }
 }
 
 /** mulberry32: seeded, so the same seed always writes the same file. */
@@ -91,7 +137,12 @@ export function writeTinyGguf(path: string, opts: { seed?: number; contextLength
   const uniform = (scale: number) => (random() * 2 - 1) * scale;
 
   /** A ggml tensor of shape [ne0, ne1] (ne0 varies fastest: ne1 rows of ne0 values). */
-  const matrix = (ne0: number, ne1: number, scale: number, row?: (r: number, values: Float32Array) => void): Float32Array => {
+  const matrix = (
+    ne0: number,
+    ne1: number,
+    scale: number,
+    row?: (r: number, values: Float32Array) => void,
+  ): Float32Array => {
     const data = new Float32Array(ne0 * ne1);
     for (let i = 0; i < data.length; i++) data[i] = uniform(scale);
     if (row) for (let r = 0; r < ne1; r++) row(r, data.subarray(r * ne0, (r + 1) * ne0));
@@ -99,10 +150,18 @@ export function writeTinyGguf(path: string, opts: { seed?: number; contextLength
   };
   const ones = (n: number) => new Float32Array(n).fill(1);
   /** Layers never write residual channel 0 (see the header). */
-  const keepChannel0 = (r: number, values: Float32Array) => { if (r === 0) values.fill(0); };
+  const keepChannel0 = (r: number, values: Float32Array) => {
+    if (r === 0) values.fill(0);
+  };
 
   const tensors: Tensor[] = [
-    { name: 'token_embd.weight', dims: [E, V], data: matrix(E, V, 1, (_r, v) => { v[0] = 3; }) },
+    {
+      name: 'token_embd.weight',
+      dims: [E, V],
+      data: matrix(E, V, 1, (_r, v) => {
+        v[0] = 3;
+      }),
+    },
   ];
   for (let b = 0; b < blockCount; b++) {
     tensors.push(
@@ -120,14 +179,22 @@ export function writeTinyGguf(path: string, opts: { seed?: number; contextLength
   tensors.push(
     { name: 'output_norm.weight', dims: [E], data: ones(E) },
     {
-      name: 'output.weight', dims: [E, V], data: matrix(E, V, 1, (token, v) => {
+      name: 'output.weight',
+      dims: [E, V],
+      data: matrix(E, V, 1, (token, v) => {
         const byte = token - 3;
         v[0] = token < 3 ? -10 : (byte >= 0x21 && byte < 0x7f) || token === SPACE ? 1 : 0;
       }),
     },
   );
 
-  const tokens = ['<unk>', '<s>', '</s>', ...Array.from({ length: 256 }, (_, i) => `<0x${i.toString(16).toUpperCase().padStart(2, '0')}>`), '\u2581'];
+  const tokens = [
+    '<unk>',
+    '<s>',
+    '</s>',
+    ...Array.from({ length: 256 }, (_, i) => `<0x${i.toString(16).toUpperCase().padStart(2, '0')}>`),
+    '\u2581',
+  ];
   // llama.cpp token types: 1 normal, 2 unknown, 3 control, 6 byte.
   const tokenTypes = [2, 3, 3, ...Array<number>(256).fill(6), 1];
   const metadata: [string, Value][] = [
@@ -161,7 +228,11 @@ export function writeTinyGguf(path: string, opts: { seed?: number; contextLength
   w.u32(3);
   w.u64(tensors.length);
   w.u64(metadata.length);
-  for (const [key, val] of metadata) { w.str(key); w.u32(val.t); w.value(val); }
+  for (const [key, val] of metadata) {
+    w.str(key);
+    w.u32(val.t);
+    w.value(val);
+  }
   let offset = 0;
   for (const t of tensors) {
     w.str(t.name);

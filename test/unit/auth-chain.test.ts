@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import type { Principal } from '../../src/arm/context.js';
 import { ArmError } from '../../src/arm/errors.js';
 import {
-  AuthChain, Refusal, authRequest, type Answer, type AuthRequest, type Authenticator, type EndpointCredentials,
+  AuthChain,
+  Refusal,
+  authRequest,
+  type Answer,
+  type AuthRequest,
+  type Authenticator,
+  type EndpointCredentials,
 } from '../../src/auth/authenticators/authenticator.js';
 import { authChains } from '../../src/auth/authenticators/chains.js';
 import { EndpointKeyAuthenticator, KEY_CALLER } from '../../src/auth/authenticators/endpoint-key.js';
@@ -32,7 +38,10 @@ function request(authorization?: string, more: Partial<AuthRequest> = {}): AuthR
   return authRequest({ authorization, origin: ORIGIN, now: new Date(), ...more });
 }
 const endpoint = (authMode: 'Key' | 'AAD' | 'KeyAndAAD'): EndpointCredentials => ({
-  name: 'ep', keys: KEYS, acceptsKey: authMode !== 'AAD', acceptsToken: authMode !== 'Key',
+  name: 'ep',
+  keys: KEYS,
+  acceptsKey: authMode !== 'AAD',
+  acceptsToken: authMode !== 'Key',
 });
 const onEndpoint = (authMode: 'Key' | 'AAD' | 'KeyAndAAD', headers: { authorization?: string; apiKey?: string }) =>
   request(headers.authorization, { apiKey: headers.apiKey, endpoint: endpoint(authMode), subscriptionId: SUB });
@@ -142,7 +151,7 @@ describe('strict', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('a caller: a token of amlite\'s issuer; with the store, the subscription is bound to its tenant', async () => {
+  test("a caller: a token of amlite's issuer; with the store, the subscription is bound to its tenant", async () => {
     const known = new StrictAuthenticator(strict, { audiences: managementAudiences, tenants: 'known' });
     const withStore = new StrictAuthenticator(strict, { audiences: managementAudiences, tenants: 'store' });
     const a = known.authenticate(request(`Bearer ${token(TENANT_A)}`, { subscriptionId: SUB }));
@@ -155,7 +164,7 @@ describe('strict', () => {
     assert.deepEqual([caller.type, caller.name, caller.tenantId], ['Application', 'app-1', TENANT_A]);
     assert.equal(bound.get(SUB), TENANT_A);
   });
-  test('refusals: unsigned, wrong audience, expired, another tenant\'s subscription, key endpoint', async () => {
+  test("refusals: unsigned, wrong audience, expired, another tenant's subscription, key endpoint", async () => {
     const mgmt = new StrictAuthenticator(strict, { audiences: managementAudiences, tenants: 'store' });
     const ml = new StrictAuthenticator(strict, { audiences: mlAudiences, tenants: 'store' });
     refusedAs(await mgmt.authenticate(request(`Bearer ${devToken()}`)), 'invalid');
@@ -171,11 +180,13 @@ describe('strict', () => {
     assert.equal(mgmt.authenticate(request()), undefined);
     assert.equal(mgmt.authenticate(onEndpoint('KeyAndAAD', { authorization: 'Bearer some-key' })), undefined);
   });
-  test('the chains of one strict mode are built once; its management chain refuses in ARM\'s words', async () => {
+  test("the chains of one strict mode are built once; its management chain refuses in ARM's words", async () => {
     assert.equal(authChains(strict), authChains(strict));
     const wrongTenant = { protocol: 'https', host: '127.0.0.1:8443', params: { subscriptionId: SUB } };
-    await assert.rejects(authenticateRequest(`Bearer ${token(TENANT_B)}`, strict, new Date(), wrongTenant),
-      (e: ArmError) => e.code === 'InvalidAuthenticationTokenTenant' && e.status === 401);
+    await assert.rejects(
+      authenticateRequest(`Bearer ${token(TENANT_B)}`, strict, new Date(), wrongTenant),
+      (e: ArmError) => e.code === 'InvalidAuthenticationTokenTenant' && e.status === 401,
+    );
   });
 });
 
@@ -190,26 +201,31 @@ describe('chain', () => {
 
   test('tried in order: not-mine passes on, the first caller or refusal ends it', () => {
     const asked: string[] = [];
-    const chain = new AuthChain([
-      recording(undefined, asked, 'a'), recording(caller, asked, 'b'), recording(new Refusal('key', 'x'), asked, 'c'),
-    ], unclaimed);
+    const chain = new AuthChain(
+      [recording(undefined, asked, 'a'), recording(caller, asked, 'b'), recording(new Refusal('key', 'x'), asked, 'c')],
+      unclaimed,
+    );
     assert.equal(chain.authenticate(request()), caller);
     assert.deepEqual(asked, ['a', 'b']);
-    const refusing = new AuthChain([recording(new Refusal('key', 'x'), [], 'r'), recording(caller, asked, 'never')],
-      unclaimed);
+    const refusing = new AuthChain(
+      [recording(new Refusal('key', 'x'), [], 'r'), recording(caller, asked, 'never')],
+      unclaimed,
+    );
     refusedAs(refusing.authenticate(request()), 'key');
     assert.ok(!asked.includes('never'));
   });
-  test('an async not-mine passes on too; nobody claiming it gets the chain\'s own refusal', async () => {
+  test("an async not-mine passes on too; nobody claiming it gets the chain's own refusal", async () => {
     const asked: string[] = [];
-    const chain = new AuthChain([recording(Promise.resolve(undefined), asked, 'a'), recording(undefined, asked, 'b')],
-      unclaimed);
+    const chain = new AuthChain(
+      [recording(Promise.resolve(undefined), asked, 'a'), recording(undefined, asked, 'b')],
+      unclaimed,
+    );
     const answer = chain.authenticate(request());
     assert.ok(answer instanceof Promise);
     refusedAs(await answer, 'missing');
     assert.deepEqual(asked, ['a', 'b']);
   });
-  test('the planes\' chains per mode: which authenticators, in which order', () => {
+  test("the planes' chains per mode: which authenticators, in which order", () => {
     const schemes = (c: AuthChain) => c.authenticators.map((a) => a.scheme);
     assert.deepEqual(schemes(authChains('none').management), ['none', 'loose']);
     assert.deepEqual(schemes(authChains('none').dataPlane), ['none']);
@@ -217,7 +233,7 @@ describe('chain', () => {
     assert.deepEqual(schemes(authChains('loose').dataPlane), ['endpoint-key', 'loose']);
     assert.equal(authChains('loose'), authChains('loose'));
   });
-  test('data plane (loose): a key is the key authenticator\'s, a token the token authenticator\'s', () => {
+  test("data plane (loose): a key is the key authenticator's, a token the token authenticator's", () => {
     const data = authChains('loose').dataPlane;
     const keyBearer = onEndpoint('KeyAndAAD', { authorization: `Bearer ${KEYS.primaryKey}` });
     assert.equal(data.authenticate(keyBearer), KEY_CALLER);
@@ -231,12 +247,17 @@ describe('chain', () => {
   });
   test('management (loose, none): missing and malformed headers are what nobody claims', () => {
     const now = new Date();
-    assert.throws(() => authenticate(undefined, 'loose', now), (e: ArmError) => e.code === 'AuthenticationFailed');
+    assert.throws(
+      () => authenticate(undefined, 'loose', now),
+      (e: ArmError) => e.code === 'AuthenticationFailed',
+    );
     const invalid = (e: ArmError) => e.code === 'InvalidAuthenticationToken';
     assert.throws(() => authenticate('Basic abc', 'loose', now), invalid);
     assert.throws(() => authenticate('Basic abc', 'none', now), invalid);
-    assert.throws(() => authenticate(`Bearer ${devToken({ exp: 1 })}`, 'none', now),
-      (e: ArmError) => e.code === 'ExpiredAuthenticationToken');
+    assert.throws(
+      () => authenticate(`Bearer ${devToken({ exp: 1 })}`, 'none', now),
+      (e: ArmError) => e.code === 'ExpiredAuthenticationToken',
+    );
     assert.equal(authenticate(undefined, 'none', now), ANONYMOUS);
     assert.equal(authenticate(`Bearer ${devToken({ upn: 'n@x.y' })}`, 'none', now).name, 'n@x.y');
   });

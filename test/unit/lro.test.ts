@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import type { OperationRecord, StoredResource } from '../../src/store/types.js';
 import type { RequestContext } from '../../src/arm/context.js';
 import {
-  acceptedHeaders, commitWithRetry, resultResponse, routeOf, statusBody, type OperationUrlShapes,
+  acceptedHeaders,
+  commitWithRetry,
+  resultResponse,
+  routeOf,
+  statusBody,
+  type OperationUrlShapes,
 } from '../../src/arm/lro/index.js';
 import { PROFILES } from '../../src/provisioner/profiles.js';
 
@@ -13,7 +18,8 @@ const urls: OperationUrlShapes = {
   timeoutHeader: true,
 };
 const armUrls: OperationUrlShapes = {
-  result: '/subscriptions/{subscriptionId}/operationresults/{operationId}', timeoutHeader: false,
+  result: '/subscriptions/{subscriptionId}/operationresults/{operationId}',
+  timeoutHeader: false,
 };
 const ctx = { apiVersion: '2025-09-01', origin: 'https://127.0.0.1:8443' } as RequestContext;
 const profile = PROFILES.fast;
@@ -21,27 +27,41 @@ const sub = '00000000-0000-0000-0000-000000000001';
 
 function op(over: Partial<OperationRecord> = {}): OperationRecord {
   return {
-    id: 'op1', kind: 'create', resourceKey: 'k', resourceId: 'id', resourceType: 'P.Q/things', subscriptionId: sub,
-    location: 'east us', apiVersion: '2025-09-01', status: 'InProgress', startTime: '2026-01-01T00:00:00.000Z',
-    dueAt: 0, ...over,
+    id: 'op1',
+    kind: 'create',
+    resourceKey: 'k',
+    resourceId: 'id',
+    resourceType: 'P.Q/things',
+    subscriptionId: sub,
+    location: 'east us',
+    apiVersion: '2025-09-01',
+    status: 'InProgress',
+    startTime: '2026-01-01T00:00:00.000Z',
+    dueAt: 0,
+    ...over,
   };
 }
 
 test('the three LRO modes: Azure-AsyncOperation, Location (with Retry-After), both', () => {
   const base = `https://127.0.0.1:8443/subscriptions/${sub}/providers/P.Q/locations/east%20us`;
   assert.deepEqual(acceptedHeaders(op(), urls, ctx, profile, 'azure-async-operation'), {
-    'azure-asyncoperation': `${base}/status/op1?api-version=2025-09-01`, 'x-ms-async-operation-timeout': 'PT1H',
+    'azure-asyncoperation': `${base}/status/op1?api-version=2025-09-01`,
+    'x-ms-async-operation-timeout': 'PT1H',
   });
   assert.deepEqual(acceptedHeaders(op(), urls, ctx, profile, 'location'), {
-    location: `${base}/results/op1?api-version=2025-09-01`, 'retry-after': '10', 'x-ms-async-operation-timeout': 'PT1H',
+    location: `${base}/results/op1?api-version=2025-09-01`,
+    'retry-after': '10',
+    'x-ms-async-operation-timeout': 'PT1H',
   });
   const both = acceptedHeaders(op(), urls, ctx, profile, 'both');
   assert.ok(both['azure-asyncoperation'] && both.location && both['retry-after']);
   // A provider with no status URL answers with Location whatever the mode, and ARM's own sends no timeout.
   const arm = acceptedHeaders(op(), armUrls, ctx, profile, 'azure-async-operation');
   assert.deepEqual(Object.keys(arm), ['location', 'retry-after']);
-  assert.equal(routeOf(urls.result),
-    '/subscriptions/:subscriptionId/providers/P.Q/locations/:location/results/:operationId');
+  assert.equal(
+    routeOf(urls.result),
+    '/subscriptions/:subscriptionId/providers/P.Q/locations/:location/results/:operationId',
+  );
 });
 
 test('the status body: percentComplete follows the status; an error is shown', () => {
@@ -60,18 +80,34 @@ test('final results: running 202, failed 400, delete its done status, action 204
   assert.deepEqual((await answer(op({ status: 'Failed', error }))).body, { error });
   assert.equal((await answer(op({ status: 'Succeeded', kind: 'delete' }))).status, 204);
   assert.equal((await answer(op({ status: 'Succeeded', kind: 'action' }))).status, 204);
-  assert.deepEqual(await answer(op({ status: 'Succeeded', kind: 'update' })),
-    { status: 200, body: { id: 'doc' }, headers: { etag: '"e"' } });
+  assert.deepEqual(await answer(op({ status: 'Succeeded', kind: 'update' })), {
+    status: 200,
+    body: { id: 'doc' },
+    headers: { etag: '"e"' },
+  });
   assert.equal((await answer(op({ status: 'Succeeded', kind: 'create' }), false)).status, 204);
 });
 
 test('commit-with-retry runs again after a lost commit, stops at the limit, and lets a loser stop early', async () => {
   let calls = 0;
   const exhausted = () => new Error('gave up');
-  assert.equal(await commitWithRetry(async () => (++calls < 3 ? undefined : 'done'), { attempts: 5, exhausted }), 'done');
+  assert.equal(
+    await commitWithRetry(async () => (++calls < 3 ? undefined : 'done'), { attempts: 5, exhausted }),
+    'done',
+  );
   assert.equal(calls, 3);
-  await assert.rejects(commitWithRetry(async () => undefined, { attempts: 2, exhausted }), /gave up/);
-  await assert.rejects(commitWithRetry(async () => undefined, {
-    attempts: 5, exhausted: () => new Error('x'), onLost: () => { throw new Error('412'); },
-  }), /412/);
+  await assert.rejects(
+    commitWithRetry(async () => undefined, { attempts: 2, exhausted }),
+    /gave up/,
+  );
+  await assert.rejects(
+    commitWithRetry(async () => undefined, {
+      attempts: 5,
+      exhausted: () => new Error('x'),
+      onLost: () => {
+        throw new Error('412');
+      },
+    }),
+    /412/,
+  );
 });

@@ -1,7 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  actionAsync, actionSync, createOrReplaceAsync, createOrReplaceSync, deleteAsync, deleteSync, updateAsync, updateSync,
+  actionAsync,
+  actionSync,
+  createOrReplaceAsync,
+  createOrReplaceSync,
+  deleteAsync,
+  deleteSync,
+  updateAsync,
+  updateSync,
 } from '../../src/arm/operations/templates.js';
 import { versionsFrom, type VersionDef } from '../../src/arm/resource-type.js';
 import { API_VERSIONS } from '../../src/providers/machine-learning/provider.js';

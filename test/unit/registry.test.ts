@@ -30,7 +30,10 @@ test('children and lineage: resource groups hold the top-level types; a nested t
   const pools = find('Microsoft.MachineLearningServices/workspaces/inferencePools');
   const groups = find('Microsoft.MachineLearningServices/workspaces/inferencePools/groups');
   assert.deepEqual(registry.children(resourceGroups), [workspaces]);
-  assert.deepEqual(registry.children(pools).map((t) => t.type.split('/').at(-1)), ['groups', 'endpoints']);
+  assert.deepEqual(
+    registry.children(pools).map((t) => t.type.split('/').at(-1)),
+    ['groups', 'endpoints'],
+  );
   assert.deepEqual(registry.lineage(groups), [resourceGroups, workspaces, pools, groups]);
   assert.deepEqual(registry.lineage(resourceGroups), [resourceGroups]);
 });

@@ -41,7 +41,11 @@ export const statusPath = (op: OperationRecord, urls: OperationUrlShapes): strin
 
 /** The headers of an accepted (202/201) long-running request in `mode`. */
 export function acceptedHeaders(
-  op: OperationRecord, urls: OperationUrlShapes, ctx: RequestContext, profile: Profile, mode: LroMode,
+  op: OperationRecord,
+  urls: OperationUrlShapes,
+  ctx: RequestContext,
+  profile: Profile,
+  mode: LroMode,
 ): Record<string, string> {
   const q = `?api-version=${encodeURIComponent(ctx.apiVersion)}`;
   const headers: Record<string, string> = {};

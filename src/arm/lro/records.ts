@@ -5,7 +5,10 @@ import type { Profile } from '../../provisioner/profiles.js';
 
 /** A new operation record on `resource`, due after the profile's delay for its kind. */
 export function newOperation(
-  kind: OperationKind, resource: StoredResource, ctx: RequestContext, profile: Profile,
+  kind: OperationKind,
+  resource: StoredResource,
+  ctx: RequestContext,
+  profile: Profile,
   extra: { action?: string; payload?: unknown } = {},
 ): OperationRecord {
   const now = ctx.now();

@@ -13,7 +13,10 @@ export interface Reply {
 /** The body at the Azure-AsyncOperation URL. */
 export function statusBody(op: OperationRecord, urls: OperationUrlShapes): Record<string, unknown> {
   const body: Record<string, unknown> = {
-    id: statusPath(op, urls), name: op.id, status: op.status, startTime: op.startTime,
+    id: statusPath(op, urls),
+    name: op.id,
+    status: op.status,
+    startTime: op.startTime,
   };
   if (op.endTime) body.endTime = op.endTime;
   body.percentComplete = op.status === 'InProgress' ? 0 : 100;
@@ -21,8 +24,10 @@ export function statusBody(op: OperationRecord, urls: OperationUrlShapes): Recor
   return body;
 }
 
-export const statusResponse = (op: OperationRecord, urls: OperationUrlShapes): Reply =>
-  ({ status: 200, body: statusBody(op, urls) });
+export const statusResponse = (op: OperationRecord, urls: OperationUrlShapes): Reply => ({
+  status: 200,
+  body: statusBody(op, urls),
+});
 
 /** What the result URL needs to know of the operation's resource type. */
 export interface FinalResultRules {
@@ -37,8 +42,12 @@ export interface FinalResultRules {
  * a delete answers its declared done status, an action 204, a PUT or PATCH the resource (204 if it is gone).
  */
 export async function resultResponse(
-  op: OperationRecord, load: () => Promise<StoredResource | undefined>, rules: FinalResultRules | undefined,
-  urls: OperationUrlShapes, ctx: RequestContext, profile: Profile,
+  op: OperationRecord,
+  load: () => Promise<StoredResource | undefined>,
+  rules: FinalResultRules | undefined,
+  urls: OperationUrlShapes,
+  ctx: RequestContext,
+  profile: Profile,
 ): Promise<Reply> {
   if (op.status === 'InProgress') return { status: 202, headers: acceptedHeaders(op, urls, ctx, profile, 'location') };
   if (op.status !== 'Succeeded') {

@@ -6,5 +6,6 @@ export const actionSync = (def: ActionDef): ActionDef => ({ ...def, lro: undefin
 
 /** `ArmResourceActionAsync`: the handler may start an operation (202 + Location), applied by `def.complete`. */
 export const actionAsync = (
-  def: ActionDef & Required<Pick<ActionDef, 'complete'>>, lro: LroMode = 'location',
+  def: ActionDef & Required<Pick<ActionDef, 'complete'>>,
+  lro: LroMode = 'location',
 ): ActionDef => ({ ...def, lro });

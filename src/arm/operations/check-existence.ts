@@ -1,3 +1,5 @@
 /** `ArmResourceCheckExistence`: HEAD on the item (204 | 404). */
-export interface CheckExistenceOperation { name: 'checkExistence' }
+export interface CheckExistenceOperation {
+  name: 'checkExistence';
+}
 export const checkExistence = (): CheckExistenceOperation => ({ name: 'checkExistence' });

@@ -15,5 +15,7 @@ export const createOrReplaceSync = (): CreateOrReplaceOperation => ({ name: 'cre
 export const createOrReplaceAsync = (
   o: { serverOwned?: readonly string[]; lro?: LroMode } = {},
 ): CreateOrReplaceOperation => ({
-  name: 'createOrReplace', lro: o.lro ?? 'azure-async-operation', serverOwned: o.serverOwned ?? [],
+  name: 'createOrReplace',
+  lro: o.lro ?? 'azure-async-operation',
+  serverOwned: o.serverOwned ?? [],
 });

@@ -11,5 +11,8 @@ export interface DeleteOperation {
 export const deleteSync = (): DeleteOperation => ({ name: 'delete', doneStatus: 200 });
 
 /** Answers 202 with Location; `doneStatus` is what the result URL answers once the resource is gone. */
-export const deleteAsync = (o: { doneStatus?: 200 | 204; lro?: LroMode } = {}): DeleteOperation =>
-  ({ name: 'delete', lro: o.lro ?? 'location', doneStatus: o.doneStatus ?? 200 });
+export const deleteAsync = (o: { doneStatus?: 200 | 204; lro?: LroMode } = {}): DeleteOperation => ({
+  name: 'delete',
+  lro: o.lro ?? 'location',
+  doneStatus: o.doneStatus ?? 200,
+});

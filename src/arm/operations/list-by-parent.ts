@@ -13,5 +13,8 @@ export interface ListRequest {
 export type ListQuery = (req: ListRequest) => Promise<Reply>;
 
 /** `ArmResourceListByParent`: GET on the collection; keyset paging unless the type brings its own query. */
-export interface ListByParentOperation { name: 'listByParent'; query?: ListQuery }
+export interface ListByParentOperation {
+  name: 'listByParent';
+  query?: ListQuery;
+}
 export const listByParent = (query?: ListQuery): ListByParentOperation => ({ name: 'listByParent', query });

@@ -8,9 +8,14 @@ export interface UpdateOperation {
   mergeProperties: boolean;
 }
 
-export const updateSync = (o: { mergeProperties?: boolean } = {}): UpdateOperation =>
-  ({ name: 'update', mergeProperties: o.mergeProperties ?? false });
+export const updateSync = (o: { mergeProperties?: boolean } = {}): UpdateOperation => ({
+  name: 'update',
+  mergeProperties: o.mergeProperties ?? false,
+});
 
 /** Answers 202 with Location; the result URL's 200 body is the resource. */
-export const updateAsync = (o: { mergeProperties?: boolean; lro?: LroMode } = {}): UpdateOperation =>
-  ({ name: 'update', lro: o.lro ?? 'location', mergeProperties: o.mergeProperties ?? false });
+export const updateAsync = (o: { mergeProperties?: boolean; lro?: LroMode } = {}): UpdateOperation => ({
+  name: 'update',
+  lro: o.lro ?? 'location',
+  mergeProperties: o.mergeProperties ?? false,
+});

@@ -115,7 +115,9 @@ export function bearerJwt(req: AuthRequest): ParsedJwt | Refusal | undefined {
   const jwt = req.jwt;
   if (!jwt) return req.endpoint ? undefined : new Refusal('invalid', 'The token is not a JSON Web Token.');
   if (req.endpoint && !req.endpoint.acceptsToken)
-    return new Refusal('scheme',
-      `The endpoint '${req.endpoint.name}' uses key authentication: send one of its keys, not a token.`);
+    return new Refusal(
+      'scheme',
+      `The endpoint '${req.endpoint.name}' uses key authentication: send one of its keys, not a token.`,
+    );
   return jwt;
 }

@@ -32,9 +32,14 @@ function unclaimedDataPlane(req: AuthRequest): Refusal {
   const takesKey = !!req.endpoint?.acceptsKey;
   if (req.apiKey || req.bearer)
     return new Refusal('scheme', `The endpoint '${req.endpoint?.name}' takes Azure AD tokens only.`);
-  return new Refusal('missing', `Send ${takesKey
-    ? "the endpoint's key in the 'api-key' header or as 'Authorization: Bearer <key>'"
-    : "an Azure AD token for https://ml.azure.com as 'Authorization: Bearer <token>'"}.`);
+  return new Refusal(
+    'missing',
+    `Send ${
+      takesKey
+        ? "the endpoint's key in the 'api-key' header or as 'Authorization: Bearer <key>'"
+        : "an Azure AD token for https://ml.azure.com as 'Authorization: Bearer <token>'"
+    }.`,
+  );
 }
 
 function build(mode: AuthMode): AuthChains {
@@ -80,19 +85,28 @@ export function managementError(r: Refusal, origin: string): ArmError {
       return errors.authExpired();
     case 'audience': {
       const allowed = r.detail.allowed ?? MANAGEMENT_AUDIENCES;
-      return new ArmError(401, 'InvalidAuthenticationTokenAudience',
+      return new ArmError(
+        401,
+        'InvalidAuthenticationTokenAudience',
         `The access token has been obtained for wrong audience or resource '${r.detail.audience ?? ''}'. ` +
           `It should exactly match with one of the allowed audiences ${allowed.map((a) => `'${a}'`).join(',')}.`,
-        undefined, undefined,
-        challenge(origin, 'common', 'The access token has been obtained for wrong audience or resource.'));
+        undefined,
+        undefined,
+        challenge(origin, 'common', 'The access token has been obtained for wrong audience or resource.'),
+      );
     }
     case 'tenant': {
       const bound = r.detail.boundTenant ?? '';
-      return new ArmError(401, 'InvalidAuthenticationTokenTenant',
+      return new ArmError(
+        401,
+        'InvalidAuthenticationTokenTenant',
         `The access token is from the wrong issuer '${issuerUrl(origin, r.detail.tokenTenant ?? '')}'. ` +
           `It must match the tenant '${issuerUrl(origin, bound)}' associated with this subscription. ` +
           `Please use the authority (URL) '${origin}/${bound}' to get the token.`,
-        undefined, undefined, challenge(origin, bound, 'The access token is from the wrong issuer.'));
+        undefined,
+        undefined,
+        challenge(origin, bound, 'The access token is from the wrong issuer.'),
+      );
     }
     default:
       return errors.authInvalid(r.message);
@@ -100,6 +114,5 @@ export function managementError(r: Refusal, origin: string): ArmError {
 }
 
 const challenge = (origin: string, tenant: string, why: string) => ({
-  'www-authenticate':
-    `Bearer authorization_uri="${origin}/${tenant}", error="invalid_token", error_description="${why}"`,
+  'www-authenticate': `Bearer authorization_uri="${origin}/${tenant}", error="invalid_token", error_description="${why}"`,
 });

@@ -21,7 +21,8 @@ export class LooseAuthenticator implements Authenticator {
       const aud = Array.isArray(c.aud) ? c.aud : [c.aud];
       if (!aud.some((a) => allowed.includes(String(a))))
         return new Refusal('audience', `The token's audience is not ${allowed[0]}.`, {
-          audience: aud.join(','), allowed,
+          audience: aud.join(','),
+          allowed,
         });
     }
     return principalOf(c);

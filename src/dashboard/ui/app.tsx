@@ -19,11 +19,19 @@ function useLiveUpdates(onChange: () => void): Connection {
   useEffect(() => {
     const events = new EventSource(`${API_BASE}/events`);
     const fire = () => latest.current();
-    events.addEventListener('ready', () => { setConnection('live'); fire(); });
+    events.addEventListener('ready', () => {
+      setConnection('live');
+      fire();
+    });
     events.addEventListener('change', fire);
     events.onerror = () => setConnection('polling');
-    const poll = setInterval(() => { if (events.readyState !== EventSource.OPEN) fire(); }, 3000);
-    return () => { clearInterval(poll); events.close(); };
+    const poll = setInterval(() => {
+      if (events.readyState !== EventSource.OPEN) fire();
+    }, 3000);
+    return () => {
+      clearInterval(poll);
+      events.close();
+    };
   }, []);
   return connection;
 }
@@ -42,7 +50,10 @@ export function App() {
   const inFlight = useRef(false);
   const again = useRef(false);
   const refresh = useCallback(async () => {
-    if (inFlight.current) { again.current = true; return; }
+    if (inFlight.current) {
+      again.current = true;
+      return;
+    }
     inFlight.current = true;
     try {
       do {
@@ -61,7 +72,10 @@ export function App() {
   }, []);
 
   const connection = useLiveUpdates(refresh);
-  useEffect(() => { void refresh(); api.health().then(setHealth, () => undefined); }, [refresh]);
+  useEffect(() => {
+    void refresh();
+    api.health().then(setHealth, () => undefined);
+  }, [refresh]);
 
   // Running operations show their elapsed time.
   const running = operations?.some((o) => o.status === 'InProgress') ?? false;
@@ -82,14 +96,23 @@ export function App() {
         </div>
         <div class="meta">
           {health && <span class="meta-item">v{health.version}</span>}
-          {health && <span class="meta-item">profile <b>{health.profile}</b></span>}
+          {health && (
+            <span class="meta-item">
+              profile <b>{health.profile}</b>
+            </span>
+          )}
           {tree && <span class="meta-item">updated {clock(tree.at)}</span>}
           <span class={`conn conn-${connection}`} data-testid="connection" data-state={connection}>
-            <span class="dot" />{connection === 'live' ? 'live' : connection === 'polling' ? 'reconnecting' : 'connecting'}
+            <span class="dot" />
+            {connection === 'live' ? 'live' : connection === 'polling' ? 'reconnecting' : 'connecting'}
           </span>
         </div>
       </header>
-      {error && <div class="banner" data-testid="error">Cannot read the emulator: {error}</div>}
+      {error && (
+        <div class="banner" data-testid="error">
+          Cannot read the emulator: {error}
+        </div>
+      )}
       <main class="layout">
         <section class="col-main">
           <ResourceTree tree={tree} version={version} chatWith={chatWith} onChat={setChatWith} />

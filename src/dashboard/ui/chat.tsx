@@ -7,7 +7,15 @@ import { modelName, str } from './format.js';
  * A test chat request to a serverless endpoint, sent by the page itself to the endpoint's real data-plane URL with
  * the endpoint's primary key (fetched for the request, never displayed).
  */
-export function ChatPanel({ id, endpoint, onClose }: { id: string; endpoint: ArmResource | undefined; onClose(): void }) {
+export function ChatPanel({
+  id,
+  endpoint,
+  onClose,
+}: {
+  id: string;
+  endpoint: ArmResource | undefined;
+  onClose(): void;
+}) {
   const [prompt, setPrompt] = useState('Hello! In one sentence, what are you?');
   const [sending, setSending] = useState(false);
   const [result, setResult] = useState<ChatResult & { prompt: string }>();
@@ -37,11 +45,17 @@ export function ChatPanel({ id, endpoint, onClose }: { id: string; endpoint: Arm
       <div class="card-title">
         Test chat <span class="muted">·</span> <span class="strong">{endpoint?.name ?? id.split('/').at(-1)}</span>
         <span class="spacer" />
-        <button class="link" onClick={onClose} title="Close">close</button>
+        <button class="link" onClick={onClose} title="Close">
+          close
+        </button>
       </div>
-      {!endpoint ? <div class="none">This endpoint no longer exists.</div> : (
+      {!endpoint ? (
+        <div class="none">This endpoint no longer exists.</div>
+      ) : (
         <>
-          <div class="mono small muted chat-url">POST {uri}/chat/completions{modelId ? ` · ${modelName(modelId)}` : ''}</div>
+          <div class="mono small muted chat-url">
+            POST {uri}/chat/completions{modelId ? ` · ${modelName(modelId)}` : ''}
+          </div>
           <form onSubmit={send}>
             <textarea
               data-testid="chat-input"
@@ -50,20 +64,34 @@ export function ChatPanel({ id, endpoint, onClose }: { id: string; endpoint: Arm
               onInput={(e) => setPrompt((e.currentTarget as HTMLTextAreaElement).value)}
             />
             <div class="chat-actions">
-              <button class="btn primary" type="submit" data-testid="chat-send" disabled={sending || !prompt.trim()}>{sending ? 'Sending…' : 'Send'}</button>
+              <button class="btn primary" type="submit" data-testid="chat-send" disabled={sending || !prompt.trim()}>
+                {sending ? 'Sending…' : 'Send'}
+              </button>
               {result && (
                 <span class="small muted" data-testid="chat-status" data-status={String(result.status)}>
-                  HTTP {result.status} · {result.ms} ms{result.usage ? ` · ${result.usage.prompt_tokens} → ${result.usage.completion_tokens} tokens` : ''}{result.finishReason ? ` · ${result.finishReason}` : ''}
+                  HTTP {result.status} · {result.ms} ms
+                  {result.usage ? ` · ${result.usage.prompt_tokens} → ${result.usage.completion_tokens} tokens` : ''}
+                  {result.finishReason ? ` · ${result.finishReason}` : ''}
                 </span>
               )}
             </div>
           </form>
-          {failure && <div class="reply reply-error" data-testid="chat-error">{failure}</div>}
-          {result?.error && <div class="reply reply-error" data-testid="chat-error"><b>{result.error.code}</b>: {result.error.message}</div>}
+          {failure && (
+            <div class="reply reply-error" data-testid="chat-error">
+              {failure}
+            </div>
+          )}
+          {result?.error && (
+            <div class="reply reply-error" data-testid="chat-error">
+              <b>{result.error.code}</b>: {result.error.message}
+            </div>
+          )}
           {result?.reply !== undefined && (
             <div class="conversation">
               <div class="bubble user">{result.prompt}</div>
-              <div class="bubble assistant" data-testid="chat-reply">{result.reply}</div>
+              <div class="bubble assistant" data-testid="chat-reply">
+                {result.reply}
+              </div>
             </div>
           )}
         </>

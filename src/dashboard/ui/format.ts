@@ -3,9 +3,20 @@
 export type Tone = 'ok' | 'busy' | 'bad' | 'muted';
 
 const TONES: Record<string, Tone> = {
-  succeeded: 'ok', online: 'ok', healthy: 'ok', enabled: 'ok',
-  creating: 'busy', updating: 'busy', deleting: 'busy', inprogress: 'busy', provisioning: 'busy', accepted: 'busy', scaling: 'busy',
-  failed: 'bad', creationfailed: 'bad', unhealthy: 'bad',
+  succeeded: 'ok',
+  online: 'ok',
+  healthy: 'ok',
+  enabled: 'ok',
+  creating: 'busy',
+  updating: 'busy',
+  deleting: 'busy',
+  inprogress: 'busy',
+  provisioning: 'busy',
+  accepted: 'busy',
+  scaling: 'busy',
+  failed: 'bad',
+  creationfailed: 'bad',
+  unhealthy: 'bad',
 };
 
 export const toneOf = (state: string | undefined): Tone => TONES[String(state).toLowerCase()] ?? 'muted';
@@ -25,7 +36,8 @@ export function duration(ms: number): string {
 /** `Microsoft.MachineLearningServices/workspaces/serverlessEndpoints` → `serverlessEndpoints`. */
 export const shortType = (type: string): string => type.split('/').at(-1) ?? type;
 
-export const str = (v: unknown): string | undefined => (v === undefined || v === null || v === '' ? undefined : String(v));
+export const str = (v: unknown): string | undefined =>
+  v === undefined || v === null || v === '' ? undefined : String(v);
 
 /** The last path segment of a model id (`azureml://…/models/Llama-2-7b-chat/versions/24` → `Llama-2-7b-chat`, version 24). */
 export function modelName(modelId: string | undefined): string | undefined {

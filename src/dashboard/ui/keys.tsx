@@ -39,7 +39,9 @@ export function useKeys(id: string | undefined, version: number): Keys {
       }
     };
     void read();
-    return () => { live = false; };
+    return () => {
+      live = false;
+    };
   }, [id, version]);
 
   const toggle = async () => {
@@ -61,13 +63,30 @@ export function useKeys(id: string | undefined, version: number): Keys {
 
 /** The masked keys and the reveal / hide switch. */
 export function KeysCell({ id, keys }: { id: string; keys: Keys }) {
-  if (keys.error) return <span class="muted small" title={keys.error}>unavailable</span>;
+  if (keys.error)
+    return (
+      <span class="muted small" title={keys.error}>
+        unavailable
+      </span>
+    );
   if (!keys.masked) return <span class="muted small">…</span>;
   return (
     <div class="keys" data-testid="keys" data-of={id.toLowerCase()} data-masked={String(!keys.full)}>
-      <div class="key-row"><span class="key-label">primary</span><code class="key" data-testid="key-primary">{keys.masked.primaryKey}</code></div>
-      <div class="key-row"><span class="key-label">secondary</span><code class="key" data-testid="key-secondary">{keys.masked.secondaryKey}</code></div>
-      <button class="link" data-testid="reveal" onClick={keys.toggle}>{keys.full ? 'hide' : 'reveal'}</button>
+      <div class="key-row">
+        <span class="key-label">primary</span>
+        <code class="key" data-testid="key-primary">
+          {keys.masked.primaryKey}
+        </code>
+      </div>
+      <div class="key-row">
+        <span class="key-label">secondary</span>
+        <code class="key" data-testid="key-secondary">
+          {keys.masked.secondaryKey}
+        </code>
+      </div>
+      <button class="link" data-testid="reveal" onClick={keys.toggle}>
+        {keys.full ? 'hide' : 'reveal'}
+      </button>
     </div>
   );
 }
@@ -76,8 +95,14 @@ export function KeysCell({ id, keys }: { id: string; keys: Keys }) {
 export function RevealedKeys({ id, keys }: { id: string; keys: KeysResponse }) {
   return (
     <div class="revealed" data-testid="keys-revealed" data-of={id.toLowerCase()}>
-      <span class="key-label">primary</span><code class="key" data-testid="revealed-primary">{keys.primaryKey}</code>
-      <span class="key-label">secondary</span><code class="key" data-testid="revealed-secondary">{keys.secondaryKey}</code>
+      <span class="key-label">primary</span>
+      <code class="key" data-testid="revealed-primary">
+        {keys.primaryKey}
+      </code>
+      <span class="key-label">secondary</span>
+      <code class="key" data-testid="revealed-secondary">
+        {keys.secondaryKey}
+      </code>
     </div>
   );
 }

@@ -13,13 +13,17 @@ export function OperationsPanel({ operations, now }: { operations: OperationView
     return (
       <div class="card ops">
         <div class="card-title">Recent operations</div>
-        <div class="none" data-testid="operations-loading">Loading…</div>
+        <div class="none" data-testid="operations-loading">
+          Loading…
+        </div>
       </div>
     );
   }
   return (
     <div class="card ops">
-      <div class="card-title">Recent operations <span class="count">{operations.length}</span></div>
+      <div class="card-title">
+        Recent operations <span class="count">{operations.length}</span>
+      </div>
       {operations.length === 0 ? (
         <div class="none" data-testid="operations-empty">
           No operations yet: creates, updates and deletes show here while they run.
@@ -27,15 +31,32 @@ export function OperationsPanel({ operations, now }: { operations: OperationView
       ) : (
         <div class="scroll">
           <table class="grid" data-testid="operations">
-            <thead><tr><th>operation</th><th>resource</th><th>status</th><th class="num">took</th></tr></thead>
+            <thead>
+              <tr>
+                <th>operation</th>
+                <th>resource</th>
+                <th>status</th>
+                <th class="num">took</th>
+              </tr>
+            </thead>
             <tbody>
               {operations.map((op) => {
-                const took = op.durationMs ?? (op.status === 'InProgress' ? Math.max(now, Date.now()) - Date.parse(op.startTime) : undefined);
+                const took =
+                  op.durationMs ??
+                  (op.status === 'InProgress' ? Math.max(now, Date.now()) - Date.parse(op.startTime) : undefined);
                 return (
-                  <tr key={op.id} data-testid="operation" data-op-id={op.id} data-resource={op.resourceId.toLowerCase()} data-kind={op.kind}>
+                  <tr
+                    key={op.id}
+                    data-testid="operation"
+                    data-op-id={op.id}
+                    data-resource={op.resourceId.toLowerCase()}
+                    data-kind={op.kind}
+                  >
                     <td>
-                      <div class="strong">{op.kind === 'action' ? op.action ?? 'action' : op.kind}</div>
-                      <div class="mono small muted" title={op.startTime}>{clock(op.startTime)}</div>
+                      <div class="strong">{op.kind === 'action' ? (op.action ?? 'action') : op.kind}</div>
+                      <div class="mono small muted" title={op.startTime}>
+                        {clock(op.startTime)}
+                      </div>
                     </td>
                     <td title={op.resourceId}>
                       <div>{nameOf(op.resourceId)}</div>
@@ -43,9 +64,15 @@ export function OperationsPanel({ operations, now }: { operations: OperationView
                     </td>
                     <td>
                       <Badge state={op.status} field="status" of={op.id} />
-                      {op.error && <div class="small bad-text" title={op.error.message}>{op.error.code}</div>}
+                      {op.error && (
+                        <div class="small bad-text" title={op.error.message}>
+                          {op.error.code}
+                        </div>
+                      )}
                     </td>
-                    <td class="num mono small" data-testid="took">{took === undefined ? '' : duration(Math.max(0, took))}</td>
+                    <td class="num mono small" data-testid="took">
+                      {took === undefined ? '' : duration(Math.max(0, took))}
+                    </td>
                   </tr>
                 );
               })}

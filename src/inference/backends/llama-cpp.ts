@@ -3,7 +3,15 @@ import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type {
-  Backend, CallOptions, ChatChunk, ChatMessage, ChatRequest, EmbeddingsRequest, EmbeddingsResult, FinishReason, ModelInfo,
+  Backend,
+  CallOptions,
+  ChatChunk,
+  ChatMessage,
+  ChatRequest,
+  EmbeddingsRequest,
+  EmbeddingsResult,
+  FinishReason,
+  ModelInfo,
   ToolDefinition,
 } from '../backend.js';
 import { BackendError } from '../backend.js';
@@ -13,7 +21,8 @@ import { checkFeatures, type ModelFeatures } from '../tools/chat-features.js';
 /** The one command that installs node-llama-cpp and this machine's prebuilt llama.cpp binary (not in `npm ci`). */
 export const LLAMA_SETUP_COMMAND = 'npm run setup:llama';
 
-const NOT_INSTALLED = `the package node-llama-cpp is not installed: local llama.cpp generation is opt-in, run ` +
+const NOT_INSTALLED =
+  `the package node-llama-cpp is not installed: local llama.cpp generation is opt-in, run ` +
   `\`${LLAMA_SETUP_COMMAND}\` in amlite's folder, then restart amlite`;
 
 /** Why the llama-cpp backend cannot load here (the package is not installed), or undefined: a start-up warning. */
@@ -75,7 +84,7 @@ export class LlamaCppBackend implements Backend {
     // auto lets the model call tools through node-llama-cpp's function calling; a response_format is a grammar.
     const forced = forcedTool(req);
     const functions = !forced && req.toolChoice !== 'none' && req.tools ? toFunctions(req.tools) : undefined;
-    const schema = forced ? forced.function.parameters ?? {} : formatSchema(req);
+    const schema = forced ? (forced.function.parameters ?? {}) : formatSchema(req);
     const grammar = functions ? undefined : await grammarFor(loaded.llama, schema);
     const slot = await loaded.pool.acquire(opts.signal);
     if (!slot) return; // aborted while waiting for a free sequence
@@ -93,48 +102,72 @@ export class LlamaCppBackend implements Backend {
     let completionTokens = 0;
     let generation: Promise<void> | undefined;
     try {
-      const promptTokens = slot.chat.chatWrapper.generateContextState({ chatHistory: history }).contextText.tokenize(loaded.model.tokenizer).length;
+      const promptTokens = slot.chat.chatWrapper
+        .generateContextState({ chatHistory: history })
+        .contextText.tokenize(loaded.model.tokenizer).length;
       const room = slot.sequence.contextSize - promptTokens - 1;
       if (room <= 0) {
-        throw new BackendError(400, 'context_length_exceeded',
-          `This model's context is ${slot.sequence.contextSize} tokens; the messages take ${promptTokens}. Shorten the messages.`);
+        throw new BackendError(
+          400,
+          'context_length_exceeded',
+          `This model's context is ${slot.sequence.contextSize} tokens; the messages take ${promptTokens}. Shorten the messages.`,
+        );
       }
       const penalty = repeatPenalty(req.extra);
-      generation = slot.chat.generateResponse(history, {
-        signal: stop.signal,
-        stopOnAbortSignal: true,
-        maxTokens: Math.min(req.max_tokens ?? room, room),
-        temperature: req.temperature ?? 1,
-        ...(req.top_p !== undefined ? { topP: req.top_p } : {}),
-        ...(req.seed !== undefined ? { seed: req.seed } : {}),
-        ...(req.stop?.some(Boolean) ? { customStopTriggers: req.stop.filter(Boolean) } : {}),
-        repeatPenalty: penalty,
-        onToken: (tokens) => { completionTokens += tokens.length; },
-        onTextChunk: (text) => {
-          if (!text) return;
-          pieces.push(forced ? { type: 'tool_call', index: 0, arguments: text } : { type: 'delta', text });
-          wake?.();
-        },
-        ...(grammar ? { grammar } : {}),
-        ...(functions ? {
-          functions,
-          onFunctionCallParamsChunk: (c: { callIndex: number; functionName: string; paramsChunk: string }) => {
-            if (!callIds.has(c.callIndex)) {
-              callIds.set(c.callIndex, callId());
-              const id = callIds.get(c.callIndex);
-              pieces.push({ type: 'tool_call', index: c.callIndex, id, name: c.functionName, arguments: '' });
-            }
-            if (c.paramsChunk) pieces.push({ type: 'tool_call', index: c.callIndex, arguments: c.paramsChunk });
+      generation = slot.chat
+        .generateResponse(history, {
+          signal: stop.signal,
+          stopOnAbortSignal: true,
+          maxTokens: Math.min(req.max_tokens ?? room, room),
+          temperature: req.temperature ?? 1,
+          ...(req.top_p !== undefined ? { topP: req.top_p } : {}),
+          ...(req.seed !== undefined ? { seed: req.seed } : {}),
+          ...(req.stop?.some(Boolean) ? { customStopTriggers: req.stop.filter(Boolean) } : {}),
+          repeatPenalty: penalty,
+          onToken: (tokens) => {
+            completionTokens += tokens.length;
+          },
+          onTextChunk: (text) => {
+            if (!text) return;
+            pieces.push(forced ? { type: 'tool_call', index: 0, arguments: text } : { type: 'delta', text });
             wake?.();
           },
-        } : {}),
-      }).then((r) => { result = r; }, (e: unknown) => { failure = e; }).finally(() => { finished = true; wake?.(); });
+          ...(grammar ? { grammar } : {}),
+          ...(functions
+            ? {
+                functions,
+                onFunctionCallParamsChunk: (c: { callIndex: number; functionName: string; paramsChunk: string }) => {
+                  if (!callIds.has(c.callIndex)) {
+                    callIds.set(c.callIndex, callId());
+                    const id = callIds.get(c.callIndex);
+                    pieces.push({ type: 'tool_call', index: c.callIndex, id, name: c.functionName, arguments: '' });
+                  }
+                  if (c.paramsChunk) pieces.push({ type: 'tool_call', index: c.callIndex, arguments: c.paramsChunk });
+                  wake?.();
+                },
+              }
+            : {}),
+        })
+        .then(
+          (r) => {
+            result = r;
+          },
+          (e: unknown) => {
+            failure = e;
+          },
+        )
+        .finally(() => {
+          finished = true;
+          wake?.();
+        });
 
       if (forced) yield { type: 'tool_call', index: 0, id: callId(), name: forced.function.name, arguments: '' };
       for (;;) {
         while (pieces.length) yield pieces.shift()!;
         if (finished) break;
-        await new Promise<void>((resolve) => { wake = resolve; });
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
         wake = undefined;
       }
       if (opts.signal.aborted) return;
@@ -157,7 +190,11 @@ export class LlamaCppBackend implements Backend {
     const loaded = await this.load();
     const size = loaded.model.embeddingVectorSize;
     if (req.dimensions !== undefined && (req.dimensions < 1 || req.dimensions > size)) {
-      throw new BackendError(400, 'InvalidDimensions', `This model's embeddings have ${size} dimensions; 'dimensions' must be between 1 and ${size}.`);
+      throw new BackendError(
+        400,
+        'InvalidDimensions',
+        `This model's embeddings have ${size} dimensions; 'dimensions' must be between 1 and ${size}.`,
+      );
     }
     const context = await this.embeddingContext(loaded);
     const vectors: number[][] = [];
@@ -167,7 +204,11 @@ export class LlamaCppBackend implements Backend {
       if (!text) throw new BackendError(400, 'InvalidInput', 'An embedding input must not be empty.');
       const tokens = context.calculateInputLength(text);
       if (tokens >= loaded.contextSize) {
-        throw new BackendError(400, 'context_length_exceeded', `An input takes ${tokens} tokens; this model's context is ${loaded.contextSize}.`);
+        throw new BackendError(
+          400,
+          'context_length_exceeded',
+          `An input takes ${tokens} tokens; this model's context is ${loaded.contextSize}.`,
+        );
       }
       const { vector } = await context.getEmbeddingFor(text);
       vectors.push(normalize(vector.slice(0, req.dimensions ?? size)));
@@ -209,18 +250,28 @@ export class LlamaCppBackend implements Backend {
       lib = (await import('node-llama-cpp' as string)) as NodeLlamaCpp;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw unavailable(code === 'ERR_MODULE_NOT_FOUND' && llamaCppMissing() ? `${NOT_INSTALLED}.`
-        : `the package node-llama-cpp cannot be loaded (reinstall it: ${LLAMA_SETUP_COMMAND}): ${(e as Error).message}`);
+      throw unavailable(
+        code === 'ERR_MODULE_NOT_FOUND' && llamaCppMissing()
+          ? `${NOT_INSTALLED}.`
+          : `the package node-llama-cpp cannot be loaded (reinstall it: ${LLAMA_SETUP_COMMAND}): ${(e as Error).message}`,
+      );
     }
     let llama: Llama;
     try {
       llama = await lib.getLlama({
-        gpu: false, build: 'never', skipDownload: true, usePrebuiltBinaries: true, progressLogs: false,
-        logLevel: lib.LlamaLogLevel.error, maxThreads: threads,
+        gpu: false,
+        build: 'never',
+        skipDownload: true,
+        usePrebuiltBinaries: true,
+        progressLogs: false,
+        logLevel: lib.LlamaLogLevel.error,
+        maxThreads: threads,
       });
     } catch (e) {
-      throw unavailable(`node-llama-cpp found no usable prebuilt llama.cpp binary for ${process.platform}-${process.arch} ` +
-        `(${LLAMA_SETUP_COMMAND} installs it; nothing is built or downloaded at run time): ${(e as Error).message}`);
+      throw unavailable(
+        `node-llama-cpp found no usable prebuilt llama.cpp binary for ${process.platform}-${process.arch} ` +
+          `(${LLAMA_SETUP_COMMAND} installs it; nothing is built or downloaded at run time): ${(e as Error).message}`,
+      );
     }
     let loaded: Loaded;
     try {
@@ -245,13 +296,17 @@ export class LlamaCppBackend implements Backend {
   }
 
   private embeddingContext(loaded: Loaded): Promise<EmbeddingContext> {
-    this.embedding ??= loaded.model.createEmbeddingContext({
-      contextSize: loaded.contextSize,
-      threads: this.threads,
-    }).catch((e: unknown) => {
-      this.embedding = undefined;
-      throw new Error(`llama-cpp backend: could not create an embedding context for ${this.options.modelPath}: ${(e as Error).message}`);
-    });
+    this.embedding ??= loaded.model
+      .createEmbeddingContext({
+        contextSize: loaded.contextSize,
+        threads: this.threads,
+      })
+      .catch((e: unknown) => {
+        this.embedding = undefined;
+        throw new Error(
+          `llama-cpp backend: could not create an embedding context for ${this.options.modelPath}: ${(e as Error).message}`,
+        );
+      });
     return this.embedding;
   }
 }
@@ -295,7 +350,11 @@ function functionCalls(calls: unknown[] | undefined, results: Map<string, string
   return (calls ?? []).map((c) => {
     const call = c as { id: string; function: { name: string; arguments: string } };
     let params: unknown;
-    try { params = JSON.parse(call.function.arguments); } catch { params = call.function.arguments; }
+    try {
+      params = JSON.parse(call.function.arguments);
+    } catch {
+      params = call.function.arguments;
+    }
     return { type: 'functionCall', name: call.function.name, params, result: results.get(call.id) ?? '' };
   });
 }
@@ -310,10 +369,15 @@ function forcedTool(req: ChatRequest): ToolDefinition | undefined {
 }
 
 function toFunctions(tools: ToolDefinition[]): Record<string, { description?: string; params?: unknown }> {
-  return Object.fromEntries(tools.map((t) => [t.function.name, {
-    ...(t.function.description ? { description: t.function.description } : {}),
-    ...(t.function.parameters ? { params: t.function.parameters } : {}),
-  }]));
+  return Object.fromEntries(
+    tools.map((t) => [
+      t.function.name,
+      {
+        ...(t.function.description ? { description: t.function.description } : {}),
+        ...(t.function.parameters ? { params: t.function.parameters } : {}),
+      },
+    ]),
+  );
 }
 
 /** The schema a response_format asks for: json_schema's own; json_object: any JSON object; none: undefined. */
@@ -325,23 +389,33 @@ function formatSchema(req: ChatRequest): Record<string, unknown> | 'json' | unde
 
 /** llama.cpp's grammar for the schema (output valid by construction); a schema it cannot express answers 400. */
 async function grammarFor(
-  llama: Llama, schema: Record<string, unknown> | 'json' | undefined,
+  llama: Llama,
+  schema: Record<string, unknown> | 'json' | undefined,
 ): Promise<Grammar | undefined> {
   if (schema === undefined) return undefined;
   try {
     return schema === 'json' ? await llama.getGrammarFor('json') : await llama.createGrammarForJsonSchema(schema);
   } catch (e) {
-    throw new BackendError(400, 'BadRequest',
-      `This model's JSON grammar (llama.cpp) cannot express the schema: ${(e as Error).message}`);
+    throw new BackendError(
+      400,
+      'BadRequest',
+      `This model's JSON grammar (llama.cpp) cannot express the schema: ${(e as Error).message}`,
+    );
   }
 }
 
 /** OpenAI's penalties when the client passed them through; none otherwise (OpenAI's default), not llama.cpp's 1.1. */
-function repeatPenalty(extra: Record<string, unknown> | undefined): false | { penalty: number; frequencyPenalty?: number; presencePenalty?: number } {
+function repeatPenalty(
+  extra: Record<string, unknown> | undefined,
+): false | { penalty: number; frequencyPenalty?: number; presencePenalty?: number } {
   const frequency = typeof extra?.frequency_penalty === 'number' ? extra.frequency_penalty : undefined;
   const presence = typeof extra?.presence_penalty === 'number' ? extra.presence_penalty : undefined;
   if (!frequency && !presence) return false;
-  return { penalty: 1, ...(frequency ? { frequencyPenalty: frequency } : {}), ...(presence ? { presencePenalty: presence } : {}) };
+  return {
+    penalty: 1,
+    ...(frequency ? { frequencyPenalty: frequency } : {}),
+    ...(presence ? { presencePenalty: presence } : {}),
+  };
 }
 
 function normalize(v: readonly number[]): number[] {
@@ -349,7 +423,10 @@ function normalize(v: readonly number[]): number[] {
   return norm > 0 ? v.map((x) => x / norm) : [...v];
 }
 
-interface Slot { sequence: Sequence; chat: LlamaChat }
+interface Slot {
+  sequence: Sequence;
+  chat: LlamaChat;
+}
 
 /** The context's sequences, lent one request at a time; waiters are served in order and leave when aborted. */
 class Pool {
@@ -363,12 +440,23 @@ class Pool {
   acquire(signal: AbortSignal): Promise<{ sequence: Sequence; chat: LlamaChat; release: () => void } | undefined> {
     const lend = (slot: Slot) => {
       let released = false;
-      return { ...slot, release: () => { if (!released) { released = true; this.give(slot); } } };
+      return {
+        ...slot,
+        release: () => {
+          if (!released) {
+            released = true;
+            this.give(slot);
+          }
+        },
+      };
     };
     const slot = this.free.shift();
     if (slot) return Promise.resolve(lend(slot));
     return new Promise((resolve) => {
-      const waiter = (s: Slot) => { signal.removeEventListener('abort', onAbort); resolve(lend(s)); };
+      const waiter = (s: Slot) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(lend(s));
+      };
       const onAbort = () => {
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
@@ -389,21 +477,47 @@ class Pool {
 // The few node-llama-cpp shapes used here, declared locally so the project type-checks and builds without the
 // optional package installed (test/llama-cpp.test.ts exercises them against the real one).
 type Token = number;
-type ChatHistoryItem = { type: 'system'; text: string } | { type: 'user'; text: string } |
-  { type: 'model'; response: (string | FunctionCallItem)[] };
-interface Grammar { readonly grammar: string }
-interface ChatResponse { response: string; metadata: { stopReason: 'eogToken' | 'stopGenerationTrigger' | 'functionCalls' | 'maxTokens' | 'abort' | 'customStopTrigger' } }
-interface LlamaChat {
-  readonly chatWrapper: { generateContextState(o: { chatHistory: ChatHistoryItem[] }): { contextText: { tokenize(tokenizer: unknown): Token[] } } };
-  generateResponse(history: ChatHistoryItem[], o: {
-    signal?: AbortSignal; stopOnAbortSignal?: boolean; maxTokens?: number; temperature?: number; topP?: number; seed?: number;
-    customStopTriggers?: string[]; repeatPenalty?: false | { penalty?: number; frequencyPenalty?: number; presencePenalty?: number };
-    onToken?: (tokens: Token[]) => void; onTextChunk?: (text: string) => void;
-    grammar?: Grammar; functions?: Record<string, { description?: string; params?: unknown }>;
-    onFunctionCallParamsChunk?: (chunk: { callIndex: number; functionName: string; paramsChunk: string }) => void;
-  }): Promise<ChatResponse>;
+type ChatHistoryItem =
+  | { type: 'system'; text: string }
+  | { type: 'user'; text: string }
+  | { type: 'model'; response: (string | FunctionCallItem)[] };
+interface Grammar {
+  readonly grammar: string;
 }
-interface Sequence { readonly contextSize: number }
+interface ChatResponse {
+  response: string;
+  metadata: {
+    stopReason: 'eogToken' | 'stopGenerationTrigger' | 'functionCalls' | 'maxTokens' | 'abort' | 'customStopTrigger';
+  };
+}
+interface LlamaChat {
+  readonly chatWrapper: {
+    generateContextState(o: { chatHistory: ChatHistoryItem[] }): {
+      contextText: { tokenize(tokenizer: unknown): Token[] };
+    };
+  };
+  generateResponse(
+    history: ChatHistoryItem[],
+    o: {
+      signal?: AbortSignal;
+      stopOnAbortSignal?: boolean;
+      maxTokens?: number;
+      temperature?: number;
+      topP?: number;
+      seed?: number;
+      customStopTriggers?: string[];
+      repeatPenalty?: false | { penalty?: number; frequencyPenalty?: number; presencePenalty?: number };
+      onToken?: (tokens: Token[]) => void;
+      onTextChunk?: (text: string) => void;
+      grammar?: Grammar;
+      functions?: Record<string, { description?: string; params?: unknown }>;
+      onFunctionCallParamsChunk?: (chunk: { callIndex: number; functionName: string; paramsChunk: string }) => void;
+    },
+  ): Promise<ChatResponse>;
+}
+interface Sequence {
+  readonly contextSize: number;
+}
 interface EmbeddingContext {
   getEmbeddingFor(text: string): Promise<{ vector: readonly number[] }>;
   calculateInputLength(text: string): number;
@@ -423,9 +537,20 @@ interface Llama {
 }
 interface NodeLlamaCpp {
   getLlama(o: {
-    gpu: false; build: 'never'; skipDownload: boolean; usePrebuiltBinaries: boolean; progressLogs: boolean; logLevel: unknown; maxThreads: number;
+    gpu: false;
+    build: 'never';
+    skipDownload: boolean;
+    usePrebuiltBinaries: boolean;
+    progressLogs: boolean;
+    logLevel: unknown;
+    maxThreads: number;
   }): Promise<Llama>;
   LlamaLogLevel: { error: unknown };
   LlamaChat: new (o: { contextSequence: Sequence }) => LlamaChat;
 }
-interface Loaded { llama: Llama; model: LlamaModel; contextSize: number; pool: Pool }
+interface Loaded {
+  llama: Llama;
+  model: LlamaModel;
+  contextSize: number;
+  pool: Pool;
+}

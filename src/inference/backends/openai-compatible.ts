@@ -1,6 +1,15 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { Backend, CallOptions, ChatChunk, ChatRequest, EmbeddingsRequest, EmbeddingsResult, FinishReason, ModelInfo } from '../backend.js';
+import type {
+  Backend,
+  CallOptions,
+  ChatChunk,
+  ChatRequest,
+  EmbeddingsRequest,
+  EmbeddingsResult,
+  FinishReason,
+  ModelInfo,
+} from '../backend.js';
 import { BackendError } from '../backend.js';
 import { countPromptTokensPaced, countTokens, countTokensPaced, pacer } from '../tokens.js';
 import { describeModel } from './simulated.js';
@@ -27,7 +36,9 @@ export class OpenAICompatibleBackend implements Backend {
   private readonly agent: HttpAgent;
   constructor(private readonly options: OpenAICompatibleOptions) {
     this.base = options.url.replace(/\/+$/, '');
-    this.agent = this.base.startsWith('https:') ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+    this.agent = this.base.startsWith('https:')
+      ? new HttpsAgent({ keepAlive: true })
+      : new HttpAgent({ keepAlive: true });
   }
 
   async close(): Promise<void> {
@@ -43,7 +54,9 @@ export class OpenAICompatibleBackend implements Backend {
     try {
       const payload = JSON.stringify(body);
       const headers = {
-        'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)), accept: '*/*',
+        'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(payload)),
+        accept: '*/*',
         ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}),
       };
       res = await new Promise<IncomingMessage>((resolve, reject) => {
@@ -54,27 +67,45 @@ export class OpenAICompatibleBackend implements Backend {
       });
     } catch (e) {
       if (signal.aborted) throw e;
-      throw new BackendError(502, 'UpstreamUnavailable', `The upstream model server at ${this.base} did not answer: ${(e as Error).message}`);
+      throw new BackendError(
+        502,
+        'UpstreamUnavailable',
+        `The upstream model server at ${this.base} did not answer: ${(e as Error).message}`,
+      );
     }
     const status = res.statusCode ?? 0;
     if (status < 200 || status > 299) {
       const text = await textOf(res).catch(() => '');
-      throw new BackendError(status >= 500 ? 502 : status, 'UpstreamError', `The upstream model server answered ${status}: ${text.slice(0, 500)}`);
+      throw new BackendError(
+        status >= 500 ? 502 : status,
+        'UpstreamError',
+        `The upstream model server answered ${status}: ${text.slice(0, 500)}`,
+      );
     }
     return res;
   }
 
   async *chat(req: ChatRequest, opts: CallOptions): AsyncIterable<ChatChunk> {
     checkFeatures(req, this.options.features);
-    const res = await this.post('/chat/completions', {
-      ...req.extra,
-      model: this.options.model ?? opts.modelId,
-      messages: req.messages,
-      max_tokens: req.max_tokens, temperature: req.temperature, top_p: req.top_p, seed: req.seed, stop: req.stop,
-      tools: req.tools, tool_choice: req.toolChoice, response_format: req.responseFormat,
-      stream: true,
-      stream_options: { include_usage: true },
-    }, opts.signal);
+    const res = await this.post(
+      '/chat/completions',
+      {
+        ...req.extra,
+        model: this.options.model ?? opts.modelId,
+        messages: req.messages,
+        max_tokens: req.max_tokens,
+        temperature: req.temperature,
+        top_p: req.top_p,
+        seed: req.seed,
+        stop: req.stop,
+        tools: req.tools,
+        tool_choice: req.toolChoice,
+        response_format: req.responseFormat,
+        stream: true,
+        stream_options: { include_usage: true },
+      },
+      opts.signal,
+    );
     let text = '';
     let finishReason: FinishReason = 'stop';
     let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
@@ -85,7 +116,10 @@ export class OpenAICompatibleBackend implements Backend {
         const chunk = JSON.parse(data) as Chunk;
         if (chunk.usage) usage = chunk.usage;
         for (const choice of chunk.choices ?? []) {
-          if (choice.delta?.content) { text += choice.delta.content; yield { type: 'delta', text: choice.delta.content }; }
+          if (choice.delta?.content) {
+            text += choice.delta.content;
+            yield { type: 'delta', text: choice.delta.content };
+          }
           for (const call of choice.delta?.tool_calls ?? []) {
             const args = call.function?.arguments ?? '';
             text += args;
@@ -101,7 +135,8 @@ export class OpenAICompatibleBackend implements Backend {
       else res.destroy();
     }
     yield {
-      type: 'done', finishReason,
+      type: 'done',
+      finishReason,
       usage: {
         // An upstream that reports no usage: counted here, paced (a long prompt delays no other request).
         promptTokens: usage?.prompt_tokens ?? req.promptTokens ?? (await countPromptTokensPaced(req.messages)),
@@ -111,10 +146,21 @@ export class OpenAICompatibleBackend implements Backend {
   }
 
   async embeddings(req: EmbeddingsRequest, opts: CallOptions): Promise<EmbeddingsResult> {
-    const res = await this.post('/embeddings', {
-      ...req.extra, model: this.options.model ?? opts.modelId, input: req.input, dimensions: req.dimensions, encoding_format: 'float',
-    }, opts.signal);
-    const body = JSON.parse(await textOf(res)) as { data: { embedding: number[]; index: number }[]; usage?: { prompt_tokens?: number } };
+    const res = await this.post(
+      '/embeddings',
+      {
+        ...req.extra,
+        model: this.options.model ?? opts.modelId,
+        input: req.input,
+        dimensions: req.dimensions,
+        encoding_format: 'float',
+      },
+      opts.signal,
+    );
+    const body = JSON.parse(await textOf(res)) as {
+      data: { embedding: number[]; index: number }[];
+      usage?: { prompt_tokens?: number };
+    };
     const vectors = [...body.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
     return { vectors, promptTokens: body.usage?.prompt_tokens ?? req.promptTokens ?? (await inputTokens(req.input)) };
   }
@@ -152,7 +198,11 @@ export async function* sseData(body: AsyncIterable<Uint8Array> | ReadableStream<
     while ((end = buffer.search(/\r?\n\r?\n/)) >= 0) {
       const event = buffer.slice(0, end);
       buffer = buffer.slice(end).replace(/^\r?\n\r?\n/, '');
-      const data = event.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
+      const data = event
+        .split(/\r?\n/)
+        .filter((l) => l.startsWith('data:'))
+        .map((l) => l.slice(5).trimStart())
+        .join('\n');
       if (data) yield data;
     }
   }

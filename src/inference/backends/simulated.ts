@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type {
-  Backend, CallOptions, ChatChunk, ChatMessage, ChatRequest, EmbeddingsRequest, EmbeddingsResult, ModelInfo, ToolDefinition,
+  Backend,
+  CallOptions,
+  ChatChunk,
+  ChatMessage,
+  ChatRequest,
+  EmbeddingsRequest,
+  EmbeddingsResult,
+  ModelInfo,
+  ToolDefinition,
 } from '../backend.js';
 import { countPromptTokens, countTokens, detokenize, textOf, tokenize } from '../tokens.js';
 import { SIMULATED_DIMENSIONS } from '../input-limits.js';
@@ -19,8 +27,10 @@ export interface SimulatedOptions {
   features?: ModelFeatures;
 }
 
-const WORDS = ('the model answers with simulated text that is deterministic for each request so tests can compare ' +
-  'outputs and count tokens exactly while the emulator stays fast offline and free of any real weights').split(' ');
+const WORDS = (
+  'the model answers with simulated text that is deterministic for each request so tests can compare ' +
+  'outputs and count tokens exactly while the emulator stays fast offline and free of any real weights'
+).split(' ');
 
 /** A seeded PRNG (mulberry32): the same request always gives the same reply. */
 function prng(seed: Buffer): () => number {
@@ -59,11 +69,15 @@ export class SimulatedBackend implements Backend {
       let used = 0;
       let cut = false;
       for (const [index, tool] of calls.entries()) {
-        if (budget <= 0) { cut = true; break; }
+        if (budget <= 0) {
+          cut = true;
+          break;
+        }
         const name = tool.function.name;
         const id = `call_${digest([key, index, name]).toString('hex').slice(0, 24)}`;
-        const whole = tokenize(JSON.stringify(generateFromSchema(tool.function.parameters ?? {}, random, WORDS,
-          `function '${name}'`)));
+        const whole = tokenize(
+          JSON.stringify(generateFromSchema(tool.function.parameters ?? {}, random, WORDS, `function '${name}'`)),
+        );
         const tokens = whole.slice(0, budget);
         budget -= tokens.length;
         used += tokens.length;
@@ -83,8 +97,16 @@ export class SimulatedBackend implements Backend {
     let tokens = tokenize(text).slice(0, limit);
     let finishReason: 'stop' | 'length' = limit < natural ? 'length' : 'stop';
     const full = detokenize(tokens);
-    const cut = Math.min(...(req.stop ?? []).filter(Boolean).map((s) => full.indexOf(s)).filter((i) => i >= 0));
-    if (Number.isFinite(cut)) { tokens = tokenize(full.slice(0, cut)); finishReason = 'stop'; }
+    const cut = Math.min(
+      ...(req.stop ?? [])
+        .filter(Boolean)
+        .map((s) => full.indexOf(s))
+        .filter((i) => i >= 0),
+    );
+    if (Number.isFinite(cut)) {
+      tokens = tokenize(full.slice(0, cut));
+      finishReason = 'stop';
+    }
     for (const token of tokens) {
       if (!(await this.turn(pace, opts.signal))) return;
       yield { type: 'delta', text: detokenize([token]) };
@@ -104,13 +126,15 @@ export class SimulatedBackend implements Backend {
     const lastUser = [...req.messages].reverse().find((m) => m.role === 'user');
     const topic = textOf(lastUser?.content).split(/\s+/).filter(Boolean).slice(0, 8).join(' ');
     const natural = this.options.replyTokens ?? 48;
-    let text = `Simulated reply from ${describeModel(modelId).model_name}${topic ? ` about "${topic}"` : ''}` +
+    let text =
+      `Simulated reply from ${describeModel(modelId).model_name}${topic ? ` about "${topic}"` : ''}` +
       `${toolResults(req.messages)}:`;
     while (countTokens(text) < natural) text += ` ${WORDS[Math.floor(random() * WORDS.length)]}`;
     const format = req.responseFormat;
     if (format?.type === 'json_schema') {
-      const json = JSON.stringify(generateFromSchema(format.json_schema.schema, random, WORDS,
-        `response_format '${format.json_schema.name}'`));
+      const json = JSON.stringify(
+        generateFromSchema(format.json_schema.schema, random, WORDS, `response_format '${format.json_schema.name}'`),
+      );
       return { text: json, natural: countTokens(json) };
     }
     if (format?.type === 'json_object') {
@@ -133,14 +157,20 @@ export class SimulatedBackend implements Backend {
 }
 
 const PROVIDERS: Record<string, string> = {
-  'azureml-meta': 'Meta', 'azureml-mistral': 'Mistral', 'azureml-cohere': 'Cohere', 'azureml-ai21': 'AI21 Labs',
-  'azureml-deepseek': 'DeepSeek', 'azureml-xai': 'xAI', azureml: 'Microsoft',
+  'azureml-meta': 'Meta',
+  'azureml-mistral': 'Mistral',
+  'azureml-cohere': 'Cohere',
+  'azureml-ai21': 'AI21 Labs',
+  'azureml-deepseek': 'DeepSeek',
+  'azureml-xai': 'xAI',
+  azureml: 'Microsoft',
 };
 
 /** model_name, provider and type from a model id such as azureml://registries/azureml-meta/models/Llama-2-7b-chat/versions/24. */
 export function describeModel(modelId: string): ModelInfo {
   const registry = /registries\/([^/]+)/i.exec(modelId)?.[1]?.toLowerCase();
-  const name = /models\/([^/]+)/i.exec(modelId)?.[1] ?? (modelId.split('/').filter(Boolean).at(-1) || 'simulated-model');
+  const name =
+    /models\/([^/]+)/i.exec(modelId)?.[1] ?? (modelId.split('/').filter(Boolean).at(-1) || 'simulated-model');
   return {
     model_name: name,
     model_provider_name: (registry && PROVIDERS[registry]) ?? 'amlite',
@@ -182,8 +212,9 @@ function toolResults(messages: ChatMessage[]): string {
     const calls = (m.tool_calls ?? []) as { id?: string; function?: { name?: string } }[];
     for (const c of calls) names.set(String(c.id), String(c.function?.name));
   }
-  const parts = since.map((m) =>
-    `${names.get(String(m.tool_call_id)) ?? 'tool'} said ${textOf(m.content).slice(0, TOOL_RESULT_QUOTE_CHARS)}`);
+  const parts = since.map(
+    (m) => `${names.get(String(m.tool_call_id)) ?? 'tool'} said ${textOf(m.content).slice(0, TOOL_RESULT_QUOTE_CHARS)}`,
+  );
   return ` using ${parts.join('; ')}`;
 }
 

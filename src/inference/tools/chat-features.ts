@@ -45,8 +45,7 @@ export function parseToolChoice(raw: unknown, tools: ToolDefinition[] | undefine
       throw badRequest(`Invalid value for 'tool_choice': no function named '${name}' was specified in 'tools'.`);
     return { type: 'function', function: { name } };
   }
-  throw invalid("'tool_choice' must be auto, none, required or " +
-    '{"type": "function", "function": {"name": ...}}.');
+  throw invalid("'tool_choice' must be auto, none, required or " + '{"type": "function", "function": {"name": ...}}.');
 }
 
 export function parseResponseFormat(raw: unknown, messages: ChatMessage[]): ResponseFormat | undefined {
@@ -56,8 +55,9 @@ export function parseResponseFormat(raw: unknown, messages: ChatMessage[]): Resp
   if (raw.type === 'json_object') {
     // As OpenAI asks: JSON mode needs the prompt to say so, or a model may write whitespace until max_tokens.
     if (!messages.some((m) => /json/i.test(JSON.stringify(m.content ?? ''))))
-      throw badRequest("'messages' must contain the word 'json' in some form, to use 'response_format' of type " +
-        "'json_object'.");
+      throw badRequest(
+        "'messages' must contain the word 'json' in some form, to use 'response_format' of type " + "'json_object'.",
+      );
     return { type: 'json_object' };
   }
   if (raw.type === 'json_schema') {
@@ -91,30 +91,42 @@ export function checkMessages(messages: ChatMessage[]): void {
     if (m.role === 'tool') {
       if (typeof m.tool_call_id !== 'string') throw invalid(`'${at}.tool_call_id' must be a string.`);
       if (!open)
-        throw badRequest("Invalid parameter: messages with role 'tool' must be a response to a preceding message " +
-          "with 'tool_calls'.");
+        throw badRequest(
+          "Invalid parameter: messages with role 'tool' must be a response to a preceding message " +
+            "with 'tool_calls'.",
+        );
       open.delete(m.tool_call_id);
       return;
     }
     if (open?.size) throw unanswered(open);
-    open = m.role === 'assistant' && Array.isArray(m.tool_calls) && m.tool_calls.length
-      ? new Set(m.tool_calls.map((c) => String((c as Obj).id))) : undefined;
+    open =
+      m.role === 'assistant' && Array.isArray(m.tool_calls) && m.tool_calls.length
+        ? new Set(m.tool_calls.map((c) => String((c as Obj).id)))
+        : undefined;
   });
   if (open?.size) throw unanswered(open);
 }
 
 const TEXT_ONLY = new Set(['text']);
 
-const unanswered = (ids: Set<string>) => badRequest("An assistant message with 'tool_calls' must be followed by tool " +
-  "messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: " +
-  [...ids].join(', '));
+const unanswered = (ids: Set<string>) =>
+  badRequest(
+    "An assistant message with 'tool_calls' must be followed by tool " +
+      "messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: " +
+      [...ids].join(', '),
+  );
 
 function checkToolCalls(calls: unknown, at: string): void {
   if (calls === undefined || calls === null) return;
   if (!Array.isArray(calls)) throw invalid(`'${at}.tool_calls' must be an array.`);
   calls.forEach((c, k) => {
-    if (!isObject(c) || typeof c.id !== 'string' || !isObject(c.function) || typeof c.function.name !== 'string' ||
-      typeof c.function.arguments !== 'string')
+    if (
+      !isObject(c) ||
+      typeof c.id !== 'string' ||
+      !isObject(c.function) ||
+      typeof c.function.name !== 'string' ||
+      typeof c.function.arguments !== 'string'
+    )
       throw invalid(`'${at}.tool_calls[${k}]' must be {"id", "type": "function", "function": {"name", "arguments"}}.`);
   });
 }
@@ -151,13 +163,17 @@ export const FEATURE_NAMES = ['tools', 'jsonObject', 'jsonSchema', 'images', 'au
 /** The Azure AI Model Inference API's answer for a parameter the model does not support: 422. */
 export function checkFeatures(req: ChatRequest, features: ModelFeatures | undefined): void {
   if (!features) return;
-  const refuse = (parameter: string, value: string) => new BackendError(422, 'parameter_not_supported',
-    `One of the parameters contain invalid values: this model does not support '${parameter}' (${value}).`);
+  const refuse = (parameter: string, value: string) =>
+    new BackendError(
+      422,
+      'parameter_not_supported',
+      `One of the parameters contain invalid values: this model does not support '${parameter}' (${value}).`,
+    );
   if (features.tools === false && req.tools) throw refuse('tools', 'function calling');
   const format = req.responseFormat?.type;
   if (features.jsonObject === false && format === 'json_object') throw refuse('response_format', 'json_object');
   if (features.jsonSchema === false && format === 'json_schema') throw refuse('response_format', 'json_schema');
-  const parts = req.messages.flatMap((m) => (Array.isArray(m.content) ? m.content as Obj[] : []));
+  const parts = req.messages.flatMap((m) => (Array.isArray(m.content) ? (m.content as Obj[]) : []));
   const has = (type: string) => parts.some((p) => p?.type === type);
   if (features.images === false && has('image_url')) throw refuse('messages', 'image_url content');
   if (features.audio === false && has('input_audio')) throw refuse('messages', 'input_audio content');

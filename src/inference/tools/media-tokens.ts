@@ -31,10 +31,12 @@ export function mediaTokens(content: unknown): number {
 /** The text of an assistant message's tool calls (names and arguments), counted as prompt text. */
 export function toolCallsText(toolCalls: unknown): string {
   if (!Array.isArray(toolCalls)) return '';
-  return toolCalls.map((c) => {
-    const f = isObject(c) && isObject(c.function) ? c.function : {};
-    return `${String(f.name ?? '')}\n${String(f.arguments ?? '')}`;
-  }).join('\n');
+  return toolCalls
+    .map((c) => {
+      const f = isObject(c) && isObject(c.function) ? c.function : {};
+      return `${String(f.name ?? '')}\n${String(f.arguments ?? '')}`;
+    })
+    .join('\n');
 }
 
 export function imageTokens(image: Part): number {
@@ -78,7 +80,10 @@ function webp(b: Buffer): [number, number] | undefined {
   if (!riff) return undefined;
   const chunk = b.toString('latin1', 12, 16);
   if (chunk === 'VP8 ') return [b.readUInt16LE(26) & 0x3fff, b.readUInt16LE(28) & 0x3fff];
-  if (chunk === 'VP8L') { const v = b.readUInt32LE(21); return [(v & 0x3fff) + 1, ((v >> 14) & 0x3fff) + 1]; }
+  if (chunk === 'VP8L') {
+    const v = b.readUInt32LE(21);
+    return [(v & 0x3fff) + 1, ((v >> 14) & 0x3fff) + 1];
+  }
   if (chunk === 'VP8X') return [b.readUIntLE(24, 3) + 1, b.readUIntLE(27, 3) + 1];
   return undefined;
 }

@@ -28,9 +28,13 @@ const serverless: ServingTarget = {
     // As in Azure, an endpoint being updated (or whose update failed) keeps serving: endpointState says.
     const state = String(props.endpointState);
     if (state !== 'Online' || NOT_SERVING.has(String(props.provisioningState)))
-      throw apiError(409, 'EndpointNotReady', `The serverless endpoint '${endpoint.name}' is not serving requests: ` +
-        `its provisioningState is '${props.provisioningState}' and its endpointState is '${state}'. ` +
-        'It serves while it is Online (not Creating or Deleting).');
+      throw apiError(
+        409,
+        'EndpointNotReady',
+        `The serverless endpoint '${endpoint.name}' is not serving requests: ` +
+          `its provisioningState is '${props.provisioningState}' and its endpointState is '${state}'. ` +
+          'It serves while it is Online (not Creating or Deleting).',
+      );
     const modelId = String((props.modelSettings as Doc | null | undefined)?.modelId ?? endpoint.name);
     const safety = props.contentSafety as Doc | null | undefined;
     return { modelId, contentSafety: safety?.contentSafetyStatus === 'Enabled' };
@@ -46,24 +50,37 @@ const poolEndpoints: ServingTarget = {
   serve: async (endpoint, store) => {
     const props = propsOf(endpoint);
     if (!POOL_SERVING.has(String(props.provisioningState)))
-      throw apiError(409, 'EndpointNotReady', `The pool endpoint '${endpoint.name}' is not serving requests: its ` +
-        `provisioningState is '${props.provisioningState}'. It serves once Succeeded, and while Updating.`);
+      throw apiError(
+        409,
+        'EndpointNotReady',
+        `The pool endpoint '${endpoint.name}' is not serving requests: its ` +
+          `provisioningState is '${props.provisioningState}'. It serves once Succeeded, and while Updating.`,
+      );
     // The group is a sibling under the endpoint's own pool (its stored parent), whatever its ancestors are named.
     const group = await store.get(childKey(endpoint.parentKey, GROUP_TYPE, String(props.groupName)));
     if (!group) {
-      throw apiError(409, 'EndpointNotReady', `The pool endpoint '${endpoint.name}' routes to the group ` +
-        `'${String(props.groupName)}', which does not exist.`);
+      throw apiError(
+        409,
+        'EndpointNotReady',
+        `The pool endpoint '${endpoint.name}' routes to the group ` +
+          `'${String(props.groupName)}', which does not exist.`,
+      );
     }
     const groupProps = propsOf(group);
     const modelId = String((groupProps.modelConfiguration as Doc | null | undefined)?.modelId ?? group.name);
     const config = (props.requestConfiguration ?? {}) as Doc;
     const instances = servingInstances(group);
     if (instances === 0) {
-      throw apiError(409, 'EndpointNotReady', `The group '${group.name}' behind the pool endpoint '${endpoint.name}' ` +
-        `has no instance serving (its provisioningState is '${String(groupProps.provisioningState)}').`);
+      throw apiError(
+        409,
+        'EndpointNotReady',
+        `The group '${group.name}' behind the pool endpoint '${endpoint.name}' ` +
+          `has no instance serving (its provisioningState is '${String(groupProps.provisioningState)}').`,
+      );
     }
     return {
-      modelId, contentSafety: false,
+      modelId,
+      contentSafety: false,
       maxInFlight: Number(config.maxConcurrentRequestsPerInstance ?? 1) * instances,
       timeoutMs: positive(parseDuration(String(config.requestTimeout ?? 'PT5S'))),
     };

@@ -1,10 +1,16 @@
 import type { Internal, StoredResource } from '../../store/types.js';
 
 /** An endpoint's two keys, as listKeys shows them. */
-export interface EndpointKeys { primaryKey: string; secondaryKey: string }
+export interface EndpointKeys {
+  primaryKey: string;
+  secondaryKey: string;
+}
 
 /** The delta models loaded on an inference group, per base model, and the revision of that set. */
-export interface DeltaState { models: Record<string, string[]>; revision: number }
+export interface DeltaState {
+  models: Record<string, string[]>;
+  revision: number;
+}
 
 /** What Azure ML's types keep beside the client-visible document (never shown as such). */
 export interface MlInternal extends Internal {

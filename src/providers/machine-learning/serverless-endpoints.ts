@@ -1,12 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
-import { versionsFrom, type ActionDef, type Phase, type ResourceType, type VersionDef } from '../../arm/resource-type.js';
+import {
+  versionsFrom,
+  type ActionDef,
+  type Phase,
+  type ResourceType,
+  type VersionDef,
+} from '../../arm/resource-type.js';
 import type { StoredResource } from '../../store/types.js';
 import { Enum, Nullable, ReadOnly } from '../../arm/schema.js';
 import { nameRule } from '../../arm/ids.js';
 import { armShapes } from '../../arm/common-types.js';
 import {
-  actionSync, checkExistence, createOrReplaceAsync, deleteAsync, listByParent, read, updateAsync,
+  actionSync,
+  checkExistence,
+  createOrReplaceAsync,
+  deleteAsync,
+  listByParent,
+  read,
+  updateAsync,
 } from '../../arm/operations/templates.js';
 import { API_VERSIONS, typeName } from './provider.js';
 import { internalOf, type EndpointKeys } from './internal.js';
@@ -20,7 +32,10 @@ import { workspaces } from './workspaces.js';
 function versionDef(preview: boolean): VersionDef {
   const { obj, sku, partialSku, identity, partialIdentity, tracked, partialTags } = armShapes(!preview);
   const contentSafety = preview
-    ? obj({ contentSafetyStatus: Enum(['Enabled', 'Disabled']), contentSafetyLevel: Type.Optional(Enum(['Blocking', 'Deferred'])) })
+    ? obj({
+        contentSafetyStatus: Enum(['Enabled', 'Disabled']),
+        contentSafetyLevel: Type.Optional(Enum(['Blocking', 'Deferred'])),
+      })
     : obj({ contentSafetyStatus: Enum(['Enabled', 'Disabled']) });
   const properties = obj({
     authMode: preview ? Enum(['Key', 'AAD', 'KeyAndAAD']) : Enum(['Key']),
@@ -41,7 +56,9 @@ function versionDef(preview: boolean): VersionDef {
     }),
     patch: obj({ tags: partialTags, sku: Type.Optional(partialSku), identity: Type.Optional(partialIdentity) }),
     closed: !preview,
-    ...(preview ? {} : { putName: nameRule('^[a-zA-Z][a-zA-Z0-9-]{0,51}$'), name: nameRule('^[a-zA-Z0-9][a-zA-Z0-9\\-_]{0,254}$') }),
+    ...(preview
+      ? {}
+      : { putName: nameRule('^[a-zA-Z][a-zA-Z0-9-]{0,51}$'), name: nameRule('^[a-zA-Z0-9][a-zA-Z0-9\\-_]{0,254}$') }),
   };
 }
 
@@ -71,7 +88,10 @@ const regenerateKeys: ActionDef = actionSync({
   method: 'POST',
   path: 'regenerateKeys',
   bodyRequired: true,
-  body: Type.Object({ keyType: Enum(['Primary', 'Secondary']), keyValue: Type.Optional(Nullable(Type.String({ minLength: 1 }))) }),
+  body: Type.Object({
+    keyType: Enum(['Primary', 'Secondary']),
+    keyValue: Type.Optional(Nullable(Type.String({ minLength: 1 }))),
+  }),
   handle: async (_ctx, r, body) => {
     const { keyType, keyValue } = body as { keyType: 'Primary' | 'Secondary'; keyValue?: string | null };
     const keys = { ...keysOf(r), [keyType === 'Primary' ? 'primaryKey' : 'secondaryKey']: keyValue ?? newKey() };

@@ -3,7 +3,13 @@ import { versionsFrom, type ResourceType, type VersionDef } from '../../arm/reso
 import { nameRule } from '../../arm/ids.js';
 import { armShapes, provisioningStateOnly } from '../../arm/common-types.js';
 import {
-  checkExistence, createOrReplaceSync, deleteAsync, listByParent, listBySubscription, read, updateSync,
+  checkExistence,
+  createOrReplaceSync,
+  deleteAsync,
+  listByParent,
+  listBySubscription,
+  read,
+  updateSync,
 } from '../../arm/operations/templates.js';
 import { API_VERSIONS, typeName } from './provider.js';
 

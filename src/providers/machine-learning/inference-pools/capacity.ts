@@ -15,10 +15,14 @@ export function capacityInfo(r: StoredResource) {
   const n = requestedUnits(r);
   const none = { total: n, succeeded: 0, failed: 0, outdatedSucceeded: 0, outdatedFailed: 0 };
   switch (propsOf(r).provisioningState) {
-    case 'Creating': return none;
-    case 'Updating': return { ...none, outdatedSucceeded: n };
-    case 'Failed': return { ...none, failed: n };
-    default: return { ...none, succeeded: n };
+    case 'Creating':
+      return none;
+    case 'Updating':
+      return { ...none, outdatedSucceeded: n };
+    case 'Failed':
+      return { ...none, failed: n };
+    default:
+      return { ...none, succeeded: n };
   }
 }
 
@@ -27,4 +31,3 @@ export function servingInstances(group: StoredResource): number {
   const info = capacityInfo(group);
   return info.succeeded + info.outdatedSucceeded;
 }
-

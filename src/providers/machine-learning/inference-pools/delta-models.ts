@@ -23,7 +23,8 @@ const baseOf = (r: StoredResource, target: string | null | undefined): string =>
   target ?? ((propsOf(r).modelConfiguration as Doc | null | undefined)?.modelId as string | null | undefined) ?? '';
 
 const optionalString = Type.Optional(Nullable(Type.String()));
-const modelList = (unique: boolean) => Type.Optional(Nullable(Type.Array(Type.String(), unique ? { uniqueItems: true } : {})));
+const modelList = (unique: boolean) =>
+  Type.Optional(Nullable(Type.Array(Type.String(), unique ? { uniqueItems: true } : {})));
 
 export const deltaStatus: ActionDef = actionSync({
   method: 'POST',
@@ -35,9 +36,10 @@ export const deltaStatus: ActionDef = actionSync({
     const base = baseOf(r, req.targetBaseModel);
     const loaded = deltaOf(r).models[base] ?? [];
     const running = capacityInfo(r).succeeded;
-    const state = (m: string) => (loaded.includes(m) && running > 0
-      ? [{ count: running, sampleInstanceID: `${r.name.toLowerCase()}-0`, status: 'Loaded' }]
-      : []);
+    const state = (m: string) =>
+      loaded.includes(m) && running > 0
+        ? [{ count: running, sampleInstanceID: `${r.name.toLowerCase()}-0`, status: 'Loaded' }]
+        : [];
     const out: Doc = {
       actualInstanceCount: running,
       expectedInstanceCount: requestedUnits(r),
@@ -49,35 +51,67 @@ export const deltaStatus: ActionDef = actionSync({
   },
 });
 
-interface ListToken { base: string; offset: number; count: number }
+interface ListToken {
+  base: string;
+  offset: number;
+  count: number;
+}
 
 function decodeListToken(token: string): ListToken {
   try {
     const t = JSON.parse(Buffer.from(token, 'base64url').toString()) as ListToken;
-    if (typeof t.base === 'string' && Number.isInteger(t.offset) && t.offset >= 0 && Number.isInteger(t.count)) return t;
-  } catch { /* reported below */ }
+    if (typeof t.base === 'string' && Number.isInteger(t.offset) && t.offset >= 0 && Number.isInteger(t.count))
+      return t;
+  } catch {
+    /* reported below */
+  }
   throw errors.badRequest(`The skip token '${token}' is not valid.`, 'skipToken');
 }
 
 /** POST is the declared operation; GET serves the nextLink for clients that fetch next pages with GET. */
-async function listDeltaModels(ctx: RequestContext, r: StoredResource, body: unknown, query: Record<string, string>): Promise<ActionResult> {
+async function listDeltaModels(
+  ctx: RequestContext,
+  r: StoredResource,
+  body: unknown,
+  query: Record<string, string>,
+): Promise<ActionResult> {
   const req = (body ?? {}) as { count?: number; skipToken?: string | null; targetBaseModel?: string | null };
   const token = query.$skipToken || query.skipToken || req.skipToken;
-  const page = token ? decodeListToken(token) : { base: baseOf(r, req.targetBaseModel), offset: 0, count: req.count ?? -1 };
+  const page = token
+    ? decodeListToken(token)
+    : { base: baseOf(r, req.targetBaseModel), offset: 0, count: req.count ?? -1 };
   const all = deltaOf(r).models[page.base] ?? [];
   const end = page.count > 0 ? page.offset + page.count : all.length;
   const out: Doc = { value: all.slice(page.offset, end) };
   if (end < all.length) {
-    out.nextLink = nextLink(ctx, '$skipToken', Buffer.from(JSON.stringify({ ...page, offset: end })).toString('base64url'));
+    out.nextLink = nextLink(
+      ctx,
+      '$skipToken',
+      Buffer.from(JSON.stringify({ ...page, offset: end })).toString('base64url'),
+    );
   }
   return { status: 200, body: out };
 }
 
 const listBody = obj({ count: Type.Optional(int32()), skipToken: optionalString, targetBaseModel: optionalString });
-export const deltaList: ActionDef = actionSync({ method: 'POST', path: 'deltaModels/list', bodyRequired: true, body: listBody, handle: listDeltaModels });
-export const deltaListNext: ActionDef = actionSync({ method: 'GET', path: 'deltaModels/list', handle: listDeltaModels });
+export const deltaList: ActionDef = actionSync({
+  method: 'POST',
+  path: 'deltaModels/list',
+  bodyRequired: true,
+  body: listBody,
+  handle: listDeltaModels,
+});
+export const deltaListNext: ActionDef = actionSync({
+  method: 'GET',
+  path: 'deltaModels/list',
+  handle: listDeltaModels,
+});
 
-interface ModifyPayload { base: string; add: string[]; remove: string[] }
+interface ModifyPayload {
+  base: string;
+  add: string[];
+  remove: string[];
+}
 
 export const deltaModify: ActionDef = actionAsync({
   method: 'POST',
@@ -85,12 +119,20 @@ export const deltaModify: ActionDef = actionAsync({
   bodyRequired: true,
   body: obj({ addDeltaModels: modelList(true), removeDeltaModels: modelList(true), targetBaseModel: optionalString }),
   handle: async (_ctx, r, body) => {
-    const req = body as { addDeltaModels?: string[] | null; removeDeltaModels?: string[] | null; targetBaseModel?: string | null };
+    const req = body as {
+      addDeltaModels?: string[] | null;
+      removeDeltaModels?: string[] | null;
+      targetBaseModel?: string | null;
+    };
     const add = req.addDeltaModels ?? [];
     const remove = req.removeDeltaModels ?? [];
     const both = add.find((m) => remove.includes(m));
-    if (both !== undefined) throw errors.badRequest(`The delta model '${both}' is both added and removed.`, 'removeDeltaModels');
-    return { status: 202, async: { payload: { base: baseOf(r, req.targetBaseModel), add, remove } satisfies ModifyPayload } };
+    if (both !== undefined)
+      throw errors.badRequest(`The delta model '${both}' is both added and removed.`, 'removeDeltaModels');
+    return {
+      status: 202,
+      async: { payload: { base: baseOf(r, req.targetBaseModel), add, remove } satisfies ModifyPayload },
+    };
   },
   complete: (r, op) => {
     const { base, add, remove } = op.payload as ModifyPayload;
@@ -101,4 +143,3 @@ export const deltaModify: ActionDef = actionAsync({
     return { ...r, internal };
   },
 });
-

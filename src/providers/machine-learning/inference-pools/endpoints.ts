@@ -6,7 +6,15 @@ import { Enum, Nullable, ReadOnly } from '../../../arm/schema.js';
 import { errors } from '../../../arm/errors.js';
 import { childKey, keyOf, parentKeyOf } from '../../../arm/ids.js';
 import {
-  ENDPOINT_TYPE, GROUP_TYPE, commonRules, duration, int32, poolFamilyArm, previewOnly, openShapes, trackedSchema,
+  ENDPOINT_TYPE,
+  GROUP_TYPE,
+  commonRules,
+  duration,
+  int32,
+  poolFamilyArm,
+  previewOnly,
+  openShapes,
+  trackedSchema,
 } from './family.js';
 import { inferencePools } from './pools.js';
 
@@ -23,10 +31,14 @@ const put = trackedSchema({
   authMode: Enum(['AAD']),
   groupName: Type.String({ minLength: 1, pattern: '[a-zA-Z0-9_]' }),
   endpointUri: ReadOnly(),
-  requestConfiguration: Type.Optional(Nullable(obj({
-    maxConcurrentRequestsPerInstance: Type.Optional(int32({ minimum: MIN_CONCURRENT_REQUESTS })),
-    requestTimeout: Type.Optional(duration()),
-  }))),
+  requestConfiguration: Type.Optional(
+    Nullable(
+      obj({
+        maxConcurrentRequestsPerInstance: Type.Optional(int32({ minimum: MIN_CONCURRENT_REQUESTS })),
+        requestTimeout: Type.Optional(duration()),
+      }),
+    ),
+  ),
 });
 const propertiesSchema = put.properties.properties as TObject;
 
@@ -54,7 +66,10 @@ export const inferenceEndpoints: ResourceType = {
     const groupName = String(props.groupName);
     const group = await ctx.store.get(childKey(parentKeyOf(keyOf(id)), GROUP_TYPE, groupName));
     if (!group || (group.body.properties as Doc | undefined)?.provisioningState === 'Deleting')
-      throw errors.badRequest(`The inference group '${groupName}' does not exist in this pool: an endpoint must name a group of its own pool.`, 'properties.groupName');
+      throw errors.badRequest(
+        `The inference group '${groupName}' does not exist in this pool: an endpoint must name a group of its own pool.`,
+        'properties.groupName',
+      );
   },
   onCreate: (r) => {
     r.internal.route = `${r.name.toLowerCase()}-${randomBytes(3).toString('hex')}`;

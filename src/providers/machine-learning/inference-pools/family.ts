@@ -7,7 +7,12 @@ import { errors } from '../../../arm/errors.js';
 import { nameRule } from '../../../arm/ids.js';
 import { armShapes, provisioningStateOnly } from '../../../arm/common-types.js';
 import {
-  checkExistence, createOrReplaceAsync, deleteAsync, listByParent, read, updateAsync,
+  checkExistence,
+  createOrReplaceAsync,
+  deleteAsync,
+  listByParent,
+  read,
+  updateAsync,
 } from '../../../arm/operations/templates.js';
 import { API_VERSIONS, typeName } from '../provider.js';
 import { poolQueryList } from './query.js';
@@ -20,14 +25,22 @@ export const ENDPOINT_TYPE = `${POOL_TYPE}/endpoints`;
 export const POOL_NAME = nameRule('^[a-zA-Z0-9][a-zA-Z0-9\\-_]{0,254}$');
 
 type Doc = Record<string, unknown>;
-interface KeyValue { key?: string; value?: string }
+interface KeyValue {
+  key?: string;
+  value?: string;
+}
 
 export const openShapes = armShapes(false);
 export { int32 } from '../../../arm/common-types.js';
 export const duration = () =>
-  Type.String({ pattern: '^-?P(?!$)(\\d+(\\.\\d+)?Y)?(\\d+(\\.\\d+)?M)?(\\d+(\\.\\d+)?W)?(\\d+(\\.\\d+)?D)?(T(?=\\d)(\\d+(\\.\\d+)?H)?(\\d+(\\.\\d+)?M)?(\\d+(\\.\\d+)?S)?)?$' });
+  Type.String({
+    pattern:
+      '^-?P(?!$)(\\d+(\\.\\d+)?Y)?(\\d+(\\.\\d+)?M)?(\\d+(\\.\\d+)?W)?(\\d+(\\.\\d+)?D)?(T(?=\\d)(\\d+(\\.\\d+)?H)?(\\d+(\\.\\d+)?M)?(\\d+(\\.\\d+)?S)?)?$',
+  });
 export const keyValueList = () =>
-  Type.Optional(Nullable(Type.Array(openShapes.obj({ key: Type.Optional(Type.String()), value: Type.Optional(Type.String()) }))));
+  Type.Optional(
+    Nullable(Type.Array(openShapes.obj({ key: Type.Optional(Type.String()), value: Type.Optional(Type.String()) }))),
+  );
 
 /** PropertiesBase plus the read-only provisioningState every pool resource shows. */
 export const baseProperties = {
@@ -69,7 +82,9 @@ export function poolFamilyArm(
 
 /** The family's one version family: open objects, the pool name rule. */
 export function previewOnly(def: Omit<VersionDef, 'closed' | 'putName' | 'name'>): Record<string, VersionDef> {
-  return versionsFrom(API_VERSIONS.inferencePools, { preview: { ...def, closed: false, putName: POOL_NAME, name: POOL_NAME } });
+  return versionsFrom(API_VERSIONS.inferencePools, {
+    preview: { ...def, closed: false, putName: POOL_NAME, name: POOL_NAME },
+  });
 }
 
 /** The rules every pool, group and endpoint shares, run on each accepted PUT and PATCH. */
@@ -77,7 +92,10 @@ export function commonRules(doc: Doc, existing: StoredResource | undefined): voi
   const sku = doc.sku as Doc | undefined;
   if (sku && typeof sku.name !== 'string')
     throw errors.invalidContent([{ path: 'sku.name', message: 'Required property is missing: a sku needs a name.' }]);
-  checkPropertyList((doc.properties as Doc | undefined)?.properties, (existing?.body.properties as Doc | undefined)?.properties);
+  checkPropertyList(
+    (doc.properties as Doc | undefined)?.properties,
+    (existing?.body.properties as Doc | undefined)?.properties,
+  );
 }
 
 /** `properties.properties` may gain entries; an entry once stored can be neither removed nor changed. */
@@ -85,19 +103,28 @@ function checkPropertyList(next: unknown, stored: unknown): void {
   const given = new Map<string, string | undefined>();
   for (const kv of (Array.isArray(next) ? next : []) as KeyValue[]) {
     const key = kv.key ?? '';
-    if (given.has(key)) throw errors.badRequest(`The property '${key}' appears more than once in properties.properties.`, 'properties.properties');
+    if (given.has(key))
+      throw errors.badRequest(
+        `The property '${key}' appears more than once in properties.properties.`,
+        'properties.properties',
+      );
     given.set(key, kv.value);
   }
   for (const kv of (Array.isArray(stored) ? stored : []) as KeyValue[]) {
     const key = kv.key ?? '';
     if (!given.has(key))
-      throw errors.badRequest(`The property '${key}' cannot be removed: entries of properties.properties can be added, but not removed or changed.`, 'properties.properties');
+      throw errors.badRequest(
+        `The property '${key}' cannot be removed: entries of properties.properties can be added, but not removed or changed.`,
+        'properties.properties',
+      );
     if (given.get(key) !== kv.value)
-      throw errors.badRequest(`The property '${key}' cannot be changed from '${kv.value ?? ''}' to '${given.get(key) ?? ''}': entries of properties.properties can be added, but not removed or changed.`, 'properties.properties');
+      throw errors.badRequest(
+        `The property '${key}' cannot be changed from '${kv.value ?? ''}' to '${given.get(key) ?? ''}': entries of properties.properties can be added, but not removed or changed.`,
+        'properties.properties',
+      );
   }
 }
 
 /** Every endpoint of a pool. */
 export const endpointsOf = (store: ResourceReader, poolKey: string) =>
   store.listChildren(poolKey, ENDPOINT_TYPE, { limit: Number.MAX_SAFE_INTEGER });
-

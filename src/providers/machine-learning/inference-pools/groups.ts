@@ -8,7 +8,16 @@ import { nextLink, wholeQuery } from '../../../arm/paging.js';
 import { actionSync } from '../../../arm/operations/templates.js';
 import { SKU_CATALOG } from './sku-catalog.js';
 import {
-  GROUP_TYPE, commonRules, duration, endpointsOf, int32, keyValueList, poolFamilyArm, previewOnly, openShapes, trackedSchema,
+  GROUP_TYPE,
+  commonRules,
+  duration,
+  endpointsOf,
+  int32,
+  keyValueList,
+  poolFamilyArm,
+  previewOnly,
+  openShapes,
+  trackedSchema,
 } from './family.js';
 import { inferencePools } from './pools.js';
 import { capacityInfo, propsOf, requestedUnits } from './capacity.js';
@@ -38,8 +47,9 @@ const SKU_PAGE_SIZE = 10;
 
 async function groupStatus(ctx: RequestContext, r: StoredResource) {
   const name = r.name.toLowerCase();
-  const routed = (await endpointsOf(ctx.store, r.parentKey))
-    .filter((e) => String(propsOf(e).groupName ?? '').toLowerCase() === name);
+  const routed = (await endpointsOf(ctx.store, r.parentKey)).filter(
+    (e) => String(propsOf(e).groupName ?? '').toLowerCase() === name,
+  );
   return { requestedCapacity: requestedUnits(r), actualCapacityInfo: capacityInfo(r), endpointCount: routed.length };
 }
 
@@ -68,10 +78,12 @@ function checkCatalogCapacity(sku: Doc | undefined): void {
   const name = sku.name.toLowerCase();
   const entry = SKU_CATALOG.find((e) => e.sku.name.toLowerCase() === name);
   if (entry && sku.capacity < entry.capacity.minimum) {
-    throw errors.invalidContent([{
-      path: 'sku.capacity',
-      message: `The capacity ${sku.capacity} is below the SKU '${entry.sku.name}''s minimum ${entry.capacity.minimum}.`,
-    }]);
+    throw errors.invalidContent([
+      {
+        path: 'sku.capacity',
+        message: `The capacity ${sku.capacity} is below the SKU '${entry.sku.name}''s minimum ${entry.capacity.minimum}.`,
+      },
+    ]);
   }
 }
 
@@ -81,13 +93,17 @@ export const inferenceGroups: ResourceType = {
   param: 'groupName',
   versions: previewOnly({
     put: trackedSchema({
-      environmentConfiguration: Type.Optional(Nullable(obj({
-        environmentId: optionalString,
-        environmentVariables: keyValueList(),
-        livenessProbe: Type.Optional(Nullable(probe)),
-        readinessProbe: Type.Optional(Nullable(probe)),
-        startupProbe: Type.Optional(Nullable(probe)),
-      }))),
+      environmentConfiguration: Type.Optional(
+        Nullable(
+          obj({
+            environmentId: optionalString,
+            environmentVariables: keyValueList(),
+            livenessProbe: Type.Optional(Nullable(probe)),
+            readinessProbe: Type.Optional(Nullable(probe)),
+            startupProbe: Type.Optional(Nullable(probe)),
+          }),
+        ),
+      ),
       modelConfiguration: Type.Optional(Nullable(obj({ modelId: optionalString }))),
       nodeSkuType: optionalString,
       scaleUnitSize: Type.Optional(int32({ minimum: 1 })),
@@ -106,6 +122,9 @@ export const inferenceGroups: ResourceType = {
   beforeDelete: async (ctx, r) => {
     const { endpointCount } = await groupStatus(ctx, r);
     if (endpointCount > 0)
-      throw errors.conflict(`The inference group '${r.name}' cannot be deleted: ${endpointCount} endpoint(s) of the pool are routed to it. Delete them or move them to another group first.`, r.id);
+      throw errors.conflict(
+        `The inference group '${r.name}' cannot be deleted: ${endpointCount} endpoint(s) of the pool are routed to it. Delete them or move them to another group first.`,
+        r.id,
+      );
   },
 };

@@ -14,10 +14,14 @@ export const inferencePools: ResourceType = {
   param: 'inferencePoolName',
   versions: previewOnly({
     put: trackedSchema({
-      scaleUnitConfiguration: Type.Optional(Nullable(obj({
-        disablePublicEgress: Type.Optional(Type.Boolean()),
-        registries: Type.Optional(Nullable(Type.Array(Type.String()))),
-      }))),
+      scaleUnitConfiguration: Type.Optional(
+        Nullable(
+          obj({
+            disablePublicEgress: Type.Optional(Type.Boolean()),
+            registries: Type.Optional(Nullable(Type.Array(Type.String()))),
+          }),
+        ),
+      ),
     }),
     patch: obj({ tags: partialTags, sku: Type.Optional(partialSku), identity: Type.Optional(partialIdentity) }),
   }),

@@ -18,8 +18,10 @@ export async function poolQueryList({ ctx, rows: all, render }: ListRequest): Pr
   const skip = intParam(q.get('$skip'), '$skip', 0);
   const orderBy = q.get('orderBy') ?? q.get('$orderBy') ?? undefined;
   if (orderBy !== undefined && !ORDERS.includes(orderBy))
-    throw errors.badRequest(`The orderBy value '${orderBy}' is not supported. Use one of ${ORDERS.join(', ')}.`,
-      'orderBy');
+    throw errors.badRequest(
+      `The orderBy value '${orderBy}' is not supported. Use one of ${ORDERS.join(', ')}.`,
+      'orderBy',
+    );
   const tagFilter = filterPairs(q.get('tags'));
   const propertyFilter = filterPairs(q.get('properties'));
   let rows = await all();
@@ -27,8 +29,10 @@ export async function poolQueryList({ ctx, rows: all, render }: ListRequest): Pr
     const tags = (r.body.tags ?? {}) as Record<string, string>;
     const list = ((r.body.properties as Doc | undefined)?.properties ?? []) as { key: string; value: string }[];
     const props = new Map(list.map((kv) => [kv.key, kv.value]));
-    return tagFilter.every(([k, v]) => k in tags && (v === undefined || tags[k] === v))
-      && propertyFilter.every(([k, v]) => props.has(k) && (v === undefined || props.get(k) === v));
+    return (
+      tagFilter.every(([k, v]) => k in tags && (v === undefined || tags[k] === v)) &&
+      propertyFilter.every(([k, v]) => props.has(k) && (v === undefined || props.get(k) === v))
+    );
   });
   if (orderBy) {
     const field = orderBy.startsWith('Created') ? 'createdAt' : 'updatedAt';
@@ -49,8 +53,11 @@ function intParam(raw: string | null, name: string, fallback: number): number {
 /** `k1,k2=v` → [[k1, undefined], [k2, 'v']]. */
 function filterPairs(raw: string | null): [string, string | undefined][] {
   if (!raw) return [];
-  return raw.split(',').filter(Boolean).map((pair) => {
-    const i = pair.indexOf('=');
-    return i < 0 ? [pair.trim(), undefined] : [pair.slice(0, i).trim(), pair.slice(i + 1)];
-  });
+  return raw
+    .split(',')
+    .filter(Boolean)
+    .map((pair) => {
+      const i = pair.indexOf('=');
+      return i < 0 ? [pair.trim(), undefined] : [pair.slice(0, i).trim(), pair.slice(i + 1)];
+    });
 }

@@ -1,5 +1,9 @@
 /** The node SKUs an inference group can run on, with the instance counts each allows. */
-interface CatalogEntry { name: string; maximum: number; scaleType: 'Automatic' | 'Manual' }
+interface CatalogEntry {
+  name: string;
+  maximum: number;
+  scaleType: 'Automatic' | 'Manual';
+}
 
 const CATALOG: CatalogEntry[] = [
   { name: 'Standard_D4as_v4', maximum: 50, scaleType: 'Automatic' },

@@ -10,7 +10,7 @@ import {
 import type { StoredResource } from '../../store/types.js';
 import { Enum, Nullable, ReadOnly } from '../../arm/schema.js';
 import { nameRule } from '../../arm/ids.js';
-import { armShapes } from '../../arm/common-types.js';
+import { armShapes, int32 } from '../../arm/common-types.js';
 import {
   actionSync,
   checkExistence,
@@ -24,23 +24,55 @@ import { API_VERSIONS, typeName } from './provider.js';
 import { internalOf, type EndpointKeys } from './internal.js';
 import { workspaces } from './workspaces.js';
 
+/** How one family of api-versions (API-VERSIONS.md §2) differs from the others. */
+interface Family {
+  /** Hand-written swaggers close every object and keep the name patterns; TypeSpec ones do neither. */
+  handWritten: boolean;
+  authModes: string[];
+  contentSafetyLevel?: 'optional' | 'required';
+  /** S2: authMode optional (Azure applies Key), `offer` and `capacityReservation`, no contentSafety. */
+  offer?: boolean;
+}
+
 /**
- * Microsoft.MachineLearningServices/workspaces/serverlessEndpoints.
- * 2025-09-01 (stable) closes every object and knows authMode Key only; 2026-03-15-preview is open, adds the
- * AAD auth modes and contentSafetyLevel, and drops the name patterns.
+ * Microsoft.MachineLearningServices/workspaces/serverlessEndpoints, per family: `offerPreview` (S2) has an
+ * optional authMode, offers and capacity reservations; `stable` (S3, 2024-04-01 … 2025-09-01) knows authMode Key
+ * only; `levelRequired` (S4) and `levelPreview` (S4') add the AAD auth modes and contentSafetyLevel; `preview` (S5)
+ * and `typespecStable` (S6) are open and drop the name patterns.
  */
-function versionDef(preview: boolean): VersionDef {
-  const { obj, sku, partialSku, identity, partialIdentity, tracked, partialTags } = armShapes(!preview);
-  const contentSafety = preview
-    ? obj({
-        contentSafetyStatus: Enum(['Enabled', 'Disabled']),
-        contentSafetyLevel: Type.Optional(Enum(['Blocking', 'Deferred'])),
-      })
-    : obj({ contentSafetyStatus: Enum(['Enabled', 'Disabled']) });
+const FAMILIES = {
+  offerPreview: { handWritten: true, authModes: ['Key', 'AAD'], offer: true },
+  stable: { handWritten: true, authModes: ['Key'] },
+  levelRequired: { handWritten: true, authModes: ['Key', 'AAD', 'KeyAndAAD'], contentSafetyLevel: 'required' },
+  levelPreview: { handWritten: true, authModes: ['Key', 'AAD', 'KeyAndAAD'], contentSafetyLevel: 'optional' },
+  preview: { handWritten: false, authModes: ['Key', 'AAD', 'KeyAndAAD'], contentSafetyLevel: 'optional' },
+  typespecStable: { handWritten: false, authModes: ['Key', 'AAD', 'KeyAndAAD'] },
+} satisfies Record<string, Family>;
+
+const S2_ID = Type.String({ minLength: 1, pattern: '[a-zA-Z0-9_]' });
+
+function offerProperties(obj: ReturnType<typeof armShapes>['obj']) {
+  return {
+    offer: Type.Optional(obj({ publisher: S2_ID, offerName: S2_ID })),
+    capacityReservation: Type.Optional(
+      obj({ capacityReservationGroupId: S2_ID, endpointReservedCapacity: Type.Optional(int32()) }),
+    ),
+  };
+}
+
+function versionDef(f: Family): VersionDef {
+  const { obj, sku, partialSku, identity, partialIdentity, tracked, partialTags } = armShapes(f.handWritten);
+  const level = Enum(['Blocking', 'Deferred']);
+  const contentSafety = obj({
+    contentSafetyStatus: Enum(['Enabled', 'Disabled']),
+    ...(f.contentSafetyLevel
+      ? { contentSafetyLevel: f.contentSafetyLevel === 'required' ? level : Type.Optional(level) }
+      : {}),
+  });
   const properties = obj({
-    authMode: preview ? Enum(['Key', 'AAD', 'KeyAndAAD']) : Enum(['Key']),
-    contentSafety: Type.Optional(Nullable(contentSafety)),
-    modelSettings: Type.Optional(Nullable(obj({ modelId: Type.Optional(Nullable(Type.String())) }))),
+    authMode: f.offer ? Type.Optional(Enum(f.authModes)) : Enum(f.authModes),
+    ...(f.offer ? offerProperties(obj) : { contentSafety: Type.Optional(Nullable(contentSafety)) }),
+    modelSettings: Type.Optional(Nullable(obj({ modelId: f.offer ? S2_ID : Type.Optional(Nullable(Type.String())) }))),
     endpointState: ReadOnly(),
     inferenceEndpoint: ReadOnly(),
     marketplaceSubscriptionId: ReadOnly(),
@@ -55,10 +87,10 @@ function versionDef(preview: boolean): VersionDef {
       properties,
     }),
     patch: obj({ tags: partialTags, sku: Type.Optional(partialSku), identity: Type.Optional(partialIdentity) }),
-    closed: !preview,
-    ...(preview
-      ? {}
-      : { putName: nameRule('^[a-zA-Z][a-zA-Z0-9-]{0,51}$'), name: nameRule('^[a-zA-Z0-9][a-zA-Z0-9\\-_]{0,254}$') }),
+    closed: f.handWritten,
+    ...(f.handWritten
+      ? { putName: nameRule('^[a-zA-Z][a-zA-Z0-9-]{0,51}$'), name: nameRule('^[a-zA-Z0-9][a-zA-Z0-9\\-_]{0,254}$') }
+      : {}),
   };
 }
 
@@ -103,7 +135,13 @@ export const serverlessEndpoints: ResourceType = {
   type: typeName('workspaces/serverlessEndpoints'),
   parent: workspaces,
   param: 'name',
-  versions: versionsFrom(API_VERSIONS.serverlessEndpoints, { stable: versionDef(false), preview: versionDef(true) }),
+  versions: versionsFrom(
+    API_VERSIONS.serverlessEndpoints,
+    Object.fromEntries(Object.entries(FAMILIES).map(([k, f]) => [k, versionDef(f)])) as Record<
+      keyof typeof FAMILIES,
+      VersionDef
+    >,
+  ),
   operations: {
     read: read(),
     checkExistence: checkExistence(),
@@ -115,6 +153,11 @@ export const serverlessEndpoints: ResourceType = {
     actions: [listKeys, regenerateKeys],
   },
   lifecycle: (phase) => STATES[phase],
+  prepare: async (_ctx, doc) => {
+    // S2 lets authMode out (as azure-ai-ml and az ml send it); Azure applies Key.
+    const properties = doc.properties as Record<string, unknown> | undefined;
+    if (properties && properties.authMode === undefined) properties.authMode = 'Key';
+  },
   onCreate: (r) => {
     internalOf(r).keys = { primaryKey: newKey(), secondaryKey: newKey() };
     // The data-plane route: unique per endpoint, also when a deleted name is created again.

@@ -483,17 +483,15 @@ const bodyArb = (shape: Shape): fc.Arbitrary<Buffer | undefined> =>
     },
     { arbitrary: fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)), weight: 1 },
     {
-      arbitrary: fc
-        .string({ unit: 'binary', maxLength: 40 })
-        .map((s) =>
-          Buffer.from(
-            JSON.stringify({
-              ...shape.body?.(),
-              tags: { [s]: s },
-              properties: { ...(shape.body?.().properties as object), [s]: s },
-            }),
-          ),
+      arbitrary: fc.string({ unit: 'binary', maxLength: 40 }).map((s) =>
+        Buffer.from(
+          JSON.stringify({
+            ...shape.body?.(),
+            tags: { [s]: s },
+            properties: { ...(shape.body?.().properties as object), [s]: s },
+          }),
         ),
+      ),
       weight: 2,
     },
     { arbitrary: deepText.map((s) => Buffer.from(s)), weight: 1 },

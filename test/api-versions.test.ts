@@ -127,6 +127,17 @@ describe('every api-version of issue 15 §1', () => {
     }
   });
 
+  test('workspaces: a create answers 200 (the swagger declares 200 or 202), never 201; a replace answers 200', async () => {
+    const path = workspacePath(SUB, RG, 'ws-created-status');
+    for (const expected of ['create', 'replace']) {
+      const res = await armFetch(server, 'PUT', withApiVersion(path, '2024-10-01'), {
+        body: { location: 'eastus', properties: {} },
+      });
+      assert.equal(res.status, 200, `${expected}: ${describeResponse(res)}`);
+      assert.equal(res.body.properties.provisioningState, 'Succeeded');
+    }
+  });
+
   test('serverless endpoints: create, get, list, delete at every version of S3, S4, S4′, S5, S6', async () => {
     const collection = `${workspacePath(SUB, RG, WS)}/serverlessEndpoints`;
     for (const v of SERVERLESS_VERSIONS.filter((x) => !S2.includes(x))) {

@@ -202,7 +202,7 @@ export class Engine {
       if (!(await this.store.commit(writes))) return undefined;
       if (op) this.provisioner.schedule(op);
       return {
-        status: existing ? 200 : 201,
+        status: existing ? 200 : async ? 201 : (t.operations.createOrReplace.createdStatus ?? 201),
         body: this.render(t, resource, ctx),
         headers: { etag: resource.etag, ...(op && lro ? this.accepted(op, t, ctx, lro) : {}) },
       };

@@ -44,7 +44,8 @@ export const workspaces: ResourceType = {
     checkExistence: checkExistence(),
     listByParent: listByParent(),
     listBySubscription: listBySubscription(),
-    createOrReplace: createOrReplaceSync(),
+    // Azure ML's swagger declares 200 or 202 for a workspace PUT, never 201 (the Python ML client refuses 201).
+    createOrReplace: createOrReplaceSync({ createdStatus: 200 }),
     update: updateSync({ mergeProperties: true }),
     delete: deleteAsync(),
   },

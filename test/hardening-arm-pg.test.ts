@@ -1,7 +1,7 @@
 // Issue 12 item 5: a child PUT racing its parent's DELETE through two amlite processes on one PostgreSQL database
 // never leaves a live child under a deleted parent. Many rounds; after each, the parent and everything below it are
 // gone, and the database holds no resource whose parent row is missing.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -18,8 +18,9 @@ import {
   workspacePath,
   type FetchResult,
 } from './support/harness.js';
-import { postgresUnavailable, startPostgres, type RunningPostgres } from './support/postgres.js';
+import { startPostgres, type RunningPostgres } from './support/postgres.js';
 import { killAllCli, startCli, type CliServer } from './support/cli.js';
+import { describeWithPostgres } from './support/with-postgres.js';
 
 const STABLE = '2025-09-01';
 const ROUNDS = 150;
@@ -27,105 +28,92 @@ const ROUNDS = 150;
 const PARALLEL = 10;
 const WS_BODY = { location: 'eastus', properties: {} };
 
-const unavailable = postgresUnavailable();
+describeWithPostgres('a child PUT racing its parent DELETE across two processes on PostgreSQL', () => {
+  let postgres: RunningPostgres;
+  let database: string;
+  let a: CliServer;
+  let b: CliServer;
+  const dataDirs: string[] = [];
+  const sub = randomUUID();
 
-describe(
-  'a child PUT racing its parent DELETE across two processes on PostgreSQL',
-  {
-    skip: unavailable && 'skip' in unavailable ? unavailable.skip : false,
-  },
-  () => {
-    if (unavailable) {
-      test('PostgreSQL is available', () => assert.fail('fail' in unavailable ? unavailable.fail : unavailable.skip));
-      return;
-    }
+  const start = async () => {
+    const dataDir = freshDataDir('amlite-orphans-');
+    dataDirs.push(dataDir);
+    return startCli(['--store', database, '--data-dir', dataDir, '--profile', 'fast', '--log-level', 'warn']);
+  };
 
-    let postgres: RunningPostgres;
-    let database: string;
-    let a: CliServer;
-    let b: CliServer;
-    const dataDirs: string[] = [];
-    const sub = randomUUID();
+  before(async () => {
+    postgres = await startPostgres();
+    database = await postgres.freshDatabase('amlite_orphans');
+    [a, b] = await Promise.all([start(), start()]);
+    await createResourceGroup(a, sub, 'rg');
+  });
 
-    const start = async () => {
-      const dataDir = freshDataDir('amlite-orphans-');
-      dataDirs.push(dataDir);
-      return startCli(['--store', database, '--data-dir', dataDir, '--profile', 'fast', '--log-level', 'warn']);
-    };
+  after(async () => {
+    await killAllCli();
+    await postgres?.stop();
+    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+  });
 
-    before(async () => {
-      postgres = await startPostgres();
-      database = await postgres.freshDatabase('amlite_orphans');
-      [a, b] = await Promise.all([start(), start()]);
-      await createResourceGroup(a, sub, 'rg');
-    });
-
-    after(async () => {
-      await killAllCli();
-      await postgres?.stop();
-      for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
-    });
-
-    /** Resources (below a subscription, resource groups aside) whose parent row does not exist. */
-    async function orphans(): Promise<string[]> {
-      const client = new pg.Client({ connectionString: database });
-      await client.connect();
-      try {
-        const res = await client.query<{ key: string }>(`
+  /** Resources (below a subscription, resource groups aside) whose parent row does not exist. */
+  async function orphans(): Promise<string[]> {
+    const client = new pg.Client({ connectionString: database });
+    await client.connect();
+    try {
+      const res = await client.query<{ key: string }>(`
         SELECT r.key FROM resources r
         WHERE r.key LIKE '/subscriptions/%' AND r.type <> 'microsoft.resources/resourcegroups'
           AND NOT EXISTS (SELECT 1 FROM resources p WHERE p.key = r.parent_key)`);
-        return res.rows.map((r) => r.key);
-      } finally {
-        await client.end();
+      return res.rows.map((r) => r.key);
+    } finally {
+      await client.end();
+    }
+  }
+
+  async function round(i: number): Promise<FetchResult[]> {
+    const ws = workspacePath(sub, 'rg', `ws-race-${i}`);
+    const created = await armFetch(a, 'PUT', withApiVersion(ws, STABLE), { body: WS_BODY });
+    assert.equal(created.status, 200, describeResponse(created)); // a workspace create (no 201 in its swagger)
+    const children = [
+      [b, 'ep-b'],
+      [a, 'ep-a'],
+      [b, 'ep-b2'],
+    ] as const;
+    const ep = (name: string) => withApiVersion(endpointPath(sub, 'rg', `ws-race-${i}`, name), STABLE);
+    const [del, ...puts] = await Promise.all([
+      armFetch(a, 'DELETE', withApiVersion(ws, STABLE)),
+      ...children.map(([server, name]) => armFetch(server, 'PUT', ep(name), { body: endpointBody() })),
+    ]);
+    assert.equal(del.status, 202, `round ${i} delete: ${describeResponse(del)}`);
+    for (const put of puts) {
+      assert.ok([201, 404, 409].includes(put.status), `round ${i} child: ${describeResponse(put)}`);
+    }
+    await pollUntil(
+      `round ${i}: the workspace to be deleted`,
+      async () => (await armFetch(b, 'GET', withApiVersion(ws, STABLE))).status === 404 || undefined,
+      15_000,
+    );
+    for (const [, name] of children) {
+      for (const server of [a, b]) {
+        const get = await armFetch(server, 'GET', ep(name));
+        assert.equal(get.status, 404, `round ${i}: ${name} outlived its workspace: ${describeResponse(get)}`);
       }
     }
+    return puts;
+  }
 
-    async function round(i: number): Promise<FetchResult[]> {
-      const ws = workspacePath(sub, 'rg', `ws-race-${i}`);
-      const created = await armFetch(a, 'PUT', withApiVersion(ws, STABLE), { body: WS_BODY });
-      assert.equal(created.status, 200, describeResponse(created)); // a workspace create (no 201 in its swagger)
-      const children = [
-        [b, 'ep-b'],
-        [a, 'ep-a'],
-        [b, 'ep-b2'],
-      ] as const;
-      const ep = (name: string) => withApiVersion(endpointPath(sub, 'rg', `ws-race-${i}`, name), STABLE);
-      const [del, ...puts] = await Promise.all([
-        armFetch(a, 'DELETE', withApiVersion(ws, STABLE)),
-        ...children.map(([server, name]) => armFetch(server, 'PUT', ep(name), { body: endpointBody() })),
-      ]);
-      assert.equal(del.status, 202, `round ${i} delete: ${describeResponse(del)}`);
-      for (const put of puts) {
-        assert.ok([201, 404, 409].includes(put.status), `round ${i} child: ${describeResponse(put)}`);
+  test(`${ROUNDS} rounds: zero orphans`, async () => {
+    const statuses: Record<number, number> = {};
+    for (let first = 0; first < ROUNDS; first += PARALLEL) {
+      const batch = Array.from({ length: Math.min(PARALLEL, ROUNDS - first) }, (_, k) => round(first + k));
+      for (const puts of await Promise.all(batch)) {
+        for (const p of puts) statuses[p.status] = (statuses[p.status] ?? 0) + 1;
       }
-      await pollUntil(
-        `round ${i}: the workspace to be deleted`,
-        async () => (await armFetch(b, 'GET', withApiVersion(ws, STABLE))).status === 404 || undefined,
-        15_000,
-      );
-      for (const [, name] of children) {
-        for (const server of [a, b]) {
-          const get = await armFetch(server, 'GET', ep(name));
-          assert.equal(get.status, 404, `round ${i}: ${name} outlived its workspace: ${describeResponse(get)}`);
-        }
-      }
-      return puts;
     }
-
-    test(`${ROUNDS} rounds: zero orphans`, async () => {
-      const statuses: Record<number, number> = {};
-      for (let first = 0; first < ROUNDS; first += PARALLEL) {
-        const batch = Array.from({ length: Math.min(PARALLEL, ROUNDS - first) }, (_, k) => round(first + k));
-        for (const puts of await Promise.all(batch)) {
-          for (const p of puts) statuses[p.status] = (statuses[p.status] ?? 0) + 1;
-        }
-      }
-      assert.deepEqual(await orphans(), [], `child PUT outcomes: ${JSON.stringify(statuses)}`);
-      // The resource group is still a parent anyone can write under.
-      const wsAfter = withApiVersion(workspacePath(sub, 'rg', 'ws-after'), STABLE);
-      const later = await armFetch(b, 'PUT', wsAfter, { body: WS_BODY });
-      assert.equal(later.status, 200, describeResponse(later));
-    });
-  },
-);
+    assert.deepEqual(await orphans(), [], `child PUT outcomes: ${JSON.stringify(statuses)}`);
+    // The resource group is still a parent anyone can write under.
+    const wsAfter = withApiVersion(workspacePath(sub, 'rg', 'ws-after'), STABLE);
+    const later = await armFetch(b, 'PUT', wsAfter, { body: WS_BODY });
+    assert.equal(later.status, 200, describeResponse(later));
+  });
+});

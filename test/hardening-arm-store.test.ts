@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import type { Store, StoredResource } from '../src/store/types.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { PostgresStore } from '../src/store/postgres.js';
-import { postgresUnavailable, startPostgres, type RunningPostgres } from './support/postgres.js';
+import { startPostgres, type RunningPostgres } from './support/postgres.js';
+import { describeWithPostgres } from './support/with-postgres.js';
 
 function resource(id: string, type: string, parentKey: string, state = 'Succeeded'): StoredResource {
   const now = new Date().toISOString();
@@ -64,13 +65,7 @@ function contract(open: () => Promise<Store>): void {
 
 describe('requireParent on SQLite', () => contract(async () => new SqliteStore(':memory:')));
 
-const unavailable = postgresUnavailable();
-const skip = unavailable && 'skip' in unavailable ? unavailable.skip : false;
-describe('requireParent on PostgreSQL', { skip }, () => {
-  if (unavailable) {
-    test('PostgreSQL is available', () => assert.fail('fail' in unavailable ? unavailable.fail : unavailable.skip));
-    return;
-  }
+describeWithPostgres('requireParent on PostgreSQL', () => {
   let postgres: RunningPostgres;
   after(async () => postgres?.stop());
   contract(async () => {

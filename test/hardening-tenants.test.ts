@@ -22,9 +22,10 @@ import {
   RG_API_VERSION,
   type RunningServer,
 } from './support/harness.js';
-import { postgresUnavailable, startPostgres, type RunningPostgres } from './support/postgres.js';
+import { startPostgres, type RunningPostgres } from './support/postgres.js';
 import { killAllCli, startCli, stopCli, type CliServer } from './support/cli.js';
 import { startAmlite } from '../src/server.js';
+import { describeWithPostgres } from './support/with-postgres.js';
 
 const TENANT_A = '7e1a0000-0000-4000-8000-00000000000a';
 const TENANT_B = '7e1a0000-0000-4000-8000-00000000000b';
@@ -54,109 +55,98 @@ const putGroup = (server: { url: string }, token: string, sub: string, rg = 'rg'
 const getGroup = (server: { url: string }, token: string, sub: string, rg = 'rg') =>
   armFetch(server, 'GET', withApiVersion(rgPath(sub, rg), RG_API_VERSION), { token });
 
-const unavailable = postgresUnavailable();
+describeWithPostgres('tenant bindings across processes on one PostgreSQL database', () => {
+  let postgres: RunningPostgres;
+  let database: string;
+  // One data dir for both: they must share the token issuer's key to accept each other's tokens (README).
+  const dataDir = freshDataDir('amlite-tenants-pg-');
+  const start = () => startCli(['--store', database, '--data-dir', dataDir, '--auth', 'strict', '--log-level', 'warn']);
+  let p1: CliServer;
+  let p2: CliServer;
 
-describe(
-  'tenant bindings across processes on one PostgreSQL database',
-  { skip: unavailable && 'skip' in unavailable ? unavailable.skip : false },
-  () => {
-    if (unavailable) {
-      test('PostgreSQL is available', () => assert.fail('fail' in unavailable ? unavailable.fail : unavailable.skip));
-      return;
-    }
-    let postgres: RunningPostgres;
-    let database: string;
-    // One data dir for both: they must share the token issuer's key to accept each other's tokens (README).
-    const dataDir = freshDataDir('amlite-tenants-pg-');
-    const start = () =>
-      startCli(['--store', database, '--data-dir', dataDir, '--auth', 'strict', '--log-level', 'warn']);
-    let p1: CliServer;
-    let p2: CliServer;
+  before(async () => {
+    postgres = await startPostgres();
+    database = await postgres.freshDatabase('amlite_tenants');
+    [p1, p2] = await Promise.all([start(), start()]);
+  });
+  after(async () => {
+    await killAllCli();
+    await postgres?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
-    before(async () => {
-      postgres = await startPostgres();
-      database = await postgres.freshDatabase('amlite_tenants');
-      [p1, p2] = await Promise.all([start(), start()]);
-    });
-    after(async () => {
-      await killAllCli();
-      await postgres?.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    });
+  const subA = randomUUID();
+  const subB = randomUUID();
 
-    const subA = randomUUID();
-    const subB = randomUUID();
+  test('whoever binds first, through either process, the other tenant gets 401 on both', async () => {
+    const [a1, b1, a2, b2] = await Promise.all([
+      tokenFor(p1, TENANT_A),
+      tokenFor(p1, TENANT_B),
+      tokenFor(p2, TENANT_A),
+      tokenFor(p2, TENANT_B),
+    ]);
+    // Order 1: A first, through p1; B then through p2.
+    assert.equal((await putGroup(p1, a1, subA)).status, 201);
+    const intruder = await putGroup(p2, b2, subA, 'rg-b');
+    assert.equal(intruder.status, 401, describeResponse(intruder));
+    assert.equal(intruder.body.error.code, WRONG_TENANT);
+    assert.equal((await getGroup(p2, b2, subA)).body.error?.code, WRONG_TENANT);
+    assert.equal((await getGroup(p2, a2, subA, 'rg-b')).status, 404, "B's create through p2 made nothing");
+    // Order 2: B first, through p2; A then through p1.
+    assert.equal((await putGroup(p2, b2, subB)).status, 201);
+    assert.equal((await putGroup(p1, a1, subB, 'rg-a')).body.error?.code, WRONG_TENANT);
+    assert.equal((await getGroup(p1, b1, subB)).status, 200, 'B owns it through p1 as well');
+  });
 
-    test('whoever binds first, through either process, the other tenant gets 401 on both', async () => {
-      const [a1, b1, a2, b2] = await Promise.all([
-        tokenFor(p1, TENANT_A),
-        tokenFor(p1, TENANT_B),
-        tokenFor(p2, TENANT_A),
-        tokenFor(p2, TENANT_B),
-      ]);
-      // Order 1: A first, through p1; B then through p2.
-      assert.equal((await putGroup(p1, a1, subA)).status, 201);
-      const intruder = await putGroup(p2, b2, subA, 'rg-b');
-      assert.equal(intruder.status, 401, describeResponse(intruder));
-      assert.equal(intruder.body.error.code, WRONG_TENANT);
-      assert.equal((await getGroup(p2, b2, subA)).body.error?.code, WRONG_TENANT);
-      assert.equal((await getGroup(p2, a2, subA, 'rg-b')).status, 404, "B's create through p2 made nothing");
-      // Order 2: B first, through p2; A then through p1.
-      assert.equal((await putGroup(p2, b2, subB)).status, 201);
-      assert.equal((await putGroup(p1, a1, subB, 'rg-a')).body.error?.code, WRONG_TENANT);
-      assert.equal((await getGroup(p1, b1, subB)).status, 200, 'B owns it through p1 as well');
-    });
-
-    test('two tenants racing for a new subscription through two processes: one wins, both processes agree', async () => {
-      const [a1, b2, a2, b1] = await Promise.all([
-        tokenFor(p1, TENANT_A),
-        tokenFor(p2, TENANT_B),
-        tokenFor(p2, TENANT_A),
-        tokenFor(p1, TENANT_B),
-      ]);
-      for (let round = 0; round < 10; round++) {
-        const sub = randomUUID();
-        const [ra, rb] = await Promise.all([putGroup(p1, a1, sub, 'ra'), putGroup(p2, b2, sub, 'rb')]);
-        const winners = [ra, rb].filter((r) => r.status === 201);
-        assert.equal(winners.length, 1, `round ${round}: ${describeResponse(ra)} / ${describeResponse(rb)}`);
-        const loser = ra.status === 201 ? rb : ra;
-        assert.equal(loser.body.error?.code, WRONG_TENANT);
-        const owner = ra.status === 201 ? 'A' : 'B';
-        for (const [server, token, tenant] of [
-          [p1, a1, 'A'],
-          [p2, a2, 'A'],
-          [p1, b1, 'B'],
-          [p2, b2, 'B'],
-        ] as const) {
-          const res = await getGroup(server, token, sub, owner === 'A' ? 'ra' : 'rb');
-          assert.equal(
-            res.status,
-            tenant === owner ? 200 : 401,
-            `round ${round}, tenant ${tenant}: ${describeResponse(res)}`,
-          );
-        }
+  test('two tenants racing for a new subscription through two processes: one wins, both processes agree', async () => {
+    const [a1, b2, a2, b1] = await Promise.all([
+      tokenFor(p1, TENANT_A),
+      tokenFor(p2, TENANT_B),
+      tokenFor(p2, TENANT_A),
+      tokenFor(p1, TENANT_B),
+    ]);
+    for (let round = 0; round < 10; round++) {
+      const sub = randomUUID();
+      const [ra, rb] = await Promise.all([putGroup(p1, a1, sub, 'ra'), putGroup(p2, b2, sub, 'rb')]);
+      const winners = [ra, rb].filter((r) => r.status === 201);
+      assert.equal(winners.length, 1, `round ${round}: ${describeResponse(ra)} / ${describeResponse(rb)}`);
+      const loser = ra.status === 201 ? rb : ra;
+      assert.equal(loser.body.error?.code, WRONG_TENANT);
+      const owner = ra.status === 201 ? 'A' : 'B';
+      for (const [server, token, tenant] of [
+        [p1, a1, 'A'],
+        [p2, a2, 'A'],
+        [p1, b1, 'B'],
+        [p2, b2, 'B'],
+      ] as const) {
+        const res = await getGroup(server, token, sub, owner === 'A' ? 'ra' : 'rb');
+        assert.equal(
+          res.status,
+          tenant === owner ? 200 : 401,
+          `round ${round}, tenant ${tenant}: ${describeResponse(res)}`,
+        );
       }
-    });
+    }
+  });
 
-    test('the bindings outlive a restart of both processes', async () => {
-      await Promise.all([stopCli(p1, 'SIGTERM'), stopCli(p2, 'SIGTERM')]);
-      [p1, p2] = await Promise.all([start(), start()]);
-      const [a1, b1, a2, b2] = await Promise.all([
-        tokenFor(p1, TENANT_A),
-        tokenFor(p1, TENANT_B),
-        tokenFor(p2, TENANT_A),
-        tokenFor(p2, TENANT_B),
-      ]);
-      assert.equal((await getGroup(p2, a2, subA)).status, 200);
-      assert.equal((await getGroup(p1, b1, subA)).body.error?.code, WRONG_TENANT);
-      assert.equal((await getGroup(p1, b1, subB)).status, 200);
-      assert.equal((await getGroup(p2, a2, subB)).body.error?.code, WRONG_TENANT);
-      assert.equal((await putGroup(p1, a1, subB, 'late')).body.error?.code, WRONG_TENANT);
-      assert.equal((await putGroup(p2, b2, subA, 'late')).body.error?.code, WRONG_TENANT);
-      assert.ok(!existsSync(join(dataDir, 'tenants.json')), 'no tenants.json is written any more');
-    });
-  },
-);
+  test('the bindings outlive a restart of both processes', async () => {
+    await Promise.all([stopCli(p1, 'SIGTERM'), stopCli(p2, 'SIGTERM')]);
+    [p1, p2] = await Promise.all([start(), start()]);
+    const [a1, b1, a2, b2] = await Promise.all([
+      tokenFor(p1, TENANT_A),
+      tokenFor(p1, TENANT_B),
+      tokenFor(p2, TENANT_A),
+      tokenFor(p2, TENANT_B),
+    ]);
+    assert.equal((await getGroup(p2, a2, subA)).status, 200);
+    assert.equal((await getGroup(p1, b1, subA)).body.error?.code, WRONG_TENANT);
+    assert.equal((await getGroup(p1, b1, subB)).status, 200);
+    assert.equal((await getGroup(p2, a2, subB)).body.error?.code, WRONG_TENANT);
+    assert.equal((await putGroup(p1, a1, subB, 'late')).body.error?.code, WRONG_TENANT);
+    assert.equal((await putGroup(p2, b2, subA, 'late')).body.error?.code, WRONG_TENANT);
+    assert.ok(!existsSync(join(dataDir, 'tenants.json')), 'no tenants.json is written any more');
+  });
+});
 
 describe('tenant bindings on SQLite: tenants.json imported once, bindings in the store', () => {
   const dataDir = freshDataDir('amlite-tenants-sqlite-');

@@ -13,7 +13,8 @@ import type { OperationRecord, Store, StoredResource, Write } from '../src/store
 import { SqliteStore } from '../src/store/sqlite.js';
 import { PostgresStore } from '../src/store/postgres.js';
 import { LATEST_VERSION, MIGRATIONS } from '../src/store/migrations.js';
-import { postgresUnavailable, startPostgres, type RunningPostgres } from './support/postgres.js';
+import { startPostgres, type RunningPostgres } from './support/postgres.js';
+import { describeWithPostgres } from './support/with-postgres.js';
 
 /** One database for one test: the store under test, more connections to it, raw access for schema checks. */
 interface Database_ {
@@ -814,124 +815,117 @@ describe('store contract: SQLite file', () => {
   });
 });
 
-const unavailable = postgresUnavailable();
-describe(
-  'store contract: PostgreSQL',
-  { skip: unavailable && 'skip' in unavailable ? unavailable.skip : false },
-  () => {
-    if (unavailable) {
-      test('PostgreSQL is available', () => assert.fail('fail' in unavailable ? unavailable.fail : unavailable.skip));
-      return;
+describeWithPostgres('store contract: PostgreSQL', () => {
+  before(async () => {
+    server = await startPostgres();
+  });
+  after(() => server?.stop());
+
+  contract(postgres);
+
+  test('lists and lookups are served by the indexes (keyset paging stays flat)', async () => {
+    const url = await server!.freshDatabase('amlite_plans');
+    const store = await PostgresStore.open(url);
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      // A realistic shape: 20 workspaces of 100 endpoints each, and statistics about them.
+      const rg = group();
+      const wss = Array.from({ length: 20 }, (_, i) =>
+        child(rg, 'providers/Microsoft.MachineLearningServices/workspaces', `ws${i}`, TYPE_WS),
+      );
+      await store.commit([rg, ...wss].map((r) => ({ op: 'insert', resource: r })));
+      for (const ws of wss) {
+        await store.commit(
+          Array.from({ length: 100 }, (_, i) => ({
+            op: 'insert',
+            resource: child(ws, 'serverlessEndpoints', `ep${i}`, TYPE_EP, {
+              internal: { route: `${ws.name}-ep${i}` },
+            }),
+          })),
+        );
+      }
+      await c.query('ANALYZE');
+      // Whatever the planner prefers on a table this small, an ordered index path must exist: with scans of the
+      // whole table, bitmaps and sorts priced out, each query is still an index scan and needs no sort.
+      await c.query('SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off');
+      const plan = async (sql: string, values: unknown[]) => {
+        const text = (await c.query(`EXPLAIN ${sql}`, values)).rows.map((r) => r['QUERY PLAN']).join('\n');
+        assert.doesNotMatch(text, /Sort|Seq Scan/, text);
+        return text;
+      };
+      const type = TYPE_EP.toLowerCase();
+      assert.match(
+        await plan('SELECT doc FROM resources WHERE parent_key = $1 AND type = $2 AND key > $3 ORDER BY key LIMIT $4', [
+          wss[3].key,
+          type,
+          `${wss[3].key}/serverlessendpoints/ep50`,
+          101,
+        ]),
+        /Index Scan using resources_by_parent/,
+      );
+      assert.match(
+        await plan(
+          'SELECT doc FROM resources WHERE type = $1 AND key >= $2 AND key < $3 AND key > $4 ORDER BY key LIMIT $5',
+          [type, `${rg.key}/`, `${rg.key}0`, `${wss[5].key}/serverlessendpoints/ep7`, 101],
+        ),
+        /Index Scan using resources_by_type/,
+      );
+      assert.match(await plan('SELECT doc FROM resources WHERE route = $1', ['r']), /resources_by_route/);
+      assert.match(await plan('SELECT doc FROM resources WHERE key = $1', ['k']), /resources_pkey/);
+      assert.match(
+        await plan(`SELECT doc FROM operations ORDER BY ((doc->>'startTime') COLLATE "C") DESC LIMIT $1`, [10]),
+        /operations_recent/,
+      );
+      assert.match(
+        await plan("SELECT id FROM operations WHERE status = 'InProgress' ORDER BY due_at", []),
+        /operations_open/,
+      );
+      const collations = await c.query(
+        "SELECT column_name, collation_name FROM information_schema.columns WHERE table_name = 'resources' AND column_name IN ('key', 'parent_key', 'type', 'route') ORDER BY column_name",
+      );
+      assert.deepEqual(
+        collations.rows.map((r) => r.collation_name),
+        ['C', 'C', 'C', 'C'],
+        'keys compare byte by byte',
+      );
+    } finally {
+      await c.end();
+      await store.close();
     }
-    before(async () => {
-      server = await startPostgres();
-    });
-    after(() => server?.stop());
+  });
 
-    contract(postgres);
-
-    test('lists and lookups are served by the indexes (keyset paging stays flat)', async () => {
-      const url = await server!.freshDatabase('amlite_plans');
-      const store = await PostgresStore.open(url);
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      try {
-        // A realistic shape: 20 workspaces of 100 endpoints each, and statistics about them.
-        const rg = group();
-        const wss = Array.from({ length: 20 }, (_, i) =>
-          child(rg, 'providers/Microsoft.MachineLearningServices/workspaces', `ws${i}`, TYPE_WS),
-        );
-        await store.commit([rg, ...wss].map((r) => ({ op: 'insert', resource: r })));
-        for (const ws of wss) {
-          await store.commit(
-            Array.from({ length: 100 }, (_, i) => ({
-              op: 'insert',
-              resource: child(ws, 'serverlessEndpoints', `ep${i}`, TYPE_EP, {
-                internal: { route: `${ws.name}-ep${i}` },
-              }),
-            })),
-          );
-        }
-        await c.query('ANALYZE');
-        // Whatever the planner prefers on a table this small, an ordered index path must exist: with scans of the
-        // whole table, bitmaps and sorts priced out, each query is still an index scan and needs no sort.
-        await c.query('SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off');
-        const plan = async (sql: string, values: unknown[]) => {
-          const text = (await c.query(`EXPLAIN ${sql}`, values)).rows.map((r) => r['QUERY PLAN']).join('\n');
-          assert.doesNotMatch(text, /Sort|Seq Scan/, text);
-          return text;
-        };
-        const type = TYPE_EP.toLowerCase();
-        assert.match(
-          await plan(
-            'SELECT doc FROM resources WHERE parent_key = $1 AND type = $2 AND key > $3 ORDER BY key LIMIT $4',
-            [wss[3].key, type, `${wss[3].key}/serverlessendpoints/ep50`, 101],
-          ),
-          /Index Scan using resources_by_parent/,
-        );
-        assert.match(
-          await plan(
-            'SELECT doc FROM resources WHERE type = $1 AND key >= $2 AND key < $3 AND key > $4 ORDER BY key LIMIT $5',
-            [type, `${rg.key}/`, `${rg.key}0`, `${wss[5].key}/serverlessendpoints/ep7`, 101],
-          ),
-          /Index Scan using resources_by_type/,
-        );
-        assert.match(await plan('SELECT doc FROM resources WHERE route = $1', ['r']), /resources_by_route/);
-        assert.match(await plan('SELECT doc FROM resources WHERE key = $1', ['k']), /resources_pkey/);
-        assert.match(
-          await plan(`SELECT doc FROM operations ORDER BY ((doc->>'startTime') COLLATE "C") DESC LIMIT $1`, [10]),
-          /operations_recent/,
-        );
-        assert.match(
-          await plan("SELECT id FROM operations WHERE status = 'InProgress' ORDER BY due_at", []),
-          /operations_open/,
-        );
-        const collations = await c.query(
-          "SELECT column_name, collation_name FROM information_schema.columns WHERE table_name = 'resources' AND column_name IN ('key', 'parent_key', 'type', 'route') ORDER BY column_name",
-        );
-        assert.deepEqual(
-          collations.rows.map((r) => r.collation_name),
-          ['C', 'C', 'C', 'C'],
-          'keys compare byte by byte',
-        );
-      } finally {
-        await c.end();
-        await store.close();
-      }
-    });
-
-    test('two processes starting at once on an empty database migrate it once', async () => {
-      const url = await server!.freshDatabase('amlite_race');
-      const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresStore.open(url)));
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      try {
-        const versions = (await c.query('SELECT version FROM schema_migrations ORDER BY version')).rows.map(
-          (r) => r.version,
-        );
-        assert.deepEqual(
-          versions,
-          MIGRATIONS.map((m) => m.version),
-        );
-      } finally {
-        await c.end();
-        await Promise.all(stores.map((s) => s.close()));
-      }
-    });
-
-    test('an unreachable database fails to open with the reason', async () => {
-      await assert.rejects(
-        PostgresStore.open(`postgres://postgres@127.0.0.1:${server!.port}/no_such_database`),
-        /no_such_database/,
+  test('two processes starting at once on an empty database migrate it once', async () => {
+    const url = await server!.freshDatabase('amlite_race');
+    const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresStore.open(url)));
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      const versions = (await c.query('SELECT version FROM schema_migrations ORDER BY version')).rows.map(
+        (r) => r.version,
       );
-    });
-
-    test('the URL shown never carries the password', async () => {
-      const { redactUrl } = await import('../src/store/postgres.js');
-      assert.equal(
-        redactUrl('postgres://amlite:s3cret@db.local:5432/amlite?sslmode=require'),
-        'postgres://amlite@db.local:5432/amlite?sslmode=require',
+      assert.deepEqual(
+        versions,
+        MIGRATIONS.map((m) => m.version),
       );
-    });
-  },
-);
+    } finally {
+      await c.end();
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  test('an unreachable database fails to open with the reason', async () => {
+    await assert.rejects(
+      PostgresStore.open(`postgres://postgres@127.0.0.1:${server!.port}/no_such_database`),
+      /no_such_database/,
+    );
+  });
+
+  test('the URL shown never carries the password', async () => {
+    const { redactUrl } = await import('../src/store/postgres.js');
+    assert.equal(
+      redactUrl('postgres://amlite:s3cret@db.local:5432/amlite?sslmode=require'),
+      'postgres://amlite@db.local:5432/amlite?sslmode=require',
+    );
+  });
+});

@@ -34,6 +34,8 @@ export interface DataPlaneResults {
   connections: number;
   chat: { throughput: Comparison; latency: Comparison };
   streamedChat: { throughput: Comparison; latency: Comparison };
+  /** Against an upstream that takes SLOW_UPSTREAM_MS per answer, with `connections` clients (issue 18). */
+  slowChat?: { connections: number; upstreamMs: number; throughput: Comparison };
   timeToFirstToken: {
     amlite: Latency;
     direct: Latency;
@@ -42,19 +44,25 @@ export interface DataPlaneResults {
   };
 }
 
+/** How long the slow upstream takes per answer: a model's time, which the proxy should hide entirely. */
+const SLOW_UPSTREAM_MS = 20;
+
 const WS = `/subscriptions/${SUB}/resourceGroups/bench/providers/Microsoft.MachineLearningServices/workspaces/bench-ws`;
 
 /** A serverless endpoint on `p`: its inference URL and key. */
-async function endpointOn(p: Proc): Promise<{ uri: string; key: string; pid?: number }> {
+async function endpointOn(
+  p: Proc,
+  name = 'proxied',
+  modelId = endpointBody.properties.modelSettings.modelId,
+): Promise<{ uri: string; key: string; pid?: number }> {
   const client = armClient(p.url);
   await client.resourceGroups.createOrUpdate('bench', { location: 'eastus' });
   await client.resources.beginCreateOrUpdateByIdAndWait(WS, API, { location: 'eastus', properties: {} });
-  const endpoint = await client.resources.beginCreateOrUpdateByIdAndWait(
-    `${WS}/serverlessEndpoints/proxied`,
-    API,
-    endpointBody,
-  );
-  const keys = await fetch(`${p.url}${WS}/serverlessEndpoints/proxied/listKeys?api-version=${API}`, {
+  const endpoint = await client.resources.beginCreateOrUpdateByIdAndWait(`${WS}/serverlessEndpoints/${name}`, API, {
+    ...endpointBody,
+    properties: { ...endpointBody.properties, modelSettings: { modelId } },
+  });
+  const keys = await fetch(`${p.url}${WS}/serverlessEndpoints/${name}/listKeys?api-version=${API}`, {
     method: 'POST',
     headers: authHeaders,
   });
@@ -81,10 +89,20 @@ export async function dataPlane(opts: BenchOptions): Promise<DataPlaneResults> {
       /^upstream listening on (\S+)/,
     );
     started.push(upstream);
+    const slowUpstream = await startProcess(
+      ['--import', 'tsx', 'bench/upstream-server.ts', certPath, keyPath, String(SLOW_UPSTREAM_MS)],
+      /^upstream listening on (\S+)/,
+    );
+    started.push(slowUpstream);
     const catalog = join(dataDir, 'catalog.json');
     writeFileSync(
       catalog,
-      JSON.stringify({ models: [{ match: '*', backend: 'openai-compatible', url: upstream.url, model: 'upstream' }] }),
+      JSON.stringify({
+        models: [
+          { match: '*slow-model*', backend: 'openai-compatible', url: slowUpstream.url, model: 'upstream' },
+          { match: '*', backend: 'openai-compatible', url: upstream.url, model: 'upstream' },
+        ],
+      }),
     );
     const amlite = await startAmlite({ dataDir, catalog, cpuProf: opts.cpuProf ? 'dataplane' : undefined });
     started.push(amlite);
@@ -94,6 +112,9 @@ export async function dataPlane(opts: BenchOptions): Promise<DataPlaneResults> {
     if (before) started.push(before);
     const ours = await endpointOn(amlite);
     const old = before && (await endpointOn(before));
+    const slowModel = 'azureml://registries/azureml-meta/models/slow-model';
+    const oursSlow = await endpointOn(amlite, 'proxied-slow', slowModel);
+    const oldSlow = before && (await endpointOn(before, 'proxied-slow', slowModel));
 
     const request = (stream: boolean) => JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], stream });
     const through = (e: { uri: string; key: string; pid?: number }, stream: boolean): LoadSpec => ({
@@ -103,11 +124,11 @@ export async function dataPlane(opts: BenchOptions): Promise<DataPlaneResults> {
       body: request(stream),
       pid: e.pid,
     });
-    const direct = (stream: boolean): LoadSpec => ({
-      url: `${upstream.url}/chat/completions`,
+    const direct = (stream: boolean, up: Proc = upstream): LoadSpec => ({
+      url: `${up.url}/chat/completions`,
       method: 'POST',
       body: request(stream),
-      pid: upstream.child.pid,
+      pid: up.child.pid,
     });
     const both = async (stream: boolean) => ({
       throughput: await compare(
@@ -122,6 +143,19 @@ export async function dataPlane(opts: BenchOptions): Promise<DataPlaneResults> {
     });
     const chat = await both(false);
     const streamedChat = await both(true);
+    const slowConnections = num('BENCH_SLOW_CONNECTIONS', 32);
+    const slowChat = {
+      connections: slowConnections,
+      upstreamMs: SLOW_UPSTREAM_MS,
+      throughput: await compare(
+        through(oursSlow, false),
+        direct(false, slowUpstream),
+        slowConnections,
+        seconds,
+        rounds,
+        oldSlow && through(oldSlow, false),
+      ),
+    };
 
     /** Time to the first content chunk: what autocannon cannot see. */
     const body = request(true);
@@ -160,6 +194,7 @@ export async function dataPlane(opts: BenchOptions): Promise<DataPlaneResults> {
       connections,
       chat,
       streamedChat,
+      slowChat,
       timeToFirstToken: {
         amlite: latency(a),
         direct: latency(d),

@@ -14,9 +14,13 @@ export const root = resolve(import.meta.dirname, '..');
 export const certDir = join(root, '.amlite-test');
 export const certPath = join(certDir, 'cert.pem');
 export const keyPath = join(certDir, 'key.pem');
-/** Scratch space for one bench run (ignored by git). */
-export const work = join(root, '.amlite-bench');
-export const resultsDir = join(root, 'bench', 'results');
+/** Scratch space for one bench run (ignored by git); BENCH_WORK (inside the checkout, e.g. .amlite-bench/mine, for
+ * its node_modules) lets two runs share a checkout. */
+export const work = process.env.BENCH_WORK ? resolve(process.env.BENCH_WORK) : join(root, '.amlite-bench');
+/** Where results go; BENCH_RESULTS elsewhere keeps a trial run (profiling, say) out of latest.json. */
+export const resultsDir = process.env.BENCH_RESULTS
+  ? resolve(process.env.BENCH_RESULTS)
+  : join(root, 'bench', 'results');
 
 export const SUB = '00000000-0000-0000-0000-0000000000b1';
 export const API = '2025-09-01';

@@ -193,7 +193,7 @@ export async function management(opts: BenchOptions): Promise<ManagementResults>
       };
     }
     return {
-      store: inMemory ? 'SQLite in memory' : 'SQLite file (WAL, synchronous=FULL): the default',
+      store: inMemory ? 'SQLite in memory' : 'SQLite file (WAL, group commit: fsynced before each answer): the default',
       connections,
       seconds,
       rounds,

@@ -145,6 +145,19 @@ export function render(results: Results, baseline?: Results): string {
           row('chat completion', (x) => x.chat),
           row('chat completion, streamed (32 tokens)', (x) => x.streamedChat),
           {
+            label: 'chat completion, upstream taking 20 ms per answer (req/s, more connections)',
+            amlite: (r) => {
+              const s = r.dataPlane!.slowChat!;
+              return `${load(s.throughput.amlite)} (${s.connections} connections, ${s.upstreamMs} ms upstream)`;
+            },
+            yardstick: (r) => load(r.dataPlane!.slowChat!.throughput.yardstick),
+            ratio: (r) => `**${r.dataPlane!.slowChat!.throughput.ratio}**`,
+            sideBySide: (r) => {
+              const b = r.dataPlane!.slowChat!.throughput.before;
+              return b && `**${b.ratio}** · ${load(b.amlite)}`;
+            },
+          },
+          {
             label: 'time to first token, p50 / p99 (1 connection)',
             amlite: (r) => `${ttft(r).amlite.p50Ms} / ${ttft(r).amlite.p99Ms} ms`,
             yardstick: (r) => `${ttft(r).direct.p50Ms} / ${ttft(r).direct.p99Ms} ms`,

@@ -2,7 +2,7 @@
  * The stores side by side: throughput of a mixed management-plane workload on the embedded SQLite file (one
  * process), on PostgreSQL with one amlite process, and on PostgreSQL with two amlite processes sharing the database
  * (clients alternate between them, as behind a round-robin load balancer). PostgreSQL is a throwaway server from
- * Debian's package, durable like the SQLite file (fsync on; SQLite runs synchronous=FULL).
+ * Debian's package, durable like the SQLite file (fsync on; SQLite fsyncs its WAL before each answer, by group commit).
  *
  * `stores()` is what bench/run.ts calls; `storesMarkdown()` renders its rows. BENCH_STORE_SECONDS (5) sets how long
  * each configuration is loaded, BENCH_STORE_CLIENTS (8) by how many clients at once.
@@ -122,7 +122,7 @@ export function storesMarkdown(r: StoresResults | undefined): string {
   const lines = [
     '',
     '',
-    `Stores: mixed management requests (${mix}) from ${r.runs[0].clients} clients, median of ${r.runs[0].rounds?.length ?? 1} rounds of ${r.runs[0].seconds} s, durable commits (SQLite synchronous=FULL, PostgreSQL fsync on).`,
+    `Stores: mixed management requests (${mix}) from ${r.runs[0].clients} clients, median of ${r.runs[0].rounds?.length ?? 1} rounds of ${r.runs[0].seconds} s, durable commits (SQLite group commit, PostgreSQL fsync on).`,
     '',
     '| store | amlite processes | requests/s | median / p99 | vs SQLite | unexpected answers |',
     '|---|---|---|---|---|---|',

@@ -6,12 +6,15 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 
-const [certFile, keyFile] = process.argv.slice(2);
+// An optional third argument: milliseconds each answer takes (a model's time), spent before it is sent.
+const [certFile, keyFile, delayArg] = process.argv.slice(2);
+const delayMs = Number(delayArg ?? 0);
 const TOKENS = Array.from({ length: 32 }, (_, i) => `tok${i} `);
 const server = createServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) }, (req, res) => {
   let raw = '';
   req.on('data', (c) => (raw += c));
-  req.on('end', () => {
+  req.on('end', () => (delayMs > 0 ? setTimeout(answer, delayMs) : answer()));
+  const answer = () => {
     const body = JSON.parse(raw || '{}');
     if (!body.stream) {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -35,7 +38,7 @@ const server = createServer({ cert: readFileSync(certFile), key: readFileSync(ke
       `data: ${JSON.stringify({ id: 'u', object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: { prompt_tokens: 8, completion_tokens: 32 } })}\n\n`,
     );
     res.end('data: [DONE]\n\n');
-  });
+  };
 });
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => {

@@ -14,10 +14,16 @@ export interface Config {
   profile: 'fast' | 'realistic';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   anyApiVersion: boolean;
+  /** Other providers' types templates create (storage accounts, key vaults…) are stored as placeholders. */
+  placeholders: boolean;
+  /** Serverless endpoints for third-party models need a Subscribed marketplace subscription in their workspace. */
+  requireMarketplaceSubscription: boolean;
   catalog?: string;
   rules?: string;
   /** `sqlite`, or a postgres:// URL shared by several processes. */
   store: string;
+  /** The subscription `GET /subscriptions` lists for every caller (what `az login` picks). */
+  defaultSubscription: string;
 }
 
 type Kind = 'string' | 'int' | 'bool' | readonly string[];
@@ -29,6 +35,8 @@ interface Setting {
   kind: Kind;
   default?: Config[keyof Config];
   help: string;
+  /** A `--no-…` flag: given (bare or `=true`) it turns the setting off; the environment variable says on or off. */
+  negated?: boolean;
 }
 
 /** Every setting: its flag, its AMLITE_* environment variable, its default. The README's table is this table. */
@@ -142,6 +150,31 @@ export const SETTINGS: readonly Setting[] = [
     default: false,
     help: 'serve unknown api-versions as the newest known one instead of answering 400',
   },
+  {
+    key: 'placeholders',
+    flag: '--no-placeholders',
+    env: 'AMLITE_PLACEHOLDERS',
+    kind: 'bool',
+    default: true,
+    negated: true,
+    help: "do not store other providers' resources (storage, key vault, AI Services…) as placeholders: they answer as unknown types",
+  },
+  {
+    key: 'requireMarketplaceSubscription',
+    flag: '--require-marketplace-subscription',
+    env: 'AMLITE_REQUIRE_MARKETPLACE_SUBSCRIPTION',
+    kind: 'bool',
+    default: false,
+    help: "creating a serverless endpoint for a third-party model (registry other than 'azureml') fails unless its workspace has a marketplace subscription for the model, as in Azure",
+  },
+  {
+    key: 'defaultSubscription',
+    flag: '--default-subscription',
+    env: 'AMLITE_DEFAULT_SUBSCRIPTION',
+    kind: 'string',
+    default: '00000000-0000-0000-0000-000000000001',
+    help: "the subscription GET /subscriptions lists for every caller (az login's), beside the caller's tenant's others",
+  },
 ];
 
 export class ConfigError extends Error {}
@@ -181,12 +214,13 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     const s = SETTINGS.find((x) => x.flag === flag);
     if (!s) throw new ConfigError(`unknown option '${argv[i]}' (see amlite --help)`);
     if (s.kind === 'bool' && inline === undefined) {
-      config[s.key] = true;
+      config[s.key] = !s.negated;
       continue;
     }
     const raw = inline ?? argv[++i];
     if (raw === undefined) throw new ConfigError(`${flag} needs a value`);
-    config[s.key] = parse(s, raw, flag);
+    const value = parse(s, raw, flag);
+    config[s.key] = s.negated ? !value : value;
   }
   const c = config as unknown as Config;
   if (c.store !== 'sqlite' && !/^postgres(ql)?:\/\/./i.test(c.store))
@@ -197,6 +231,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     throw new ConfigError('--in-memory keeps the SQLite store in memory: it does not go with a PostgreSQL --store');
   if (!!c.certFile !== !!c.keyFile)
     throw new ConfigError('--cert and --key go together: pass both, or neither to use the generated certificate');
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(c.defaultSubscription))
+    throw new ConfigError(`--default-subscription must be a subscription id (a GUID), not '${c.defaultSubscription}'`);
   c.dataDir = resolve(c.dataDir);
   return c;
 }
@@ -210,7 +246,7 @@ export function helpText(): string {
   return [
     'usage: amlite [options]        start the emulator',
     '       amlite token …          print a bearer token loose auth accepts (amlite token --help: audience, tenant, …)',
-    '       amlite connect TOOL     print the setup pointing node, python or curl at the running amlite',
+    '       amlite connect TOOL     print the setup pointing node, python, curl or az at the running amlite',
     '       amlite control …        test control: rules, releases, endpoint state (amlite control --help)',
     '',
     'options:',

@@ -24,15 +24,16 @@ export function installEdgeRules(app: FastifyInstance, options: EdgeOptions): vo
   // Clients send the same Host on every request: the hosts found acceptable are remembered (a few, so a client
   // varying its Host cannot grow the set), and the check costs a Set lookup on the hot path.
   const accepted = new Set<string>();
-  app.addHook('onRequest', async (req) => {
+  // Callback-style: no promise per request.
+  app.addHook('onRequest', (req, _reply, done) => {
     const host = req.headers.host;
     if (host === undefined || !accepted.has(host)) {
       const refused = hostRefusal(host, options.loopbackOnly);
-      if (refused) throw refused;
+      if (refused) return done(refused);
       if (accepted.size < ACCEPTED_HOSTS_REMEMBERED) accepted.add(host!);
     }
     const refusal = crossSiteRefusal(req.method, req.headers);
-    if (refusal) throw refusal;
+    done(refusal);
   });
 }
 

@@ -79,7 +79,8 @@ export function installPipeline(app: FastifyInstance, limits: ServerLimits): voi
   app.addContentTypeParser(['application/json', 'text/json'], { parseAs: 'string' }, parseJson);
   app.addContentTypeParser(/^application\/[\w.+-]*\+json$/, { parseAs: 'string' }, parseJson);
 
-  app.addHook('onRequest', async (req, reply) => {
+  // Hooks on every request are callback-style (no promise each) and do nothing they need not do.
+  app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-ms-request-id', req.id);
     const correlation = req.headers['x-ms-correlation-request-id'];
     reply.header(
@@ -89,12 +90,16 @@ export function installPipeline(app: FastifyInstance, limits: ServerLimits): voi
     const clientId = req.headers['x-ms-client-request-id'];
     if (clientId && String(req.headers['x-ms-return-client-request-id']).toLowerCase() === 'true')
       reply.header('x-ms-client-request-id', clientId);
+    done();
   });
 
-  app.addHook('onResponse', async (req, reply) => {
-    // Query values may be credentials (access_token, code, sig): only api-version's is logged.
-    const ms = Math.round(reply.elapsedTime * 10) / 10;
-    req.log.info({ method: req.method, url: redactQuery(req.url), status: reply.statusCode, ms }, 'request');
+  app.addHook('onResponse', (req, reply, done) => {
+    if (logsInfo(req.log)) {
+      // Query values may be credentials (access_token, code, sig): only api-version's is logged.
+      const ms = Math.round(reply.elapsedTime * 10) / 10;
+      req.log.info({ method: req.method, url: redactQuery(req.url), status: reply.statusCode, ms }, 'request');
+    }
+    done();
   });
 
   app.setNotFoundHandler(async (req, reply) => {
@@ -109,6 +114,10 @@ export function installPipeline(app: FastifyInstance, limits: ServerLimits): voi
     return reply.send(armError.toBody());
   });
 }
+
+/** Whether a request's logger writes info lines (pino's loggers say; any other is assumed to). */
+const logsInfo = (log: unknown) =>
+  (log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('info') !== false;
 
 function fromFastify(err: FastifyError, limits: ServerLimits, contentType: string | undefined): ArmError {
   switch (err.code) {
@@ -245,14 +254,15 @@ export function limitConnections(app: FastifyInstance, max: number): void {
     });
   });
   app.server.on('request', (req: { socket: Socket }) => waiting.delete(tcpOf(req.socket)));
-  app.addHook('onRequest', async (req, reply) => {
-    if (!over.has(tcpOf(req.raw.socket))) return;
+  app.addHook('onRequest', (req, reply, done) => {
+    if (!over.has(tcpOf(req.raw.socket))) return done();
     const e = new ArmError(
       503,
       'ServiceUnavailable',
       `amlite is serving its limit of ${max} open connections; close idle connections or retry.`,
     );
-    return reply
+    // Answered here: the request goes no further (done is not called).
+    reply
       .code(503)
       .headers({ 'retry-after': '1', connection: 'close', 'x-ms-request-id': req.id })
       .send(e.toBody());

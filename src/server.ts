@@ -13,6 +13,7 @@ import {
 import { ConfigError, defaults, type Config } from './config.js';
 import { Engine } from './arm/engine.js';
 import { armRoutes } from './arm/routes.js';
+import { metadataRoutes } from './arm/platform.js';
 import type { ResourceType } from './arm/resource-type.js';
 import { TypeRegistry } from './arm/registry.js';
 import { createManagementHooks } from './arm/hooks.js';
@@ -23,6 +24,8 @@ import { Provisioner } from './provisioner/provisioner.js';
 import { PROFILES } from './provisioner/profiles.js';
 import { loadOrCreateCertificate } from './tls.js';
 import { machineLearning, servingTargets } from './providers/machine-learning/index.js';
+import { PLACEHOLDER_PROVIDERS } from './providers/placeholders/index.js';
+import { requireMarketplaceSubscriptions } from './providers/machine-learning/marketplace-subscriptions.js';
 import { Catalog } from './inference/catalog.js';
 import { inferenceRoutes } from './inference/routes.js';
 import { createDataPlaneHooks } from './inference/serving.js';
@@ -35,6 +38,7 @@ import { controlRoutes } from './control/routes.js';
 import { pruneOperations } from './provisioner/retention.js';
 import { loadRules } from './control/rules-file.js';
 import { installEdgeRules, isLoopbackBind } from './http-edge.js';
+import { createDeployments } from './deployments/index.js';
 
 export const VERSION = '0.1.0';
 
@@ -120,7 +124,8 @@ export async function startAmlite(
       'the generated certificate was a CA certificate (older amlite): replaced by a leaf certificate; clients must trust the new file',
     );
 
-  const registry = new TypeRegistry(PROVIDERS);
+  // Placeholders come after the emulated providers: their types never shadow an emulated one.
+  const registry = new TypeRegistry(config.placeholders ? [...PROVIDERS, ...PLACEHOLDER_PROVIDERS] : PROVIDERS);
   const provisioner = new Provisioner(
     store,
     (t) => registry.find(t),
@@ -131,8 +136,20 @@ export async function startAmlite(
   const control = new TestControl(store, app.log);
   if (config.rules) await loadRules(control, config.rules);
   const hooks = createManagementHooks();
+  if (config.requireMarketplaceSubscription) requireMarketplaceSubscriptions(hooks);
   const dataPlaneHooks = createDataPlaneHooks();
   const engine = new Engine(store, provisioner, profile, registry, hooks);
+  const deployments = createDeployments({
+    engine,
+    store,
+    registry,
+    provisioner,
+    hooks,
+    anyApiVersion: config.anyApiVersion,
+    profile,
+    log: app.log,
+  });
+  const bindings = typeof auth.mode === 'object' ? auth.mode.bindings : undefined;
   const authenticate = (req: FastifyRequest) =>
     authenticateRequest(req.headers.authorization, auth.mode, new Date(), req);
 
@@ -151,7 +168,10 @@ export async function startAmlite(
       registry,
       authenticate,
       anyApiVersion: config.anyApiVersion,
+      defaultSubscription: config.defaultSubscription,
+      tenantOf: bindings && ((sub: string) => bindings.tenantOf(sub)),
       hooks,
+      extraRoutes: [deployments.routes],
     }),
   );
   await app.register(async (ctl) =>
@@ -173,16 +193,20 @@ export async function startAmlite(
       hooks: dataPlaneHooks,
     }),
   );
+  // Cloud metadata (`az cloud register`), unauthenticated as ARM's is.
+  await app.register(async (metadata) => metadataRoutes(metadata, { anyApiVersion: config.anyApiVersion }));
   // The local token issuer (OpenID discovery, JWKS, client-credentials tokens) at the root, as login.microsoftonline.com.
   await app.register(async (issuer) =>
     issuerRoutes(issuer, { issuer: auth.issuer, clientSecret: config.issuerSecret }),
   );
   await app.register(async (dashboard) =>
-    dashboardRoutes(dashboard, { store, engine, provisioner, types: RESOURCE_TYPES }),
+    dashboardRoutes(dashboard, { store, engine, provisioner, types: [...registry.providerTypes] }),
   );
 
   const stopPruning = pruneOperations(store, app.log);
   const resumed = await provisioner.resume();
+  const resumedDeployments = await deployments.resume(provisioner.owner);
+  if (resumedDeployments) app.log.info({ deployments: resumedDeployments }, 'resuming template deployments');
   if (resumed) app.log.info({ operations: resumed }, 'resuming operations accepted before the last stop');
 
   // The CLI prints its own banner with the URL: Fastify's "Server listening at" line would only repeat it.
@@ -214,6 +238,7 @@ export async function startAmlite(
       (closing ??= (async () => {
         await app.close();
         stopPruning();
+        await deployments.stop();
         await provisioner.stop();
         await store.close();
         await catalog.close();

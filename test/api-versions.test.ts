@@ -51,7 +51,8 @@ const WORKSPACE_VERSIONS = [
   '2026-05-15-preview',
 ];
 
-/** The serverless families served (API-VERSIONS.md §2); S1 (2023-08-01-preview) is not served yet. */
+/** The serverless families served (API-VERSIONS.md §2). */
+const S1 = ['2023-08-01-preview'];
 const S2 = ['2024-01-01-preview', '2024-04-01-preview'];
 const S3 = ['2024-04-01', '2024-07-01-preview', '2024-10-01', '2025-04-01', '2025-06-01', '2025-09-01'];
 const S4 = ['2025-01-01-preview'];
@@ -64,7 +65,7 @@ const S5 = [
   '2026-05-15-preview',
 ];
 const S6 = ['2025-12-01', '2026-03-01', '2026-05-01'];
-const SERVERLESS_VERSIONS = [...S2, ...S3, ...S4, ...S4_PRIME, ...S5, ...S6];
+const SERVERLESS_VERSIONS = [...S1, ...S2, ...S3, ...S4, ...S4_PRIME, ...S5, ...S6];
 
 const POOL_VERSIONS = [
   '2024-10-01-preview',
@@ -76,6 +77,9 @@ const POOL_VERSIONS = [
   '2026-03-15-preview',
   '2026-05-15-preview',
 ];
+
+/** The v1 pool family (test/e2e-inference-pools-v1.test.ts drives it). */
+const POOL_V1_VERSIONS = ['2023-08-01-preview', '2024-01-01-preview', '2024-04-01-preview'];
 
 const tag = (v: string) => v.replace(/-preview$/, 'p').replace(/-/g, '');
 
@@ -140,7 +144,7 @@ describe('every api-version of issue 15 §1', () => {
 
   test('serverless endpoints: create, get, list, delete at every version of S3, S4, S4′, S5, S6', async () => {
     const collection = `${workspacePath(SUB, RG, WS)}/serverlessEndpoints`;
-    for (const v of SERVERLESS_VERSIONS.filter((x) => !S2.includes(x))) {
+    for (const v of SERVERLESS_VERSIONS.filter((x) => !S1.includes(x) && !S2.includes(x))) {
       const path = endpointPath(SUB, RG, WS, `ep-${tag(v)}`);
       const safety = S4.includes(v)
         ? { contentSafety: { contentSafetyStatus: 'Enabled', contentSafetyLevel: 'Blocking' } }
@@ -151,6 +155,25 @@ describe('every api-version of issue 15 §1', () => {
       await readListDelete(path, collection, v);
       const { authMode: _omitted, ...noAuth } = endpointBody(safety).properties;
       await assertRejected(path, v, { ...endpointBody(), properties: noAuth }, 'an endpoint without authMode');
+    }
+  });
+
+  test('serverless endpoints at S1: create (offer required, authMode optional), get, list, delete', async () => {
+    const collection = `${workspacePath(SUB, RG, WS)}/serverlessEndpoints`;
+    const offer = { publisher: 'Meta', offerName: 'Llama-2-7b-chat' };
+    for (const v of S1) {
+      const path = endpointPath(SUB, RG, WS, `ep-${tag(v)}`);
+      const { final } = await putAndWait(server, path, v, { location: 'eastus', properties: { offer } });
+      assert.equal(final.properties.provisioningState, 'Succeeded', `endpoint at ${v}`);
+      assert.equal(final.properties.authMode, 'Key', `Azure applies Key at ${v}`);
+      await readListDelete(path, collection, v);
+      await assertRejected(path, v, { location: 'eastus', properties: {} }, 'S1 requires offer');
+      await assertRejected(
+        path,
+        v,
+        { location: 'eastus', properties: { offer: { publisher: 'Meta' } } },
+        'no offerName',
+      );
     }
   });
 
@@ -174,7 +197,9 @@ describe('every api-version of issue 15 §1', () => {
       await assertRejected(path, v, endpointBody(noGroup), 'a capacityReservation without its group id');
       const noModel = { modelSettings: {} };
       await assertRejected(path, v, endpointBody(noModel), 'modelSettings without modelId');
-      await assertRejected(path, v, endpointBody({ authMode: 'KeyAndAAD' }), 'S2 knows Key and AAD only');
+      // authMode is an open enum (modelAsString) in every version: a value S2 does not list is taken as it is.
+      const open = await putAndWait(server, path, v, endpointBody({ authMode: 'KeyAndAAD' }));
+      assert.equal(open.final.properties.authMode, 'KeyAndAAD');
       const safety = { contentSafety: { contentSafetyStatus: 'Enabled' } };
       await assertRejected(path, v, endpointBody(safety), 'S2 is closed and has no contentSafety');
     }
@@ -183,7 +208,9 @@ describe('every api-version of issue 15 §1', () => {
   test('serverless endpoints: each family enforces its own authMode and contentSafety rules', async () => {
     const path = (v: string) => endpointPath(SUB, RG, WS, `rules-${tag(v)}`);
     for (const v of S3) {
-      await assertRejected(path(v), v, endpointBody({ authMode: 'AAD' }), 'S3 knows authMode Key only');
+      // S3 lists authMode Key only, but the enum is open (modelAsString): AAD is taken.
+      const aad = await putAndWait(server, path(v), v, endpointBody({ authMode: 'AAD' }));
+      assert.equal(aad.final.properties.authMode, 'AAD', `open authMode at ${v}`);
       const level = { contentSafety: { contentSafetyStatus: 'Enabled', contentSafetyLevel: 'Blocking' } };
       await assertRejected(path(v), v, endpointBody(level), 'S3 is closed: contentSafetyLevel is unknown');
     }
@@ -192,8 +219,12 @@ describe('every api-version of issue 15 §1', () => {
       await assertRejected(path(v), v, endpointBody(noLevel), 'S4 requires contentSafetyLevel');
     }
     for (const v of [...S4, ...S4_PRIME, ...S5]) {
-      const bad = { contentSafety: { contentSafetyStatus: 'Enabled', contentSafetyLevel: 'Lenient' } };
-      await assertRejected(path(v), v, endpointBody(bad), 'contentSafetyLevel outside its enum');
+      // contentSafetyLevel is open too: a value outside Blocking/Deferred is taken; a non-string is not.
+      const other = { contentSafety: { contentSafetyStatus: 'Enabled', contentSafetyLevel: 'Lenient' } };
+      const { final } = await putAndWait(server, path(v), v, endpointBody(other));
+      assert.equal(final.properties.contentSafety.contentSafetyLevel, 'Lenient', `open level at ${v}`);
+      const bad = { contentSafety: { contentSafetyStatus: 'Enabled', contentSafetyLevel: 1 } };
+      await assertRejected(path(v), v, endpointBody(bad), 'contentSafetyLevel is a string');
     }
     for (const v of [...S4_PRIME, ...S5, ...S6]) {
       const { final } = await putAndWait(server, path(v), v, endpointBody({ authMode: 'AAD' }));
@@ -234,9 +265,9 @@ describe('every api-version of issue 15 §1', () => {
     const expected: Record<string, string[]> = {
       workspaces: WORKSPACE_VERSIONS,
       'workspaces/serverlessEndpoints': SERVERLESS_VERSIONS,
-      'workspaces/inferencePools': POOL_VERSIONS,
-      'workspaces/inferencePools/groups': POOL_VERSIONS,
-      'workspaces/inferencePools/endpoints': POOL_VERSIONS,
+      'workspaces/inferencePools': [...POOL_V1_VERSIONS, ...POOL_VERSIONS],
+      'workspaces/inferencePools/groups': [...POOL_V1_VERSIONS, ...POOL_VERSIONS],
+      'workspaces/inferencePools/endpoints': [...POOL_V1_VERSIONS, ...POOL_VERSIONS],
     };
     for (const [type, versions] of Object.entries(expected))
       assert.deepEqual([...versionsOf(type)].sort(), [...versions].sort(), `api-versions of ${type}`);

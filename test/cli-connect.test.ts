@@ -179,6 +179,55 @@ for (const mode of ['loose', 'strict'] as const) {
       assert.match(out.stdout, /"name":"my-rg"/);
       assert.match(out.stdout, /"value":\[/);
     });
+
+    test('terraform: the azapi settings take a token (as azidentity asks it) and reach ARM with SSL_CERT_FILE', async () => {
+      const recipe = await connect('terraform');
+      const env = cleanEnv({ PATH: process.env.PATH ?? '' });
+      const out = await run(
+        'bash',
+        ['-euo', 'pipefail', '-c', `${recipe}\nenv | grep -E '^(ARM_|SSL_CERT_FILE)'`],
+        env,
+        work,
+      );
+      assert.equal(out.code, 0, `${recipe}\n---\n${out.out}`);
+      const tf = readFileSync(join(work, 'amlite_provider.tf'), 'utf8');
+      const setting = (name: string) => new RegExp(`${name}\\s*=\\s*"([^"]+)"`).exec(tf)?.[1];
+      assert.equal(setting('resource_manager_endpoint'), `${server.url}/`);
+      assert.match(tf, /disable_instance_discovery = true/);
+      // What the provider's Go client does with these settings: a client-secret token from the authority host for
+      // the audience's .default scope, then ARM calls at the endpoint, trusting SSL_CERT_FILE.
+      const script = `import json, os, ssl, urllib.parse, urllib.request
+ctx = ssl.create_default_context()
+e = os.environ
+form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": e["ARM_CLIENT_ID"],
+    "client_secret": e["ARM_CLIENT_SECRET"], "scope": e["AUD"] + ".default"}).encode()
+tok = json.load(urllib.request.urlopen(urllib.request.Request(e["AUTHORITY"] + e["ARM_TENANT_ID"] +
+    "/oauth2/v2.0/token", data=form), context=ctx))["access_token"]
+req = urllib.request.Request(e["ARM"] + "subscriptions/" + e["ARM_SUBSCRIPTION_ID"] +
+    "/resourcegroups?api-version=2025-04-01", headers={"Authorization": "Bearer " + tok})
+print(json.load(urllib.request.urlopen(req, context=ctx))["value"] is not None)
+`;
+      const vars = Object.fromEntries(
+        out.stdout
+          .split('\n')
+          .map((l) => /^([A-Z_]+)=(.*)$/.exec(l))
+          .filter((m): m is RegExpExecArray => !!m)
+          .map((m) => [m[1], m[2]]),
+      );
+      const py = await run(
+        'python3',
+        ['-c', script],
+        cleanEnv({
+          ...vars,
+          AUTHORITY: setting('active_directory_authority_host')!,
+          AUD: setting('resource_manager_audience')!,
+          ARM: setting('resource_manager_endpoint')!,
+        }),
+        work,
+      );
+      assert.equal(py.code, 0, `${recipe}\n---\n${py.out}`);
+      assert.match(py.stdout, /True/);
+    });
   });
 }
 

@@ -96,7 +96,12 @@ describe('dashboard JSON API', () => {
     assert.ok(subscription, 'the subscription is listed');
     const [rg] = subscription.resourceGroups;
     const [wsNode] = rg.children.workspaces;
-    assert.deepEqual(Object.keys(wsNode.children).sort(), ['inferencePools', 'serverlessEndpoints']);
+    assert.deepEqual(Object.keys(wsNode.children).sort(), [
+      'connections',
+      'inferencePools',
+      'marketplaceSubscriptions',
+      'serverlessEndpoints',
+    ]);
     const [epNode] = wsNode.children.serverlessEndpoints;
     const [poolNode] = wsNode.children.inferencePools;
     assert.deepEqual(Object.keys(poolNode.children).sort(), ['endpoints', 'groups']);

@@ -331,12 +331,13 @@ describe('serverless endpoints through @azure/arm-resources v8', () => {
           assert.deepEqual((got.properties as any).contentSafety, contentSafety);
         });
       } else {
-        test('stable: authMode AAD → 400 InvalidRequestContent, nothing created', async () => {
+        // The stable swagger lists Key only, in an open enum (modelAsString): any string is taken, nothing else is.
+        test('stable: authMode is an open enum; a non-string → 400 InvalidRequestContent, nothing created', async () => {
           await expectRestError(
             client.resources.beginCreateOrUpdateByIdAndWait(
               id('ep-aad'),
               apiVersion,
-              endpointBody({ authMode: 'AAD' }),
+              endpointBody({ authMode: 7 as unknown as string }),
             ),
             400,
             'InvalidRequestContent',

@@ -4,7 +4,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import pg from 'pg';
 import {
   armFetch,
@@ -12,14 +11,13 @@ import {
   describeResponse,
   endpointBody,
   endpointPath,
-  freshDataDir,
   pollUntil,
   withApiVersion,
   workspacePath,
   type FetchResult,
 } from './support/harness.js';
-import { startPostgres, type RunningPostgres } from './support/postgres.js';
-import { killAllCli, startCli, type CliServer } from './support/cli.js';
+import type { CliServer } from './support/cli.js';
+import { cliOnPostgres, type CliOnPostgres } from './support/cli-postgres.js';
 import { describeWithPostgres } from './support/with-postgres.js';
 
 const STABLE = '2025-09-01';
@@ -29,35 +27,22 @@ const PARALLEL = 10;
 const WS_BODY = { location: 'eastus', properties: {} };
 
 describeWithPostgres('a child PUT racing its parent DELETE across two processes on PostgreSQL', () => {
-  let postgres: RunningPostgres;
-  let database: string;
+  let cluster: CliOnPostgres;
   let a: CliServer;
   let b: CliServer;
-  const dataDirs: string[] = [];
   const sub = randomUUID();
 
-  const start = async () => {
-    const dataDir = freshDataDir('amlite-orphans-');
-    dataDirs.push(dataDir);
-    return startCli(['--store', database, '--data-dir', dataDir, '--profile', 'fast', '--log-level', 'warn']);
-  };
-
   before(async () => {
-    postgres = await startPostgres();
-    database = await postgres.freshDatabase('amlite_orphans');
-    [a, b] = await Promise.all([start(), start()]);
+    cluster = await cliOnPostgres('amlite_orphans');
+    [a, b] = await Promise.all([cluster.start(['--profile', 'fast']), cluster.start(['--profile', 'fast'])]);
     await createResourceGroup(a, sub, 'rg');
   });
 
-  after(async () => {
-    await killAllCli();
-    await postgres?.stop();
-    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => cluster?.stop());
 
   /** Resources (below a subscription, resource groups aside) whose parent row does not exist. */
   async function orphans(): Promise<string[]> {
-    const client = new pg.Client({ connectionString: database });
+    const client = new pg.Client({ connectionString: cluster.database });
     await client.connect();
     try {
       const res = await client.query<{ key: string }>(`

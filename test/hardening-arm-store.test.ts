@@ -8,24 +8,10 @@ import { SqliteStore } from '../src/store/sqlite.js';
 import { PostgresStore } from '../src/store/postgres.js';
 import { startPostgres, type RunningPostgres } from './support/postgres.js';
 import { describeWithPostgres } from './support/with-postgres.js';
+import { storedResource } from './support/stored-resource.js';
 
-function resource(id: string, type: string, parentKey: string, state = 'Succeeded'): StoredResource {
-  const now = new Date().toISOString();
-  const by = { createdBy: 'x', createdByType: 'User' as const, createdAt: now };
-  return {
-    key: id.toLowerCase(),
-    id,
-    name: id.split('/').at(-1)!,
-    parentKey,
-    type,
-    etag: randomUUID(),
-    createdAt: now,
-    updatedAt: now,
-    body: { location: 'eastus', properties: { provisioningState: state } },
-    internal: {},
-    systemData: { ...by, lastModifiedBy: 'x', lastModifiedByType: 'User', lastModifiedAt: now },
-  };
-}
+const resource = (id: string, type: string, parentKey: string, state = 'Succeeded'): StoredResource =>
+  storedResource(id, type, parentKey, { provisioningState: state });
 
 function contract(open: () => Promise<Store>): void {
   let store: Store;

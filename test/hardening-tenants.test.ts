@@ -10,7 +10,6 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import {
   armFetch,
-  certDir,
   describeResponse,
   endpointBody,
   endpointPath,
@@ -22,33 +21,15 @@ import {
   RG_API_VERSION,
   type RunningServer,
 } from './support/harness.js';
-import { startPostgres, type RunningPostgres } from './support/postgres.js';
-import { killAllCli, startCli, stopCli, type CliServer } from './support/cli.js';
-import { startAmlite } from '../src/server.js';
+import { stopCli, type CliServer } from './support/cli.js';
+import { cliOnPostgres, type CliOnPostgres } from './support/cli-postgres.js';
+import { startStrict, strictToken } from './support/strict-tokens.js';
 import { describeWithPostgres } from './support/with-postgres.js';
 
 const TENANT_A = '7e1a0000-0000-4000-8000-00000000000a';
 const TENANT_B = '7e1a0000-0000-4000-8000-00000000000b';
-const ARM_SCOPE = 'https://management.azure.com/.default';
 const STABLE = '2025-09-01';
 const WRONG_TENANT = 'InvalidAuthenticationTokenTenant';
-
-/** A client-credentials token from the server's own token endpoint (its issuer names that server's origin). */
-async function tokenFor(server: { url: string }, tenant: string): Promise<string> {
-  const res = await fetch(`${server.url}/${tenant}/oauth2/v2.0/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: randomUUID(),
-      client_secret: 'x',
-      scope: ARM_SCOPE,
-    }).toString(),
-  });
-  const body = (await res.json()) as { access_token?: string };
-  assert.ok(body.access_token, `token for ${tenant}: ${JSON.stringify(body)}`);
-  return body.access_token;
-}
 
 const putGroup = (server: { url: string }, token: string, sub: string, rg = 'rg') =>
   armFetch(server, 'PUT', withApiVersion(rgPath(sub, rg), RG_API_VERSION), { token, body: { location: 'eastus' } });
@@ -56,22 +37,19 @@ const getGroup = (server: { url: string }, token: string, sub: string, rg = 'rg'
   armFetch(server, 'GET', withApiVersion(rgPath(sub, rg), RG_API_VERSION), { token });
 
 describeWithPostgres('tenant bindings across processes on one PostgreSQL database', () => {
-  let postgres: RunningPostgres;
-  let database: string;
+  let cluster: CliOnPostgres;
   // One data dir for both: they must share the token issuer's key to accept each other's tokens (README).
   const dataDir = freshDataDir('amlite-tenants-pg-');
-  const start = () => startCli(['--store', database, '--data-dir', dataDir, '--auth', 'strict', '--log-level', 'warn']);
+  const start = () => cluster.start(['--auth', 'strict'], dataDir);
   let p1: CliServer;
   let p2: CliServer;
 
   before(async () => {
-    postgres = await startPostgres();
-    database = await postgres.freshDatabase('amlite_tenants');
+    cluster = await cliOnPostgres('amlite_tenants');
     [p1, p2] = await Promise.all([start(), start()]);
   });
   after(async () => {
-    await killAllCli();
-    await postgres?.stop();
+    await cluster?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -80,10 +58,10 @@ describeWithPostgres('tenant bindings across processes on one PostgreSQL databas
 
   test('whoever binds first, through either process, the other tenant gets 401 on both', async () => {
     const [a1, b1, a2, b2] = await Promise.all([
-      tokenFor(p1, TENANT_A),
-      tokenFor(p1, TENANT_B),
-      tokenFor(p2, TENANT_A),
-      tokenFor(p2, TENANT_B),
+      strictToken(p1, TENANT_A),
+      strictToken(p1, TENANT_B),
+      strictToken(p2, TENANT_A),
+      strictToken(p2, TENANT_B),
     ]);
     // Order 1: A first, through p1; B then through p2.
     assert.equal((await putGroup(p1, a1, subA)).status, 201);
@@ -100,10 +78,10 @@ describeWithPostgres('tenant bindings across processes on one PostgreSQL databas
 
   test('two tenants racing for a new subscription through two processes: one wins, both processes agree', async () => {
     const [a1, b2, a2, b1] = await Promise.all([
-      tokenFor(p1, TENANT_A),
-      tokenFor(p2, TENANT_B),
-      tokenFor(p2, TENANT_A),
-      tokenFor(p1, TENANT_B),
+      strictToken(p1, TENANT_A),
+      strictToken(p2, TENANT_B),
+      strictToken(p2, TENANT_A),
+      strictToken(p1, TENANT_B),
     ]);
     for (let round = 0; round < 10; round++) {
       const sub = randomUUID();
@@ -133,10 +111,10 @@ describeWithPostgres('tenant bindings across processes on one PostgreSQL databas
     await Promise.all([stopCli(p1, 'SIGTERM'), stopCli(p2, 'SIGTERM')]);
     [p1, p2] = await Promise.all([start(), start()]);
     const [a1, b1, a2, b2] = await Promise.all([
-      tokenFor(p1, TENANT_A),
-      tokenFor(p1, TENANT_B),
-      tokenFor(p2, TENANT_A),
-      tokenFor(p2, TENANT_B),
+      strictToken(p1, TENANT_A),
+      strictToken(p1, TENANT_B),
+      strictToken(p2, TENANT_A),
+      strictToken(p2, TENANT_B),
     ]);
     assert.equal((await getGroup(p2, a2, subA)).status, 200);
     assert.equal((await getGroup(p1, b1, subA)).body.error?.code, WRONG_TENANT);
@@ -152,24 +130,13 @@ describe('tenant bindings on SQLite: tenants.json imported once, bindings in the
   const dataDir = freshDataDir('amlite-tenants-sqlite-');
   const legacySub = randomUUID();
   after(() => rmSync(dataDir, { recursive: true, force: true }));
-  const startStrict = () =>
-    startAmlite({
-      port: 0,
-      host: '127.0.0.1',
-      dataDir,
-      certFile: join(certDir(), 'cert.pem'),
-      keyFile: join(certDir(), 'key.pem'),
-      logLevel: 'silent',
-      auth: 'strict',
-    });
-
   test('an older data dir keeps its bindings; new ones go to the store and survive a restart', async () => {
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(join(dataDir, 'tenants.json'), JSON.stringify({ [legacySub]: TENANT_A }));
-    const first = await startStrict();
+    const first = await startStrict(dataDir);
     const newSub = randomUUID();
     try {
-      const [a, b] = await Promise.all([tokenFor(first, TENANT_A), tokenFor(first, TENANT_B)]);
+      const [a, b] = await Promise.all([strictToken(first, TENANT_A), strictToken(first, TENANT_B)]);
       assert.equal((await putGroup(first, b, legacySub)).body.error?.code, WRONG_TENANT, 'the imported binding holds');
       assert.equal((await putGroup(first, a, legacySub)).status, 201);
       assert.equal((await putGroup(first, b, newSub)).status, 201);
@@ -182,9 +149,9 @@ describe('tenant bindings on SQLite: tenants.json imported once, bindings in the
     } finally {
       await first.close();
     }
-    const second = await startStrict();
+    const second = await startStrict(dataDir);
     try {
-      const [a, b] = await Promise.all([tokenFor(second, TENANT_A), tokenFor(second, TENANT_B)]);
+      const [a, b] = await Promise.all([strictToken(second, TENANT_A), strictToken(second, TENANT_B)]);
       assert.equal((await getGroup(second, b, legacySub)).body.error?.code, WRONG_TENANT);
       assert.equal((await getGroup(second, a, newSub)).body.error?.code, WRONG_TENANT);
       assert.equal((await getGroup(second, b, newSub)).status, 200);
@@ -206,7 +173,7 @@ describe("strict mode: the control API acts for the caller's tenant only", () =>
 
   before(async () => {
     server = await startTestServer({ auth: 'strict' });
-    [a, b] = await Promise.all([tokenFor(server, TENANT_A), tokenFor(server, TENANT_B)]);
+    [a, b] = await Promise.all([strictToken(server, TENANT_A), strictToken(server, TENANT_B)]);
     for (const [token, sub] of [
       [a, subA],
       [b, subB],

@@ -4,22 +4,20 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import {
   armFetch,
   createResourceGroup,
   describeResponse,
   endpointBody,
   endpointPath,
-  freshDataDir,
   pollUntil,
   rgPath,
   withApiVersion,
   workspacePath,
 } from './support/harness.js';
-import { startPostgres, type RunningPostgres } from './support/postgres.js';
 import { PROVISIONER_DEFAULTS } from '../src/provisioner/provisioner.js';
-import { killAllCli, startCli, stopCli, type CliServer as Cli } from './support/cli.js';
+import { stopCli, type CliServer as Cli } from './support/cli.js';
+import { cliOnPostgres, type CliOnPostgres } from './support/cli-postgres.js';
 import { describeWithPostgres } from './support/with-postgres.js';
 
 const STABLE = '2025-09-01';
@@ -31,13 +29,8 @@ interface CliServer extends Cli {
   name: string;
 }
 
-const dataDirs: string[] = [];
-
-async function start(name: string, store: string, profile: 'fast' | 'realistic'): Promise<CliServer> {
-  const dataDir = freshDataDir(`amlite-mp-${name}-`);
-  dataDirs.push(dataDir);
-  const args = ['--store', store, '--data-dir', dataDir, '--profile', profile, '--log-level', 'warn'];
-  const server = await startCli(args).catch((e: Error) => {
+async function start(name: string, cluster: CliOnPostgres, profile: 'fast' | 'realistic'): Promise<CliServer> {
+  const server = await cluster.start(['--profile', profile]).catch((e: Error) => {
     throw new Error(`${name}: ${e.message}`);
   });
   return { ...server, name };
@@ -56,8 +49,7 @@ async function operationStatus(server: CliServer, statusUrl: string): Promise<st
 }
 
 describeWithPostgres('several amlite processes on one PostgreSQL database', () => {
-  let postgres: RunningPostgres;
-  let database: string;
+  let cluster: CliOnPostgres;
   /** The victim: realistic profile, so its operations are still running when it is killed. */
   let a: CliServer;
   /** The survivor: fast profile, so what it takes over finishes at once. */
@@ -65,16 +57,11 @@ describeWithPostgres('several amlite processes on one PostgreSQL database', () =
   const sub = randomUUID();
 
   before(async () => {
-    postgres = await startPostgres();
-    database = await postgres.freshDatabase('amlite_multiprocess');
-    [a, b] = await Promise.all([start('a', database, 'realistic'), start('b', database, 'fast')]);
+    cluster = await cliOnPostgres('amlite_multiprocess');
+    [a, b] = await Promise.all([start('a', cluster, 'realistic'), start('b', cluster, 'fast')]);
   });
 
-  after(async () => {
-    await killAllCli();
-    await postgres?.stop();
-    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => cluster?.stop());
 
   test('the banner names the shared store without its password', () => {
     assert.match(b.output(), /store: postgres:\/\/postgres@127\.0\.0\.1:\d+\/amlite_multiprocess_\w+ \(shared/);
@@ -245,7 +232,7 @@ describeWithPostgres('several amlite processes on one PostgreSQL database', () =
   // After the kill, so that b is the only process left to take over (a live realistic process could take it too,
   // and finish it at its own, slower pace).
   test("SIGTERM hands a process's running operations over at once (its leases are released)", async (t) => {
-    const c = await start('c', database, 'realistic');
+    const c = await start('c', cluster, 'realistic');
     const ep = endpointPath(sub, 'rg', 'ws-shared', 'handed-over');
     const created = await armFetch(c, 'PUT', withApiVersion(ep, STABLE), { body: endpointBody() });
     assert.equal(created.status, 201, describeResponse(created));

@@ -41,6 +41,17 @@ const EXPECT: Record<string, RegExp> = {
   'node-app': /^Succeeded Online$[\s\S]*^200 /m,
   'node-429': /^after two 429s: \S/m,
   'curl-pool': /"choices":\[/,
+  'python-foundry': /^Succeeded Online True$[\s\S]*^Simulated reply from Llama-3\.3-70B-Instruct[\s\S]*'total_tokens'/m,
+  // The hub lists its project, the endpoint names its marketplace subscription, the chat answers.
+  'curl-foundry': new RegExp(
+    [
+      /"associatedWorkspaces":\["[^"]*\/my-project"\]/,
+      /"marketplaceSubscriptionId":"[^"]*\/llama-3-3-70b"/,
+      /"choices":/,
+    ]
+      .map((r) => r.source)
+      .join('[\\s\\S]*'),
+  ),
   'curl-control': /^429\n429\n200\n.*"endpointState":"Suspended".*\n409$/m,
   'curl-strict': /"value":\[/,
   'js-strict': /\/resourceGroups\/my-rg$/im,

@@ -665,6 +665,92 @@ function contract(subject: Subject): void {
     });
   });
 
+  describe('group commit and the change counter (migration 5)', () => {
+    test('concurrent commits each hold or fail on their own conditions', async (t) => {
+      await use();
+      t.after(done);
+      const rg = group();
+      const ws = child(rg, 'providers/Microsoft.MachineLearningServices/workspaces', 'ws', TYPE_WS);
+      await store.commit([{ op: 'insert', resource: rg }, { op: 'insert', resource: ws }]);
+      const eps = Array.from({ length: 8 }, (_, i) => child(ws, 'serverlessEndpoints', `ep${i}`, TYPE_EP));
+      await store.commit(eps.map((resource) => ({ op: 'insert', resource }) as Write));
+      const orphan = child(group(), 'providers/Microsoft.MachineLearningServices/workspaces', 'gone', TYPE_WS);
+      // Started together, so they share fsyncs; two of them must fail alone: a stale ETag, a missing parent.
+      const results = await Promise.all([
+        ...eps.map((ep, i) =>
+          store.commit([
+            { op: 'requireParent', key: ws.key, notDeleting: true },
+            { op: 'update', resource: { ...ep, etag: `e${i}`, body: { n: i } }, ifEtag: i === 3 ? 'stale' : ep.etag },
+          ]),
+        ),
+        store.commit([
+          { op: 'requireParent', key: orphan.parentKey, notDeleting: true },
+          { op: 'insert', resource: orphan },
+        ]),
+      ]);
+      assert.deepEqual(results, [true, true, true, false, true, true, true, true, false]);
+      for (const [i, ep] of eps.entries()) {
+        const stored = (await store.get(ep.key))!;
+        assert.equal(stored.etag, i === 3 ? ep.etag : `e${i}`);
+      }
+      assert.equal(await store.get(orphan.key), undefined);
+    });
+
+    test('changeSeq moves on every change, seen from another connection, and not on failures', async (t) => {
+      await use();
+      t.after(done);
+      const peer = await db.peer();
+      let last = await peer.changeSeq();
+      const moves = async (what: string, expected: boolean, fn: () => Promise<unknown>) => {
+        await fn();
+        const now = await peer.changeSeq();
+        assert.equal(now !== last, expected, `${what}: ${last} -> ${now}`);
+        last = now;
+      };
+      const rg = group();
+      const op = operation();
+      await moves('insert', true, () => store.commit([{ op: 'insert', resource: rg }]));
+      await moves('update', true, () =>
+        store.commit([{ op: 'update', resource: { ...rg, etag: 'e2' }, ifEtag: rg.etag }]),
+      );
+      await moves('a failed condition', false, () =>
+        store.commit([{ op: 'update', resource: { ...rg, etag: 'e3' }, ifEtag: rg.etag }]),
+      );
+      await moves('conditions only', false, () =>
+        store.commit([{ op: 'requireParent', key: rg.key, notDeleting: false }]),
+      );
+      await moves('putOperation', true, () => store.commit([put(op)]));
+      await moves('an operation leaving InProgress', true, () =>
+        store.commit([
+          {
+            op: 'putOperation',
+            operation: { ...op, status: 'Succeeded', endTime: new Date(T0).toISOString() },
+            ifInProgress: true,
+          },
+        ]),
+      );
+      await moves('pruneOperations', true, () => store.pruneOperations(new Date(T0 + 1).toISOString()));
+      await moves('pruning nothing', false, () => store.pruneOperations(new Date(T0 + 1).toISOString()));
+      await moves('a claim (lease only)', false, () => store.claimOperations('a', T0, 1000, 10));
+      await moves('deleteTree', true, () => store.commit([{ op: 'deleteTree', key: rg.key }]));
+    });
+
+    test('subscriptionsOf lists the subscriptions bound to a tenant, in order, paged', async (t) => {
+      await use();
+      t.after(done);
+      const tenant = randomUUID();
+      const other = randomUUID();
+      const subs = Array.from({ length: 5 }, () => randomUUID()).sort();
+      for (const sub of subs) await store.bindTenant(sub.toUpperCase(), tenant.toUpperCase());
+      await store.bindTenant(randomUUID(), other);
+      await store.bindTenant(subs[0], other); // already bound: stays with `tenant`
+      assert.deepEqual(await store.subscriptionsOf(tenant, { limit: 10 }), subs);
+      assert.deepEqual(await store.subscriptionsOf(tenant.toUpperCase(), { limit: 2 }), subs.slice(0, 2));
+      assert.deepEqual(await store.subscriptionsOf(tenant, { after: subs[1], limit: 10 }), subs.slice(2));
+      assert.deepEqual(await store.subscriptionsOf(randomUUID(), { limit: 10 }), []);
+    });
+  });
+
   describe('concurrency between connections (processes)', () => {
     const PEERS = 4;
     const ROUNDS = 10;

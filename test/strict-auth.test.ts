@@ -5,11 +5,9 @@ import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync, randomUUID, verify } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClientSecretCredential } from '@azure/identity';
 import { ResourceManagementClient } from '@azure/arm-resources';
 import {
   armFetch,
-  certDir,
   describeResponse,
   endpointBody,
   endpointPath,
@@ -22,41 +20,21 @@ import {
   RG_API_VERSION,
   type RunningServer,
 } from './support/harness.js';
-import { startAmlite } from '../src/server.js';
 import { TokenIssuer, KEY_FILE } from '../src/auth/issuer.js';
 import { signJwt } from '../src/auth/jwt.js';
+import {
+  ARM_SCOPE,
+  ML_SCOPE,
+  STRICT_CLIENT_ID,
+  credentialFor,
+  startStrict,
+  strictToken,
+} from './support/strict-tokens.js';
 
 const TENANT_A = '3f1c1a2b-0000-4000-8000-00000000000a';
 const TENANT_B = '3f1c1a2b-0000-4000-8000-00000000000b';
-const CLIENT_ID = '5a5b5c5d-1111-4222-8333-444455556666';
-const ARM_SCOPE = 'https://management.azure.com/.default';
-const ML_SCOPE = 'https://ml.azure.com/.default';
 const STABLE = '2025-09-01';
 const PREVIEW = '2026-03-15-preview';
-
-async function startStrict(
-  dataDir = freshDataDir('amlite-strict-'),
-  extra: Record<string, unknown> = {},
-): Promise<RunningServer> {
-  return startAmlite({
-    port: 0,
-    host: '127.0.0.1',
-    dataDir,
-    certFile: join(certDir(), 'cert.pem'),
-    keyFile: join(certDir(), 'key.pem'),
-    logLevel: 'silent',
-    auth: 'strict',
-    ...extra,
-  });
-}
-
-/** The credential a real app would use, pointed at amlite (instance discovery off: it would ask login.microsoftonline.com). */
-function credentialFor(server: { url: string }, tenant = TENANT_A, secret = 'any-secret'): ClientSecretCredential {
-  return new ClientSecretCredential(tenant, CLIENT_ID, secret, {
-    authorityHost: server.url,
-    disableInstanceDiscovery: true,
-  });
-}
 
 const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
 const headerOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString());
@@ -115,7 +93,7 @@ describe('strict authentication with the local token issuer', () => {
     assert.equal(header.alg, 'RS256');
     assert.equal(claims.aud, 'https://management.azure.com/');
     assert.equal(claims.tid, TENANT_A);
-    assert.equal(claims.appid, CLIENT_ID);
+    assert.equal(claims.appid, STRICT_CLIENT_ID);
     assert.equal(claims.idtyp, 'app');
     assert.equal(claims.iss, `${server.url}/${TENANT_A}/v2.0`);
     const jwks = await armFetch(server, 'GET', `/${TENANT_A}/discovery/v2.0/keys`, { token: null });
@@ -147,16 +125,16 @@ describe('strict authentication with the local token issuer', () => {
     );
     assert.equal((ep.properties as { provisioningState: string }).provisioningState, 'Succeeded');
     const got = await armFetch(server, 'GET', withApiVersion(`${ws}/serverlessEndpoints/ep-strict`, STABLE), {
-      token: (await credentialFor(server).getToken(ARM_SCOPE))!.token,
+      token: await strictToken(server),
     });
     assert.equal(got.status, 200, describeResponse(got));
-    assert.equal(got.body.systemData.createdBy, CLIENT_ID);
+    assert.equal(got.body.systemData.createdBy, STRICT_CLIENT_ID);
     assert.equal(got.body.systemData.createdByType, 'Application');
   });
 
   test('refused: missing, unsigned (loose-style), foreign-key, tampered, wrong-audience, wrong-issuer, expired tokens', async () => {
     const path = withApiVersion(rgPath(randomUUID(), 'rg-refused'), RG_API_VERSION);
-    const good = (await credentialFor(server).getToken(ARM_SCOPE))!.token;
+    const good = await strictToken(server);
     const issuer = await TokenIssuer.load(dataDir);
     const origin = server.url;
     const mint = (claims: Record<string, unknown>) =>
@@ -164,7 +142,7 @@ describe('strict authentication with the local token issuer', () => {
         aud: 'https://management.azure.com/',
         iss: `${origin}/${TENANT_A}/v2.0`,
         tid: TENANT_A,
-        appid: CLIENT_ID,
+        appid: STRICT_CLIENT_ID,
         idtyp: 'app',
         iat: Math.floor(Date.now() / 1000),
         nbf: Math.floor(Date.now() / 1000),
@@ -225,8 +203,8 @@ describe('strict authentication with the local token issuer', () => {
   test('a subscription belongs to the tenant that first used it; another tenant gets InvalidAuthenticationTokenTenant', async () => {
     const sub = randomUUID();
     const path = withApiVersion(rgPath(sub, 'rg-tenant'), RG_API_VERSION);
-    const tokenA = (await credentialFor(server, TENANT_A).getToken(ARM_SCOPE))!.token;
-    const tokenB = (await credentialFor(server, TENANT_B).getToken(ARM_SCOPE))!.token;
+    const tokenA = await strictToken(server, TENANT_A);
+    const tokenB = await strictToken(server, TENANT_B);
     const first = await armFetch(server, 'PUT', path, {
       token: tokenA,
       body: { location: 'eastus', tags: { by: 'a' } },
@@ -268,7 +246,7 @@ describe('strict authentication with the local token issuer', () => {
 
   test('data plane: AAD endpoints take ml.azure.com tokens of the issuer and the right tenant only; keys still work', async () => {
     const sub = randomUUID();
-    const arm = (await credentialFor(server).getToken(ARM_SCOPE))!.token;
+    const arm = await strictToken(server);
     await armFetch(server, 'PUT', withApiVersion(rgPath(sub, 'rg-dp'), RG_API_VERSION), {
       token: arm,
       body: { location: 'eastus' },
@@ -298,8 +276,8 @@ describe('strict authentication with the local token issuer', () => {
         headers: { 'content-type': 'application/json', ...headers },
         body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 }),
       });
-    const mlA = (await credentialFor(server, TENANT_A).getToken(ML_SCOPE))!.token;
-    const mlB = (await credentialFor(server, TENANT_B).getToken(ML_SCOPE))!.token;
+    const mlA = await strictToken(server, TENANT_A, ML_SCOPE);
+    const mlB = await strictToken(server, TENANT_B, ML_SCOPE);
     assert.equal((await chat(aad.uri, { authorization: `Bearer ${mlA}` })).status, 200, 'the right token');
     for (const [what, token] of [
       ['management audience', arm],
@@ -325,7 +303,7 @@ describe('strict authentication with the local token issuer', () => {
     const first = await startStrict(dir);
     const sub = randomUUID();
     const path = withApiVersion(rgPath(sub, 'rg-keep'), RG_API_VERSION);
-    const token = (await credentialFor(first).getToken(ARM_SCOPE))!.token;
+    const token = await strictToken(first);
     assert.equal((await armFetch(first, 'PUT', path, { token, body: { location: 'eastus' } })).status, 201);
     const kid = headerOf(token).kid;
     const port = new URL(first.url).port;
@@ -336,7 +314,7 @@ describe('strict authentication with the local token issuer', () => {
       assert.equal(again.status, 200, `the old token still verifies: ${describeResponse(again)}`);
       const jwks = await armFetch(second, 'GET', `/${TENANT_A}/discovery/v2.0/keys`, { token: null });
       assert.equal(jwks.body.keys[0].kid, kid);
-      const tokenB = (await credentialFor(second, TENANT_B).getToken(ARM_SCOPE))!.token;
+      const tokenB = await strictToken(second, TENANT_B);
       const other = await armFetch(second, 'GET', path, { token: tokenB });
       assert.equal(other.body?.error?.code, 'InvalidAuthenticationTokenTenant', 'the binding outlived the restart');
     } finally {
@@ -354,7 +332,7 @@ describe('the token endpoint', () => {
         credentialFor(server, TENANT_A, 'wrong-secret').getToken(ARM_SCOPE),
         /invalid_client|AADSTS7000215/,
       );
-      const token = (await credentialFor(server, TENANT_A, secret).getToken(ARM_SCOPE))!.token;
+      const token = await strictToken(server, TENANT_A, ARM_SCOPE, secret);
       assert.equal(claimsOf(token).tid, TENANT_A);
       const post = (body: Record<string, string>, tenant = TENANT_A) =>
         fetch(`${server.url}/${tenant}/oauth2/v2.0/token`, {
@@ -362,7 +340,12 @@ describe('the token endpoint', () => {
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
           body: new URLSearchParams(body).toString(),
         });
-      const base = { grant_type: 'client_credentials', client_id: CLIENT_ID, client_secret: secret, scope: ARM_SCOPE };
+      const base = {
+        grant_type: 'client_credentials',
+        client_id: STRICT_CLIENT_ID,
+        client_secret: secret,
+        scope: ARM_SCOPE,
+      };
       const cases: [string, Record<string, string>, string, number, string][] = [
         ['wrong secret', { ...base, client_secret: 'nope-nope' }, TENANT_A, 401, 'invalid_client'],
         ['no client id', { ...base, client_id: '' }, TENANT_A, 400, 'invalid_request'],
@@ -388,7 +371,7 @@ describe('the token endpoint', () => {
         method: 'POST',
         headers: {
           'content-type': 'application/x-www-form-urlencoded',
-          authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${secret}`).toString('base64')}`,
+          authorization: `Basic ${Buffer.from(`${STRICT_CLIENT_ID}:${secret}`).toString('base64')}`,
         },
         body: new URLSearchParams({ grant_type: 'client_credentials', resource: 'https://ml.azure.com' }).toString(),
       });
@@ -408,7 +391,7 @@ describe('the token endpoint', () => {
         201,
         'an unsigned token',
       );
-      const token = (await credentialFor(server).getToken(ARM_SCOPE))!.token;
+      const token = await strictToken(server);
       assert.equal((await armFetch(server, 'GET', path, { token })).status, 200, 'a signed one');
     } finally {
       await server.close();

@@ -1,7 +1,7 @@
 import type { CallerType, Store } from '../store/types.js';
 
 /** What a type's hooks may read of the store; writes go through the engine's commits. */
-export type ResourceReader = Pick<Store, 'get' | 'listChildren'>;
+export type ResourceReader = Pick<Store, 'get' | 'listChildren' | 'listBelow'>;
 
 /** Who called, as read from the bearer token. */
 export interface Principal {

@@ -3,6 +3,7 @@ import type { Provisioner } from '../provisioner/provisioner.js';
 import type { Profile } from '../provisioner/profiles.js';
 import type { RequestContext } from './context.js';
 import type { ActionDef, ResourceType, VersionDef } from './resource-type.js';
+import { versionOf } from './resource-type.js';
 import { TypeRegistry } from './registry.js';
 import type { ManagementHooks } from './hooks.js';
 import { ArmError, errors } from './errors.js';
@@ -22,6 +23,7 @@ import {
 } from './lro/index.js';
 import { PAGE_SIZE, decodeToken, encodeToken, nextLink } from './paging.js';
 import { RESOURCE_GROUP_TYPE, isResourceGroup } from './resource-groups.js';
+import { JsonText, RenderCache } from './render-cache.js';
 
 export type { Reply } from './lro/index.js';
 
@@ -41,6 +43,9 @@ type Doc = Record<string, unknown>;
 
 /** The ARM contract over any ResourceType: CRUD, actions, ETags, systemData, identities, lifecycle, paging. */
 export class Engine {
+  /** The rendered forms the management plane's GET and LIST answer with (see render-cache.ts). */
+  private readonly rendered = new RenderCache();
+
   constructor(
     private readonly store: Store,
     private readonly provisioner: Provisioner,
@@ -49,6 +54,12 @@ export class Engine {
     private readonly registry: TypeRegistry = new TypeRegistry([]),
     private readonly hooks?: ManagementHooks,
   ) {}
+
+  /** The answer to a request whose operation was just committed: 202, once the provisioner has it. */
+  private started(op: OperationRecord, t: ResourceType, ctx: RequestContext, mode: LroMode): Reply {
+    this.provisioner.schedule(op);
+    return { status: 202, headers: this.accepted(op, t, ctx, mode) };
+  }
 
   /** The headers of an accepted request on `resource`, in its provider's operation URL shapes. */
   private accepted(op: OperationRecord, t: ResourceType, ctx: RequestContext, mode: LroMode): Record<string, string> {
@@ -69,7 +80,41 @@ export class Engine {
     this.checkName(t, ref, ctx, 'other');
     const r = await this.load(ref.key);
     if (!r) throw await this.missing(t, ref);
-    return { status: 200, body: this.render(t, r, ctx), headers: { etag: r.etag } };
+    return { status: 200, body: await this.renderFull(t, r, ctx), headers: { etag: r.etag } };
+  }
+
+  /**
+   * GET as the management plane answers it: the rendered JSON text, kept for as long as the stored text is the same.
+   * Not kept: a resource with an operation on it (reading it may settle the operation), a type whose render reads
+   * other resources (`lookup`), a store that cannot read its documents as text.
+   */
+  async getJson(t: ResourceType, ref: ResourceRef, ctx: RequestContext): Promise<Reply> {
+    if (!this.store.getText || t.lookup) return this.get(t, ref, ctx);
+    this.checkName(t, ref, ctx, 'other');
+    const version = await this.store.dataVersion?.();
+    let json = this.rendered.current(ref.key, version, formOf(ctx));
+    if (!json) {
+      const text = await this.store.getText(ref.key);
+      if (text === undefined) throw await this.missing(t, ref);
+      json = this.renderedJson(t, ref.key, text, ctx, version);
+    }
+    if (!json) return this.get(t, ref, ctx);
+    return { status: 200, body: new JsonText(json.json), headers: { etag: json.etag } };
+  }
+
+  /**
+   * The JSON text of the stored `text` (read at the store's data `version` or later) rendered for `ctx`; undefined
+   * for a resource with an operation on it.
+   */
+  private renderedJson(t: ResourceType, key: string, text: string, ctx: RequestContext, version: string | undefined) {
+    const form = formOf(ctx);
+    const kept = this.rendered.form(key, text, form, version);
+    if (kept) return kept;
+    const r = JSON.parse(text) as StoredResource;
+    if (r.internal.pendingOperation) return undefined;
+    const json = JSON.stringify(this.render(t, r, ctx));
+    this.rendered.put(key, text, r.etag, form, json, version);
+    return { json, etag: r.etag };
   }
 
   async head(t: ResourceType, ref: ResourceRef): Promise<Reply> {
@@ -109,21 +154,67 @@ export class Engine {
     return { status: 200, body };
   }
 
+  /**
+   * LIST as the management plane answers it: `list`'s page, its resources' JSON texts from the rendered forms kept
+   * for their stored texts (see `getJson`), joined into the page's text.
+   */
+  async listJson(
+    t: ResourceType,
+    parentKey: string,
+    ctx: RequestContext,
+    scope: 'children' | 'below' = 'children',
+  ): Promise<Reply> {
+    if (!this.store.listChildrenText || t.lookup || t.operations.listByParent.query || scope !== 'children')
+      return this.list(t, parentKey, ctx, scope);
+    const q = ctx.url.searchParams;
+    const after = decodeToken(q.get('$skip') ?? q.get('$skipToken'));
+    const version = await this.store.dataVersion?.();
+    // The page's own URL is in its nextLink: the whole query, the origin and the version's rendering name it.
+    const page = `${parentKey} ${t.type} ${after ?? ''} ${formOf(ctx)} ${ctx.url.search}`;
+    const kept = this.rendered.page(page, version);
+    if (kept !== undefined) return { status: 200, body: new JsonText(kept) };
+    const rows = await this.store.listChildrenText(parentKey, t.type, { after, limit: PAGE_SIZE + 1 });
+    const more = rows.length > PAGE_SIZE;
+    const shown = more ? rows.slice(0, PAGE_SIZE) : rows;
+    const value: string[] = [];
+    let settled = false;
+    for (const row of shown) {
+      const json = this.renderedJson(t, row.key, row.text, ctx, version)?.json;
+      if (json !== undefined) {
+        value.push(json);
+        continue;
+      }
+      // An operation on it: reading it may finish the operation (when due), so the page is not kept.
+      settled = true;
+      const r = await this.load(row.key);
+      if (r) value.push(JSON.stringify(await this.renderFull(t, r, ctx)));
+    }
+    const next = more ? `,"nextLink":${JSON.stringify(nextLink(ctx, '$skip', encodeToken(shown.at(-1)!.key)))}` : '';
+    const json = `{"value":[${value.join(',')}]${next}}`;
+    if (!settled && version !== undefined) this.rendered.putPage(page, version, json);
+    return { status: 200, body: new JsonText(json) };
+  }
+
   private async renderAll(t: ResourceType, rows: StoredResource[], ctx: RequestContext): Promise<Doc[]> {
     const value: Doc[] = [];
     for (const row of rows) {
       const r = row.internal.pendingOperation ? await this.load(row.key) : row;
-      if (r) value.push(this.render(t, r, ctx));
+      if (r) value.push(await this.renderFull(t, r, ctx));
     }
     return value;
   }
 
-  render(t: ResourceType, r: StoredResource, ctx: RequestContext): Doc {
+  /** `render` with what the type's `lookup` reads of other resources. */
+  async renderFull(t: ResourceType, r: StoredResource, ctx: RequestContext): Promise<Doc> {
+    return this.render(t, r, ctx, t.lookup ? await t.lookup(ctx, r) : undefined);
+  }
+
+  render(t: ResourceType, r: StoredResource, ctx: RequestContext, related?: unknown): Doc {
     // A copy of the top level only: render hooks replace or delete top-level members (never edit nested objects in
     // place), and every caller renders a resource it has just read or committed. A deep clone cost ~40% of a LIST page.
     const doc: Doc = { id: r.id, name: r.name, type: t.type, ...r.body, systemData: r.systemData };
-    t.render?.(r, doc, ctx);
-    return doc;
+    t.render?.(r, doc, ctx, related);
+    return versionOf(t, ctx.apiVersion)?.view?.(doc) ?? doc;
   }
 
   // ---------- writes ----------
@@ -134,29 +225,13 @@ export class Engine {
     const { lro, serverOwned } = t.operations.createOrReplace;
     return this.retrying(ctx, async () => {
       const existing = await this.load(ref.key);
-      await this.checkParents(ref, 'write');
+      if (!existing) await this.checkParents(ref, 'write');
       if (!isPlainObject(raw)) throw errors.bodyRequired();
       checkPreconditions(ctx, existing, ref.id, true);
       this.checkIdle(existing, ref);
-      const requestedState = isPlainObject(raw.properties) ? raw.properties.provisioningState : undefined;
-      const storedState = (existing?.body.properties as Doc | undefined)?.provisioningState;
-      if (existing && requestedState !== undefined && requestedState !== storedState)
-        throw errors.invalidContent([
-          {
-            path: 'properties.provisioningState',
-            message: `The provisioning state '${String(requestedState)}' is read-only and differs from the current state '${String(storedState)}'.`,
-          },
-        ]);
+      if (existing) checkStateKept(raw, existing);
       const doc = validate<Doc>(v.put, raw, v.closed);
-      if (typeof doc.location === 'string') {
-        doc.location = normalizeLocation(doc.location);
-        // A region name: it goes into operation URLs and headers, so nothing else passes.
-        if (!/^[a-z0-9]{1,64}$/.test(doc.location as string))
-          throw errors.locationNotAvailable(String(raw.location), t.type);
-        const storedLocation = existing?.body.location;
-        if (storedLocation !== undefined && storedLocation !== doc.location)
-          throw errors.invalidLocation(ref.id, String(storedLocation), String(doc.location));
-      }
+      if (typeof doc.location === 'string') doc.location = checkedLocation(t, ref, raw, doc.location, existing);
       checkTags(doc.tags);
       const identity = resolveIdentity(doc.identity as Doc | undefined, undefined, ctx.principal, false);
       if (identity) doc.identity = keepPrincipals(identity, existing?.body.identity as Identity | undefined);
@@ -164,46 +239,20 @@ export class Engine {
       const now = ctx.now().toISOString();
       const async = lro !== undefined;
       const phase = existing ? (async ? 'updating' : 'succeeded') : async ? 'creating' : 'succeeded';
-      const kept = Object.fromEntries(
-        serverOwned
-          .map((k) => [k, (existing?.body.properties as Doc | undefined)?.[k]])
-          .filter(([, val]) => val !== undefined),
-      );
+      const kept = serverOwnedOf(existing, serverOwned);
       doc.properties = { ...kept, ...(doc.properties as Doc | undefined), ...t.lifecycle(phase) };
-      const resource: StoredResource = existing
-        ? {
-            ...existing,
-            id: ref.id,
-            name: ref.name,
-            body: doc,
-            systemData: modified(existing.systemData, ctx, now),
-            etag: newEtag(),
-            updatedAt: now,
-          }
-        : {
-            key: ref.key,
-            id: ref.id,
-            name: ref.name,
-            parentKey: ref.parentKey,
-            type: t.type,
-            body: doc,
-            systemData: created(ctx, now),
-            internal: {},
-            etag: newEtag(),
-            createdAt: now,
-            updatedAt: now,
-          };
+      const resource = existing ? replaced(existing, ref, doc, ctx, now) : fresh(t, ref, doc, ctx, now);
       if (!existing) t.onCreate?.(resource, ctx);
       const write: Write = existing ? { op: 'update', resource, ifEtag: existing.etag } : { op: 'insert', resource };
-      const writes: Write[] = [...parentsHold(ref), write];
+      const writes: Write[] = [...parentsHold(ref), ...referencesHold(t, doc, existing, ctx), write];
       const op = async
         ? await this.startOperation(existing ? 'update' : 'create', 'PUT', resource, ctx, writes)
         : undefined;
-      if (!(await this.store.commit(writes))) return undefined;
+      if (!(await this.commitUnder(ref, writes))) return undefined;
       if (op) this.provisioner.schedule(op);
       return {
         status: existing ? 200 : async ? 201 : (t.operations.createOrReplace.createdStatus ?? 201),
-        body: this.render(t, resource, ctx),
+        body: await this.renderFull(t, resource, ctx),
         headers: { etag: resource.etag, ...(op && lro ? this.accepted(op, t, ctx, lro) : {}) },
       };
     });
@@ -212,10 +261,11 @@ export class Engine {
   async patch(t: ResourceType, ref: ResourceRef, raw: unknown, ctx: RequestContext): Promise<Reply> {
     const v = this.version(t, ctx);
     this.checkName(t, ref, ctx, 'other');
-    const { lro, mergeProperties } = t.operations.update;
+    // Routes mount PATCH only for types that declare it.
+    const { lro, mergeProperties } = t.operations.update!;
     return this.retrying(ctx, async () => {
       const existing = await this.load(ref.key);
-      await this.checkParents(ref, existing ? 'write' : 'read');
+      if (!existing) await this.checkParents(ref);
       if (!isPlainObject(raw)) throw errors.bodyRequired();
       if (!existing) throw notFound(t, ref);
       checkPreconditions(ctx, existing, ref.id, false);
@@ -245,21 +295,17 @@ export class Engine {
       await t.prepare?.(ctx, doc, existing, ref.id);
       const now = ctx.now().toISOString();
       doc.properties = { ...(doc.properties as Doc), ...t.lifecycle(lro ? 'updating' : 'succeeded') };
-      const resource: StoredResource = {
-        ...existing,
-        id: ref.id,
-        name: ref.name,
-        body: doc,
-        systemData: modified(existing.systemData, ctx, now),
-        etag: newEtag(),
-        updatedAt: now,
-      };
-      const writes: Write[] = [...parentsHold(ref), { op: 'update', resource, ifEtag: existing.etag }];
+      const resource = replaced(existing, ref, doc, ctx, now);
+      const writes: Write[] = [
+        ...parentsHold(ref),
+        ...referencesHold(t, doc, existing, ctx),
+        { op: 'update', resource, ifEtag: existing.etag },
+      ];
       const op = lro ? await this.startOperation('update', 'PATCH', resource, ctx, writes) : undefined;
-      if (!(await this.store.commit(writes))) return undefined;
-      if (!op || !lro) return { status: 200, body: this.render(t, resource, ctx), headers: { etag: resource.etag } };
-      this.provisioner.schedule(op);
-      return { status: 202, headers: this.accepted(op, t, ctx, lro) };
+      if (!(await this.commitUnder(ref, writes))) return undefined;
+      if (!op || !lro)
+        return { status: 200, body: await this.renderFull(t, resource, ctx), headers: { etag: resource.etag } };
+      return this.started(op, t, ctx, lro);
     });
   }
 
@@ -288,8 +334,7 @@ export class Engine {
       const writes: Write[] = [{ op: 'update', resource, ifEtag: existing.etag }];
       const op = await this.startOperation('delete', 'DELETE', resource, ctx, writes);
       if (!(await this.store.commit(writes))) return undefined;
-      this.provisioner.schedule(op);
-      return { status: 202, headers: this.accepted(op, t, ctx, lro) };
+      return this.started(op, t, ctx, lro);
     });
   }
 
@@ -329,22 +374,21 @@ export class Engine {
         payload: result.async.payload,
       });
       if (!(await this.store.commit(writes))) return undefined;
-      this.provisioner.schedule(op);
-      return { status: 202, headers: this.accepted(op, t, ctx, action.lro ?? 'location') };
+      return this.started(op, t, ctx, action.lro ?? 'location');
     });
   }
 
   // ---------- shared checks ----------
 
   private version(t: ResourceType, ctx: RequestContext): VersionDef {
-    const v = t.versions[ctx.apiVersion];
+    const v = versionOf(t, ctx.apiVersion);
     if (!v) throw new Error(`api-version ${ctx.apiVersion} reached ${t.type} unchecked`);
     return v;
   }
 
   private checkName(t: ResourceType, ref: ResourceRef, ctx: RequestContext, verb: 'put' | 'other'): void {
     this.checkPath(t, ref, ctx);
-    const v = t.versions[ctx.apiVersion];
+    const v = versionOf(t, ctx.apiVersion);
     const broken = checkName(ref.name, verb === 'put' ? (v?.putName ?? v?.name) : v?.name);
     if (broken) throw errors.invalidResourceName(ref.name, t.type, broken);
   }
@@ -357,7 +401,7 @@ export class Engine {
     const types = this.registry.lineage(t);
     ref.ancestors.forEach((a, i) => {
       const at = types[i];
-      const v = at.versions[ctx.apiVersion] ?? Object.values(at.versions)[0];
+      const v = versionOf(at, ctx.apiVersion) ?? Object.values(at.versions)[0];
       const broken = checkName(a.name, v?.name);
       if (broken) throw errors.invalidResourceName(a.name, at.type, broken);
     });
@@ -385,6 +429,18 @@ export class Engine {
       if (isGroup) throw errors.resourceGroupNotFound(a.name);
       throw errors.parentNotFound(a.type, a.name, ref.resourceGroup);
     }
+  }
+
+  /**
+   * Commits a write under `ref`'s ancestors; the commit itself checks that they hold (`parentsHold`), so a write to an
+   * existing resource does not read them first. When the commit fails because of one, its 404 / 409 is the answer
+   * (after the request's own 400 / 412, which a resource read first would have put after it); otherwise the caller
+   * retries.
+   */
+  private async commitUnder(ref: ResourceRef, writes: Write[]): Promise<boolean> {
+    if (await this.store.commit(writes)) return true;
+    await this.checkParents(ref, 'write');
+    return false;
   }
 
   private async pendingOperation(r: StoredResource): Promise<OperationRecord | undefined> {
@@ -421,7 +477,7 @@ export class Engine {
         action: extra?.action,
         subscription: op.subscriptionId,
       };
-      for (const hook of hooks) await hook(op, subject);
+      for (const hook of hooks) await hook(op, subject, resource);
     }
     resource.internal = { ...resource.internal, pendingOperation: op.id };
     writes.push({ op: 'putOperation', operation: op });
@@ -445,6 +501,13 @@ export class Engine {
   }
 }
 
+/** Which rendered form a request asks for: rendering depends on the api-version and the origin called. */
+const formOf = (ctx: RequestContext) => `${ctx.apiVersion} ${ctx.origin}`;
+
+/** The commit conditions of the other resources a write refers to (the type's `requires`). */
+const referencesHold = (t: ResourceType, doc: Doc, existing: StoredResource | undefined, ctx: RequestContext) =>
+  (t.requires?.(doc, existing, ctx) ?? []).map((key): Write => ({ op: 'requireParent', key, notDeleting: true }));
+
 /** The commit conditions of a write under `ref`'s ancestors: each still there and not being deleted. */
 const parentsHold = (ref: ResourceRef): Write[] =>
   ref.ancestors.map((a) => ({ op: 'requireParent', key: keyOf(a.id), notDeleting: true }));
@@ -456,6 +519,64 @@ function notFound(t: ResourceType, ref: ResourceRef): ArmError {
         ref.id.slice(ref.id.toLowerCase().indexOf('/providers/') + '/providers/'.length),
         ref.resourceGroup,
       );
+}
+
+/** A replacing PUT may repeat the stored provisioning state, never change it (it is read-only). */
+function checkStateKept(raw: Doc, existing: StoredResource): void {
+  const requested = isPlainObject(raw.properties) ? raw.properties.provisioningState : undefined;
+  const stored = (existing.body.properties as Doc | undefined)?.provisioningState;
+  if (requested === undefined || requested === stored) return;
+  throw errors.invalidContent([
+    {
+      path: 'properties.provisioningState',
+      message: `The provisioning state '${String(requested)}' is read-only and differs from the current state '${String(stored)}'.`,
+    },
+  ]);
+}
+
+/** The location in its normal form: a region name, and the stored one when the resource exists. */
+function checkedLocation(
+  t: ResourceType,
+  ref: ResourceRef,
+  raw: Doc,
+  location: string,
+  existing: StoredResource | undefined,
+): string {
+  const normal = normalizeLocation(location);
+  // A region name: it goes into operation URLs and headers, so nothing else passes.
+  if (!/^[a-z0-9]{1,64}$/.test(normal)) throw errors.locationNotAvailable(String(raw.location), t.type);
+  const stored = existing?.body.location;
+  if (stored !== undefined && stored !== normal) throw errors.invalidLocation(ref.id, String(stored), normal);
+  return normal;
+}
+
+/** The server-owned properties a replacing PUT keeps from the stored resource. */
+function serverOwnedOf(existing: StoredResource | undefined, keys: readonly string[]): Doc {
+  const stored = existing?.body.properties as Doc | undefined;
+  return Object.fromEntries(keys.map((k) => [k, stored?.[k]]).filter(([, val]) => val !== undefined));
+}
+
+/** A new resource under `ref` with `doc` as its body. */
+function fresh(t: ResourceType, ref: ResourceRef, doc: Doc, ctx: RequestContext, now: string): StoredResource {
+  return {
+    key: ref.key,
+    id: ref.id,
+    name: ref.name,
+    parentKey: ref.parentKey,
+    type: t.type,
+    body: doc,
+    systemData: created(ctx, now),
+    internal: {},
+    etag: newEtag(),
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** `existing` with `doc` as its body, modified now by the caller (the id as the client spelled it this time). */
+function replaced(existing: StoredResource, ref: ResourceRef, doc: Doc, ctx: RequestContext, now: string) {
+  const systemData = modified(existing.systemData, ctx, now);
+  return { ...existing, id: ref.id, name: ref.name, body: doc, systemData, etag: newEtag(), updatedAt: now };
 }
 
 function created(ctx: RequestContext, now: string) {

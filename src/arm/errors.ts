@@ -49,7 +49,9 @@ export const errors = {
     new ArmError(
       400,
       'NoRegisteredProviderFound',
-      `No registered resource provider found for location '${location}' and API version '${version}' for type '${type}'. ` +
+      // A GET or POST names no location: the message then says none rather than "for location ''".
+      `No registered resource provider found for ${location ? `location '${location}' and ` : ''}API version ` +
+        `'${version}' for type '${type}'. ` +
         `The supported api-versions are '${supported.join(', ')}'.`,
     ),
 

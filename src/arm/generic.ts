@@ -8,6 +8,8 @@ import { ArmError, errors } from './errors.js';
 import { keyOf } from './ids.js';
 import { nextLink, encodeToken, decodeToken } from './paging.js';
 import { resourceGroups } from './resource-groups.js';
+import { parseResourceFilter } from './filter.js';
+import { REGIONS as AZURE_REGIONS } from './regions.js';
 
 /**
  * Azure Resource Manager's own endpoints around a resource provider: the generic resource lists
@@ -23,33 +25,9 @@ export interface GenericDeps {
 
 const RESOURCES_VERSIONS = Object.keys(resourceGroups.versions);
 const PAGE_SIZE = 1000;
-const REGIONS = [
-  'eastus',
-  'eastus2',
-  'westus',
-  'westus2',
-  'westus3',
-  'centralus',
-  'northcentralus',
-  'southcentralus',
-  'westeurope',
-  'northeurope',
-  'uksouth',
-  'francecentral',
-  'germanywestcentral',
-  'swedencentral',
-  'switzerlandnorth',
-  'japaneast',
-  'koreacentral',
-  'australiaeast',
-  'canadacentral',
-  'southeastasia',
-  'centralindia',
-  'brazilsouth',
-];
+const REGIONS = AZURE_REGIONS.map((r) => r.name);
 
 type Params = Record<string, string>;
-type Filter = (r: StoredResource, t: ResourceType) => boolean;
 
 export function genericRoutes(app: FastifyInstance, deps: GenericDeps): void {
   const { store, registry, context, send } = deps;
@@ -64,7 +42,10 @@ export function genericRoutes(app: FastifyInstance, deps: GenericDeps): void {
       throw errors.badRequest(`The $top value '${q.get('$top')}' must be a positive whole number.`, '$top');
     // A larger $top is served in pages of PAGE_SIZE with a nextLink, as ARM pages its lists.
     const top = Math.min(asked, PAGE_SIZE);
-    const filter = parseFilter(q.get('$filter'));
+    const filter = parseResourceFilter(q.get('$filter'));
+    // `resourceGroup eq '…'` (what `az resource list -g` sends) reads that group only.
+    if (filter.resourceGroup && scopeKey.split('/').length === 3)
+      scopeKey = keyOf(`${scopeKey}/resourceGroups/${filter.resourceGroup}`);
     const expand = new Set((q.get('$expand') ?? '').split(',').map((s) => s.trim().toLowerCase()));
     const after = decodeToken(q.get('$skipToken'));
     // Every type's rows after the token, merged in key order: one page across types.
@@ -77,7 +58,7 @@ export function genericRoutes(app: FastifyInstance, deps: GenericDeps): void {
     const more = page.length > top;
     const value = page
       .slice(0, top)
-      .filter(([r, t]) => filter(r, t))
+      .filter(([r, t]) => filter.test(r, t.type))
       .map(([r, t]) => generic(r, t, expand));
     const body: Record<string, unknown> = { value };
     if (more) body.nextLink = nextLink(ctx, '$skipToken', encodeToken(page[top - 1][0].key));
@@ -157,59 +138,4 @@ function generic(r: StoredResource, t: ResourceType, expand: Set<string>): Recor
   if (expand.has('provisioningstate'))
     out.provisioningState = (r.body.properties as { provisioningState?: string } | undefined)?.provisioningState;
   return out;
-}
-
-/**
- * The $filter forms ARM documents for resource lists, joined with `and`: resourceType eq, name eq, location eq,
- * tagName eq [and tagValue eq], substringof('x', name).
- */
-function parseFilter(raw: string | null): Filter {
-  if (!raw?.trim()) return () => true;
-  const clauses = raw.split(/\s+and\s+/i);
-  const tests: Filter[] = [];
-  let tagName: string | undefined;
-  let tagValue: string | undefined;
-  for (const clause of clauses) {
-    const eq = /^\s*(resourceType|name|location|tagName|tagValue)\s+eq\s+'((?:[^']|'')*)'\s*$/i.exec(clause);
-    const sub = /^\s*substringof\(\s*'((?:[^']|'')*)'\s*,\s*name\s*\)\s*$/i.exec(clause);
-    if (sub) {
-      const needle = sub[1].replace(/''/g, "'").toLowerCase();
-      tests.push((r) => r.name.toLowerCase().includes(needle));
-      continue;
-    }
-    if (!eq)
-      throw errors.badRequest(
-        `The $filter '${raw}' is not supported. Use resourceType eq '…', name eq '…', location eq '…', tagName eq '…' [and tagValue eq '…'] or substringof('…', name), joined with 'and'.`,
-        '$filter',
-      );
-    const value = eq[2].replace(/''/g, "'");
-    switch (eq[1].toLowerCase()) {
-      case 'resourcetype':
-        tests.push((_, t) => t.type.toLowerCase() === value.toLowerCase());
-        break;
-      case 'name':
-        tests.push((r) => r.name.toLowerCase() === value.toLowerCase());
-        break;
-      case 'location':
-        tests.push((r) => String(r.body.location ?? '').toLowerCase() === value.replace(/\s+/g, '').toLowerCase());
-        break;
-      case 'tagname':
-        tagName = value;
-        break;
-      case 'tagvalue':
-        tagValue = value;
-        break;
-    }
-  }
-  if (tagValue !== undefined && tagName === undefined)
-    throw errors.badRequest('A tagValue filter needs a tagName filter.', '$filter');
-  if (tagName !== undefined) {
-    const name = tagName.toLowerCase();
-    tests.push((r) =>
-      Object.entries((r.body.tags ?? {}) as Record<string, string>).some(
-        ([k, v]) => k.toLowerCase() === name && (tagValue === undefined || v === tagValue),
-      ),
-    );
-  }
-  return (r, t) => tests.every((f) => f(r, t));
 }

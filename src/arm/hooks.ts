@@ -1,4 +1,4 @@
-import type { OperationRecord } from '../store/types.js';
+import type { OperationRecord, StoredResource } from '../store/types.js';
 
 /** How a request (or an operation it starts) looks to whoever plugs in from outside (e.g. test control). */
 export interface RequestSubject {
@@ -18,7 +18,8 @@ export interface RequestSubject {
  */
 export interface ManagementHooks {
   beforeRequest: ((s: RequestSubject, now: number) => Promise<Record<string, string>>)[];
-  onOperationStart: ((op: OperationRecord, s: RequestSubject) => Promise<void>)[];
+  /** `resource`: the resource as the request is about to store it (read it; change only `op`). */
+  onOperationStart: ((op: OperationRecord, s: RequestSubject, resource: StoredResource) => Promise<void>)[];
 }
 
 export const createManagementHooks = (): ManagementHooks => ({ beforeRequest: [], onOperationStart: [] });

@@ -1,7 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { NameRule } from './ids.js';
 import type { OperationRecord, StoredResource } from '../store/types.js';
-import type { RequestContext } from './context.js';
+import type { RequestContext, ResourceReader } from './context.js';
 import type { LroMode } from './lro/index.js';
 import type { Operations } from './operations/templates.js';
 
@@ -21,6 +21,13 @@ export interface VersionDef {
   /** The name rule of PUT; `name` covers every other operation. */
   putName?: NameRule;
   name?: NameRule;
+  /**
+   * What a read at this version shows of the one stored resource (e.g. `viewOf(put)`: the fields its schema
+   * declares); absent: everything stored. Fields it hides stay stored (another version set them).
+   */
+  view?(doc: Record<string, unknown>): Record<string, unknown>;
+  /** What the result URL of a finished delete answers at this version; absent: `operations.delete.doneStatus`. */
+  deleteDoneStatus?: 200 | 204;
 }
 
 export interface ActionResult {
@@ -39,6 +46,8 @@ export interface ActionDef {
   /** The request body's schema per api-version; absent means the action takes no body. */
   body?: TSchema;
   bodyRequired?: boolean;
+  /** The api-versions that have the action; absent: every version of the type. Others answer as an unknown path. */
+  versions?: readonly string[];
   handle(
     ctx: RequestContext,
     resource: StoredResource,
@@ -62,6 +71,11 @@ export interface ResourceType {
   param: string;
   /** Every api-version served, each mapped to its family's rules (see `versionsFrom`). */
   versions: Record<string, VersionDef>;
+  /**
+   * Every api-version is accepted and follows the last line of `versions` (the one `/providers` lists): for types
+   * stored as sent rather than emulated. Read a version's rules through `versionOf`.
+   */
+  anyVersion?: boolean;
   /** The operations served, named as TypeSpec names them (operations/templates.ts). */
   operations: Operations;
   /** The state fields a phase shows in `properties`. */
@@ -75,8 +89,17 @@ export interface ResourceType {
     existing: StoredResource | undefined,
     id: string,
   ): Promise<void>;
-  /** Adds computed fields to the document the client sees. */
-  render?(resource: StoredResource, doc: Record<string, unknown>, ctx: RequestContext): void;
+  /** Adds computed fields to the document the client sees; `related` is what `lookup` read for it. */
+  render?(resource: StoredResource, doc: Record<string, unknown>, ctx: RequestContext, related?: unknown): void;
+  /** Reads what `render` shows of other resources (e.g. a hub's projects), before each render of a GET/LIST/PUT. */
+  lookup?(ctx: RequestContext, resource: StoredResource): Promise<unknown>;
+  /**
+   * Keys of other resources a write refers to: each must exist and not be Deleting when the write commits (checked
+   * by the database with the write, as the parents are).
+   */
+  requires?(doc: Record<string, unknown>, existing: StoredResource | undefined, ctx: RequestContext): string[];
+  /** Keys of other resources (with everything below them) that go when this one's delete completes. */
+  deletesWith?(store: ResourceReader, resource: StoredResource): Promise<string[]>;
   /** Refuses a delete that must not happen (e.g. a group still routed to). */
   beforeDelete?(ctx: RequestContext, resource: StoredResource): Promise<void>;
 }
@@ -90,6 +113,11 @@ export function versionsFrom<F extends string>(
   families: Readonly<Record<F, VersionDef>>,
 ): Record<string, VersionDef> {
   return Object.fromEntries(Object.entries(table).map(([version, family]) => [version, families[family as F]]));
+}
+
+/** The rules `apiVersion` follows for `t`: its line of the table, or for an `anyVersion` type the table's last. */
+export function versionOf(t: ResourceType, apiVersion: string): VersionDef | undefined {
+  return t.versions[apiVersion] ?? (t.anyVersion ? Object.values(t.versions).at(-1) : undefined);
 }
 
 /** The last segment of a type (e.g. resourceGroups), i.e. its collection in the path. */

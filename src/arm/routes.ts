@@ -9,10 +9,12 @@ import type { Provisioner } from '../provisioner/provisioner.js';
 import type { Profile } from '../provisioner/profiles.js';
 import { errors } from './errors.js';
 import { isGuid, keyOf } from './ids.js';
-import { collectionOf, namespaceOf } from './resource-type.js';
+import { collectionOf, namespaceOf, versionOf } from './resource-type.js';
 import { resultResponse, routeOf, statusResponse } from './lro/index.js';
 import { RESOURCE_GROUP_TYPE, isResourceGroup } from './resource-groups.js';
 import { genericRoutes } from './generic.js';
+import { JsonText } from './render-cache.js';
+import { DEFAULT_SUBSCRIPTION, platformRoutes } from './platform.js';
 
 export interface ArmDeps {
   engine: Engine;
@@ -23,7 +25,20 @@ export interface ArmDeps {
   /** Who is calling (the server's authenticator chain): throws an ARM error to refuse. */
   authenticate(req: FastifyRequest): Promise<Principal> | Principal;
   anyApiVersion: boolean;
+  /** The subscription `GET /subscriptions` always lists (config defaultSubscription). */
+  defaultSubscription?: string;
+  /** Strict mode: the tenant a subscription is bound to, for `GET /subscriptions`. */
+  tenantOf?: (subscriptionId: string) => Promise<string | undefined>;
   hooks?: ManagementHooks;
+  /** Routes of ARM's own that no registered type declares (template deployments), behind the same preHandler. */
+  extraRoutes?: ((app: FastifyInstance, helpers: ArmRouteHelpers) => void)[];
+}
+
+/** What extra routes get of the management plane: the request context (caller authenticated) and the reply. */
+export interface ArmRouteHelpers {
+  context(req: FastifyRequest, t: ResourceType | undefined, versions: readonly string[]): RequestContext;
+  send(reply: FastifyReply, r: Reply): FastifyReply;
+  anyApiVersion: boolean;
 }
 
 type Params = Record<string, string>;
@@ -34,6 +49,8 @@ interface RouteInfo {
   action?: string;
 }
 type Query = Record<string, string | string[] | undefined>;
+/** What Fastify itself sends with a JSON body it serialised. */
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** The management plane: every registered type's declared operations, and its providers' operation endpoints. */
 export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<void> {
@@ -66,11 +83,16 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
     const principal = principals.get(req);
     if (!principal) throw new Error(`${req.url} reached a handler unauthenticated`);
     const apiVersion = t ? resolveApiVersion(req, t, versions, deps.anyApiVersion) : anyVersion(req);
+    const origin = `${req.protocol}://${req.host}`;
+    let url: URL | undefined;
     return {
       apiVersion,
       principal,
-      origin: `${req.protocol}://${req.host}`,
-      url: urlOf(req),
+      origin,
+      // Parsed when asked for (paging, filters, operation URLs): most requests never read it.
+      get url() {
+        return (url ??= new URL(req.url, origin));
+      },
       store: deps.store,
       header: (name) => {
         const v = req.headers[name];
@@ -80,11 +102,10 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
     };
   }
 
-  const urlOf = (req: FastifyRequest) => new URL(req.url, `${req.protocol}://${req.host}`);
-
   function send(reply: FastifyReply, r: Reply): FastifyReply {
     reply.code(r.status);
     if (r.headers) reply.headers(r.headers);
+    if (r.body instanceof JsonText) return reply.type(JSON_TYPE).send(r.body.text);
     return r.body === undefined ? reply.send() : reply.send(r.body);
   }
 
@@ -104,7 +125,7 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
       const parent = ref({ ...(req.params as Params), [t.param]: '_' });
       engine.checkPath(t, parent, ctx);
       await engine.checkParents(parent);
-      return send(reply, await engine.list(t, parent.parentKey, ctx));
+      return send(reply, await engine.listJson(t, parent.parentKey, ctx));
     });
     if (ops.listBySubscription) {
       app.get(`/subscriptions/:subscriptionId/providers/${namespaceOf(t)}/${collectionOf(t)}`, async (req, reply) => {
@@ -112,29 +133,46 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
         return send(reply, await engine.list(t, keyOf(`/subscriptions/${subscriptionId}`), ctxOf(req), 'below'));
       });
     }
-    app.get(item, { config }, async (req, reply) => send(reply, await engine.get(t, refOf(req), ctxOf(req))));
+    app.get(item, { config }, async (req, reply) => send(reply, await engine.getJson(t, refOf(req), ctxOf(req))));
     app.head(item, { config }, async (req, reply) => {
       ctxOf(req);
       return send(reply, await engine.head(t, refOf(req)));
     });
     app.put(item, { config }, async (req, reply) => send(reply, await engine.put(t, refOf(req), req.body, ctxOf(req))));
-    app.patch(item, { config }, async (req, reply) =>
-      send(reply, await engine.patch(t, refOf(req), req.body, ctxOf(req))),
-    );
+    if (ops.update)
+      app.patch(item, { config }, async (req, reply) =>
+        send(reply, await engine.patch(t, refOf(req), req.body, ctxOf(req))),
+      );
     app.delete(item, { config }, async (req, reply) => send(reply, await engine.delete(t, refOf(req), ctxOf(req))));
     for (const action of ops.actions ?? []) {
       app.route({
         method: action.method,
         url: `${item}/${action.path}`,
         config: { ...config, action: action.path },
-        handler: async (req, reply) =>
-          send(reply, await engine.action(t, action, refOf(req), req.body, ctxOf(req), flatQuery(req.query as Query))),
+        handler: async (req, reply) => {
+          const ctx = ctxOf(req);
+          // The version's swagger has no such operation: the provider answers as for any path it does not serve.
+          if (action.versions && !action.versions.includes(ctx.apiVersion))
+            throw errors.noRoute(req.method, req.url.split('?')[0]);
+          return send(reply, await engine.action(t, action, refOf(req), req.body, ctx, flatQuery(req.query as Query)));
+        },
       });
     }
   }
 
   for (const t of registry.all) mount(t);
+  for (const extra of deps.extraRoutes ?? []) extra(app, { context, send, anyApiVersion: deps.anyApiVersion });
   genericRoutes(app, { store: deps.store, registry, context, send });
+  platformRoutes(app, {
+    store: deps.store,
+    registry,
+    context,
+    send,
+    load: (key) => engine.load(key),
+    anyApiVersion: deps.anyApiVersion,
+    defaultSubscription: deps.defaultSubscription ?? DEFAULT_SUBSCRIPTION,
+    tenantOf: deps.tenantOf,
+  });
 
   // Long-running operations at each provider's URL shapes: the status (Azure-AsyncOperation), the result (Location).
   async function operation(req: FastifyRequest) {
@@ -149,7 +187,7 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
   const status = async (req: FastifyRequest, reply: FastifyReply) => {
     context(req, undefined, []);
     const op = await operation(req);
-    return send(reply, statusResponse(op, registry.operationUrlsOf(registry.find(op.resourceType))));
+    return send(reply, statusResponse(op, registry.operationUrlsOf(registry.find(op.resourceType)), deps.profile));
   };
 
   const result = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -157,7 +195,7 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
     const op = await operation(req);
     const t = registry.find(op.resourceType);
     const rules = t && {
-      deleteDoneStatus: t.operations.delete.doneStatus,
+      deleteDoneStatus: versionOf(t, ctx.apiVersion)?.deleteDoneStatus ?? t.operations.delete.doneStatus,
       render: (r: Parameters<Engine['render']>[1]) => engine.render(t, r, ctx),
     };
     const urls = registry.operationUrlsOf(t);
@@ -243,6 +281,7 @@ function resolveApiVersion(
   if (!asked) throw errors.missingApiVersion();
   const known = supported.find((v) => v.toLowerCase() === asked.toLowerCase());
   if (known) return known;
+  if (t.anyVersion) return asked;
   if (anyApiVersion) return [...supported].sort().at(-1)!;
   if (t.scope === 'subscription') throw errors.invalidApiVersion(asked, supported);
   const given = (req.body as { location?: unknown } | undefined)?.location;

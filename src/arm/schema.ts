@@ -11,6 +11,11 @@ export function shapes(closed: boolean) {
 }
 
 export const Enum = <const T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)));
+/**
+ * An open enum (`x-ms-enum` `modelAsString`, bicep's `'A'|'B'|string`): any string is accepted, the known values are
+ * documentation. Closed enums stay `Enum`.
+ */
+export const OpenEnum = (values: readonly string[]) => Type.String({ knownValues: [...values] });
 export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 /** A field the server owns: accepted in requests and ignored. */
 export const ReadOnly = () => Type.Optional(Type.Any({ readOnly: true }));
@@ -48,14 +53,15 @@ const jsonPath = (pointer: string) =>
     .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
     .reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
 
-function describe(e: { schema: TSchema; value: unknown; message: string }): string {
+function describe(e: { schema: TSchema; value: unknown; message: string }, path: string): string {
+  // A missing field is reported as missing, whatever its schema (enum, object, string) would have said of a value.
+  if (e.value === undefined || e.message === 'Expected required property') return `The '${path}' field is required.`;
   const schema = e.schema as { anyOf?: { const?: unknown }[]; const?: unknown };
   const options =
     schema.const !== undefined ? [schema.const] : schema.anyOf?.map((s) => s.const).filter((c) => c !== undefined);
   if (options?.length)
     return `Value '${String(e.value)}' is not one of the allowed values ${options.map((o) => `'${o}'`).join(', ')}.`;
   if (e.message === 'Unexpected property') return 'Could not find member on object: the field is not allowed here.';
-  if (e.message === 'Expected required property') return 'Required property is missing.';
   return `${e.message}.`;
 }
 
@@ -71,11 +77,11 @@ function collect(schema: TSchema, value: unknown, prefix: string, out: { path: s
     if (seen.has(path) || [...seen].some((p) => path.startsWith(`${p}.`) || path.startsWith(`${p}[`))) continue;
     seen.add(path);
     const members = (e.schema as { anyOf?: TSchema[] }).anyOf?.filter((m) => m[Kind] !== 'Null');
-    if (members?.length === 1 && e.value !== null && members[0][Kind] !== 'Literal') {
+    if (members?.length === 1 && e.value != null && members[0][Kind] !== 'Literal') {
       collect(members[0], e.value, path, out);
       continue;
     }
-    out.push({ path, message: describe(e) });
+    out.push({ path, message: describe(e, path) });
   }
 }
 
@@ -95,4 +101,50 @@ export function validate<T = Record<string, unknown>>(schema: TSchema, input: un
   const problems: { path: string; message: string }[] = [];
   collect(schema, value, '', problems);
   throw errors.invalidContent(problems);
+}
+
+type Doc = Record<string, unknown>;
+const isDoc = (v: unknown): v is Doc => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The object schema a value is checked against: the schema itself, or the one object member of a nullable union.
+ * undefined: the schema declares no members (any, record, scalar), so every member below it is known.
+ */
+function objectOf(schema: TSchema): TObject | undefined {
+  if (schema[Kind] === 'Object') return isDoc(schema.additionalProperties) ? undefined : (schema as TObject);
+  if (schema[Kind] !== 'Union') return undefined;
+  const objects = (schema as unknown as { anyOf: TSchema[] }).anyOf.filter((m) => m[Kind] === 'Object');
+  return objects.length === 1 ? objectOf(objects[0]) : undefined;
+}
+
+/** `value` as `schema` shows it: a copy without the object members the schema does not declare, at any depth. */
+export function project(schema: TSchema, value: unknown): unknown {
+  const o = objectOf(schema);
+  if (!o || !isDoc(value)) return value;
+  const out: Doc = {};
+  for (const [k, v] of Object.entries(value)) {
+    const s = o.properties[k];
+    if (s) out[k] = project(s, v);
+  }
+  return out;
+}
+
+/** A version's view of a resource: what its PUT schema declares (read-only fields included), nothing else. */
+export const viewOf =
+  (schema: TSchema) =>
+  (doc: Doc): Doc =>
+    project(schema, doc) as Doc;
+
+/**
+ * Puts back into `next` the members of `stored` that `schema` does not declare (fields another api-version set), in
+ * the objects both documents have. A member the schema declares is the request's to set or leave out.
+ */
+export function keepUnknown(schema: TSchema, stored: unknown, next: unknown): void {
+  const o = objectOf(schema);
+  if (!o || !isDoc(stored) || !isDoc(next)) return;
+  for (const [k, v] of Object.entries(stored)) {
+    const s = o.properties[k];
+    if (s) keepUnknown(s, v, next[k]);
+    else if (!(k in next)) next[k] = structuredClone(v);
+  }
 }

@@ -16,7 +16,20 @@ export const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
  * to the endpoint they were given (`@azure/arm-resources` v7 asks for `{endpoint}/.default`) get one for it. Loopback
  * names of this machine are interchangeable, as for the issuer.
  */
-export function managementAudiences(origin: string): string[] {
+export function managementAudiences(origin: string): readonly string[] {
+  let known = audiencesOf.get(origin);
+  if (!known) {
+    if (audiencesOf.size >= ORIGINS_REMEMBERED) audiencesOf.clear();
+    audiencesOf.set(origin, (known = Object.freeze(audiencesAt(origin))));
+  }
+  return known;
+}
+
+/** Origins whose audiences are remembered (clients call one or two); beyond, the memory starts afresh. */
+const ORIGINS_REMEMBERED = 64;
+const audiencesOf = new Map<string, readonly string[]>();
+
+function audiencesAt(origin: string): string[] {
   let url: URL;
   try {
     url = new URL(origin);

@@ -6,7 +6,8 @@ import { LOOPBACK } from './audiences.js';
 import { Refusal } from './authenticators/authenticator.js';
 import { authChains, managementError, type AuthChains } from './authenticators/chains.js';
 import { managementRequest, type AuthMode, type RequestLike } from './bearer.js';
-import { isCanonical, parseJwt, verifyRs256, type Claims } from './jwt.js';
+import { isCanonical, verifyRs256, type Claims, type ParsedJwt } from './jwt.js';
+import { decodeJwt, Lru, TOKEN_CACHE_ENTRIES } from './token-cache.js';
 import { issuerUrl, TokenIssuer } from './issuer.js';
 
 export { MANAGEMENT_AUDIENCES, ML_AUDIENCES, managementAudiences } from './audiences.js';
@@ -28,6 +29,8 @@ const NBF_SKEW_SECONDS = 300;
 
 export class StrictAuth {
   readonly mode = 'strict' as const;
+  /** Tokens whose signature verified with the issuer's key (the expensive check; it depends on the token only). */
+  private readonly signed = new Lru<string, true>(TOKEN_CACHE_ENTRIES);
 
   constructor(
     readonly issuer: TokenIssuer,
@@ -36,16 +39,13 @@ export class StrictAuth {
 
   /** The token's claims, or why it is refused. Nothing in a refusal repeats the token. */
   check(token: string, audiences: readonly string[], scope: AuthScope, now: Date): Claims | Refusal {
-    const jwt = parseJwt(token);
-    if (!jwt || !isCanonical(jwt)) return new Refusal('invalid', 'The token is not a JSON Web Token.');
-    if (jwt.header.alg !== 'RS256' || jwt.header.kid !== this.issuer.kid)
-      return new Refusal(
-        'invalid',
-        "The token is not signed by amlite's token issuer (strict mode takes only tokens " +
-          `from ${scope.origin}/{tenant}/oauth2/v2.0/token).`,
-      );
-    if (!verifyRs256(jwt, this.issuer.publicKey))
-      return new Refusal('invalid', "The token's signature does not verify with the key of amlite's token issuer.");
+    const jwt = decodeJwt(token);
+    if (!jwt) return new Refusal('invalid', 'The token is not a JSON Web Token.');
+    if (!this.signed.get(token)) {
+      const unsigned = this.signatureFailure(jwt, scope);
+      if (unsigned) return unsigned;
+      this.signed.set(token, true);
+    }
     const c = jwt.claims;
     const tid = typeof c.tid === 'string' ? c.tid : '';
     if (!tid) return new Refusal('invalid', "The token has no 'tid' (tenant) claim.");
@@ -68,6 +68,20 @@ export class StrictAuth {
     // What this process already knows; the store decides the rest (tenantFailure).
     const sub = scope.subscriptionId;
     return (sub && tenantMismatch(sub, this.bindings.known(sub), tid)) || c;
+  }
+
+  /** Why the token is not one amlite's issuer signed, or undefined when it is. */
+  private signatureFailure(jwt: ParsedJwt, scope: AuthScope): Refusal | undefined {
+    if (!isCanonical(jwt)) return new Refusal('invalid', 'The token is not a JSON Web Token.');
+    if (jwt.header.alg !== 'RS256' || jwt.header.kid !== this.issuer.kid)
+      return new Refusal(
+        'invalid',
+        "The token is not signed by amlite's token issuer (strict mode takes only tokens " +
+          `from ${scope.origin}/{tenant}/oauth2/v2.0/token).`,
+      );
+    if (!verifyRs256(jwt, this.issuer.publicKey))
+      return new Refusal('invalid', "The token's signature does not verify with the key of amlite's token issuer.");
+    return undefined;
   }
 
   /**
@@ -95,8 +109,18 @@ function tenantMismatch(subscriptionId: string, bound: string | undefined, token
   );
 }
 
+/** Issuer comparisons kept (a client's tokens name one issuer; the comparison parses two URLs). */
+const sameIssuers = new Lru<string, boolean>(TOKEN_CACHE_ENTRIES);
+
 /** Same issuer: same scheme, port and path; hosts equal, or both loopback names of this machine. */
 function sameIssuer(actual: string, expected: string): boolean {
+  const key = `${actual} ${expected}`;
+  let same = sameIssuers.get(key);
+  if (same === undefined) sameIssuers.set(key, (same = compareIssuers(actual, expected)));
+  return same;
+}
+
+function compareIssuers(actual: string, expected: string): boolean {
   try {
     const a = new URL(actual);
     const e = new URL(expected);

@@ -5,9 +5,10 @@ import { request as httpRequest } from 'node:http';
 import { rootCertificates } from 'node:tls';
 import { dirname, join, resolve } from 'node:path';
 import { devToken } from '../auth/bearer.js';
+import { tenantIdOf } from '../auth/issuer.js';
 import { UsageError } from '../control/cli.js';
 
-export const CONNECT_TOOLS = ['node', 'python', 'curl'] as const;
+export const CONNECT_TOOLS = ['node', 'python', 'curl', 'az', 'terraform'] as const;
 export type ConnectTool = (typeof CONNECT_TOOLS)[number];
 
 export const CONNECT_USAGE = `usage: amlite connect TOOL [--url URL] [--cacert FILE | --data-dir DIR]
@@ -18,6 +19,10 @@ tools:
   python    REQUESTS_CA_BUNDLE / SSL_CERT_FILE (a bundle of the system's CAs and amlite's certificate, written next to
             the certificate), base_url, credential_scopes and a credential for the Azure SDK for Python
   curl      a token and curl commands
+  az        the Azure CLI: a CA bundle, az cloud register (every endpoint), az cloud set, az login
+            --service-principal against amlite's /adfs issuer, and how to switch back to AzureCloud
+  terraform the azapi provider's settings (endpoint, audience, a client secret against amlite's issuer) and
+            SSL_CERT_FILE; untested: the azapi provider cannot be built where amlite's tests run
 --url defaults to AMLITE_URL or https://127.0.0.1:8443; the certificate to --cacert, AMLITE_CACERT, or cert.pem in
 --data-dir (default AMLITE_DATA_DIR or .amlite); --tenant and --subscription default to
 00000000-0000-0000-0000-000000000001.`;
@@ -78,6 +83,10 @@ export async function connectCli(argv: string[], env: NodeJS.ProcessEnv): Promis
       return pythonRecipe(target, cacert ? writeBundle(cacert) : undefined);
     case 'curl':
       return curlRecipe(target);
+    case 'az':
+      return azRecipe(target, cacert ? writeBundle(cacert) : undefined);
+    case 'terraform':
+      return terraformRecipe(target, cacert ? writeBundle(cacert) : undefined);
   }
 }
 
@@ -266,3 +275,89 @@ export function curlRecipe(t: Target): string {
     mlToken,
   ].join('\n');
 }
+
+/** The tenant of tokens from amlite's `/adfs` issuer: ADFS authorities name no tenant. */
+export const ADFS_TENANT = tenantIdOf('adfs');
+
+/**
+ * The Azure CLI: a cloud whose login endpoint is amlite's issuer under `/adfs` (MSAL skips its instance discovery,
+ * a call to login.microsoftonline.com, only for such authorities before CLI 2.54), every other endpoint given so the
+ * CLI reads no metadata, and a service-principal login (any client id; the secret is --issuer-secret when set).
+ */
+export function azRecipe(t: Target, bundle: string | undefined): string {
+  return [
+    `# Azure CLI → amlite at ${t.url} (auth: ${t.auth}), subscription ${t.subscription}, tenant ${ADFS_TENANT}`,
+    '# (the tenant of tokens from the /adfs issuer, whatever --tenant says: an ADFS authority names no tenant)',
+    ...(bundle
+      ? [
+          "# REQUESTS_CA_BUNDLE replaces the CA list: this bundle is the system's CAs plus amlite's certificate.",
+          `export REQUESTS_CA_BUNDLE=${q(bundle)}`,
+        ]
+      : []),
+    `export AMLITE_URL=${q(t.url)}`,
+    '# Registering again replaces the cloud (switch away from it first).',
+    'az cloud set --name AzureCloud >/dev/null 2>&1 || true',
+    'az cloud unregister --name amlite >/dev/null 2>&1 || true',
+    `az cloud register --name amlite \\
+  --endpoint-resource-manager "$AMLITE_URL/" \\
+  --endpoint-active-directory "$AMLITE_URL/adfs" \\
+  --endpoint-active-directory-resource-id https://management.core.windows.net/ \\
+  --endpoint-management https://management.core.windows.net/ \\
+  --endpoint-active-directory-graph-resource-id https://graph.windows.net/ \\
+  --endpoint-active-directory-data-lake-resource-id https://datalake.azure.net/ \\
+  --endpoint-gallery https://gallery.azure.com/ \\
+  --endpoint-sql-management https://management.core.windows.net:8443/ \\
+  --endpoint-vm-image-alias-doc ${VM_ALIAS_DOC} \\
+  --suffix-storage-endpoint core.windows.net \\
+  --suffix-keyvault-dns .vault.azure.net \\
+  --suffix-sql-server-hostname .database.windows.net \\
+  --suffix-acr-login-server-endpoint .azurecr.io \\
+  --suffix-azure-datalake-store-file-system-endpoint azuredatalakestore.net \\
+  --suffix-azure-datalake-analytics-catalog-and-job-endpoint azuredatalakeanalytics.net`,
+    'az cloud set --name amlite',
+    `az login --service-principal --username ${CLIENT_ID} --password "\${AMLITE_ISSUER_SECRET:-any-secret}" \\
+  --tenant ${ADFS_TENANT} --output none`,
+    `az account set --subscription ${t.subscription}`,
+    '# Then, e.g.: az group create -n my-rg -l eastus; az resource list -g my-rg',
+    "# CLI 2.54 and later may use the issuer's root instead of /adfs after: az config set core.instance_discovery=false",
+    '# Back to Azure: az cloud set --name AzureCloud && az login   (remove: az cloud unregister --name amlite)',
+  ].join('\n');
+}
+
+/**
+ * Terraform's azapi provider (Go: SSL_CERT_FILE adds amlite's certificate; the ARM_* variables are the provider's
+ * own): every endpoint and the token audience at amlite, no instance discovery, no provider registration. Untested:
+ * the Go module proxy amlite's tests can reach does not serve the provider's module.
+ */
+export function terraformRecipe(t: Target, bundle: string | undefined): string {
+  return [
+    `# Terraform (azapi) → amlite at ${t.url} (auth: ${t.auth}), subscription ${t.subscription}, tenant ${t.tenant}`,
+    "# UNTESTED: amlite's tests cannot build the azapi provider; these are the provider's documented settings.",
+    ...(bundle
+      ? ["# Go reads SSL_CERT_FILE: the system's CAs plus amlite's certificate.", `export SSL_CERT_FILE=${q(bundle)}`]
+      : []),
+    `export ARM_TENANT_ID=${t.tenant} ARM_SUBSCRIPTION_ID=${t.subscription} ARM_CLIENT_ID=${CLIENT_ID}`,
+    'export ARM_CLIENT_SECRET="${AMLITE_ISSUER_SECRET:-any-secret}"',
+    `cat > amlite_provider.tf <<'EOF'
+terraform {
+  required_providers {
+    azapi = { source = "Azure/azapi", version = "~> 2.0" }
+  }
+}
+
+provider "azapi" {
+  disable_instance_discovery = true
+  skip_provider_registration = true
+  endpoint = [{
+    resource_manager_endpoint       = "${t.url}/"
+    active_directory_authority_host = "${t.url}/"
+    resource_manager_audience       = "${t.url}/"
+  }]
+}
+EOF`,
+    '# Then, e.g.: azapi_resource "ep" { type = "Microsoft.MachineLearningServices/workspaces/serverlessEndpoints@2024-10-01" … }',
+  ].join('\n');
+}
+
+const VM_ALIAS_DOC =
+  'https://raw.githubusercontent.com/Azure/azure-rest-api-specs/master/arm-compute/quickstart-templates/aliases.json';

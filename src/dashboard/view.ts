@@ -62,7 +62,7 @@ export class DashboardView {
     for (const t of this.all) {
       const childTypes = this.childTypesOf(t);
       for (const { key, node } of nodes.get(t) ?? []) {
-        for (const c of childTypes) node.children[collectionOf(c)] = byParent.get(key)?.get(c) ?? [];
+        for (const c of childTypes) node.children[childLabel(c, childTypes)] = byParent.get(key)?.get(c) ?? [];
       }
     }
     const subscriptions = new Map<string, SubscriptionNode>();
@@ -126,6 +126,15 @@ export class DashboardView {
       after = page.at(-1)!.key;
     }
   }
+}
+
+/**
+ * A child collection's key in the tree: its collection name, or its full type when an earlier type of the same
+ * parent has that name (Log Analytics' `workspaces` beside Azure ML's at resource-group level).
+ */
+function childLabel(c: ResourceType, siblings: ResourceType[]): string {
+  const first = siblings.find((o) => collectionOf(o) === collectionOf(c));
+  return first === c ? collectionOf(c) : c.type;
 }
 
 /** The first four characters, then dots: enough to tell two keys apart, not enough to use one. */

@@ -1,4 +1,5 @@
 /** What the data plane asks of a model backend. Requests arrive validated; responses are shaped by the routes. */
+import type { CollectedChat } from './tools/chat-chunks.js';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant' | 'tool' | 'developer';
@@ -100,6 +101,8 @@ export interface Backend {
   readonly kind: string;
   info(modelId: string): ModelInfo;
   chat(req: ChatRequest, opts: CallOptions): AsyncIterable<ChatChunk>;
+  /** A whole (unstreamed) answer, when the backend gets one more cheaply than by collecting chat()'s chunks. */
+  complete?(req: ChatRequest, opts: CallOptions): Promise<CollectedChat>;
   embeddings(req: EmbeddingsRequest, opts: CallOptions): Promise<EmbeddingsResult>;
   close?(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { ArmError } from '../arm/errors.js';
-import { BackendError, type Backend } from './backend.js';
+import { BackendError, type Backend, type ChatChunk } from './backend.js';
 import type { CatalogEntry, CatalogFile } from './catalog.js';
 import { apiError } from './errors.js';
 import { llamaCppMissing } from './backends/llama-cpp.js';
@@ -102,13 +102,36 @@ export function labelled(backend: Backend, label: string): Backend {
     kind: backend.kind,
     info: (modelId) => backend.info(modelId),
     close: backend.close ? () => backend.close!() : undefined,
-    async *chat(req, opts) {
-      try {
-        yield* backend.chat(req, opts);
-      } catch (e) {
-        throw explain(e, opts.signal);
-      }
-    },
+    // An iterator forwarding each chunk rather than a generator delegating to the backend's: one promise per chunk
+    // instead of a generator's round trip (a streamed answer has one chunk per token).
+    chat: (req, opts) => ({
+      [Symbol.asyncIterator]: () => {
+        let chunks: AsyncIterator<ChatChunk>;
+        try {
+          chunks = backend.chat(req, opts)[Symbol.asyncIterator]();
+        } catch (e) {
+          const failed = explain(e, opts.signal);
+          chunks = { next: () => Promise.reject(failed) };
+        }
+        const rethrow = (e: unknown): never => {
+          throw explain(e, opts.signal);
+        };
+        return {
+          next: () => chunks.next().catch(rethrow),
+          return: async (value?: unknown) =>
+            (await chunks.return?.(value)) ?? { done: true as const, value: undefined as never },
+        };
+      },
+    }),
+    complete:
+      backend.complete &&
+      (async (req, opts) => {
+        try {
+          return await backend.complete!(req, opts);
+        } catch (e) {
+          throw explain(e, opts.signal);
+        }
+      }),
     async embeddings(req, opts) {
       try {
         return await backend.embeddings(req, opts);

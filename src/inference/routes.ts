@@ -10,7 +10,7 @@ import { ConcurrencyLimiter } from './limits.js';
 import { parseChat, parseEmbeddings, type ExtraParameters } from './requests.js';
 import { assistantMessage, collectChat, toolCallDelta } from './tools/chat-chunks.js';
 import { textOf } from './tokens.js';
-import { DATA_PLANE_BODY_LIMIT, checkChatInput, checkEmbeddingsInput } from './input-limits.js';
+import { DATA_PLANE_BODY_LIMIT, checkChatInput, checkEmbeddingsInput, type ModelLimits } from './input-limits.js';
 import type { RequestSubject } from '../arm/hooks.js';
 import type { DataPlaneHooks, ServingTarget } from './serving.js';
 
@@ -25,11 +25,18 @@ export interface DataPlaneDeps {
 
 type Doc = Record<string, unknown>;
 
+/**
+ * Endpoints whose resolution (route, credentials, model, backend) the data plane keeps between requests, at most;
+ * beyond, the oldest is dropped (it is read again on its next request).
+ */
+export const RESOLVED_ENDPOINTS_CACHED = 1024;
+
 /** What a request is served by: the endpoint, its model, and (pool endpoints) its limits. */
 interface Target {
   endpoint: StoredResource;
   modelId: string;
   backend: Backend;
+  limits: ModelLimits;
   contentSafety: boolean;
   /** Pool endpoints: how many requests may be in flight, and how long one may take. */
   maxInFlight?: number;
@@ -79,15 +86,42 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
       await hook(t.subject, t.endpoint.key, usage.promptTokens + usage.completionTokens, Date.now());
   }
 
+  /**
+   * Endpoints resolved lately (route → endpoint, what serves it, its backend), valid while the store's change
+   * sequence stands where it stood before they were read: any write by any process sharing the store (a key
+   * regenerated, the endpoint deleted or updated, its pool group scaled) re-resolves on the next request.
+   */
+  const resolved = new Map<string, Resolved>();
+
   async function resolve(req: FastifyRequest): Promise<Target> {
     const { route } = req.params as { route: string };
     const serving = (req.routeOptions.config as unknown as { serving: ServingTarget }).serving;
+    // Read before the endpoint: a write in between leaves the entry older than the sequence, never newer.
+    const seq = await deps.store.changeSeq();
+    const cacheKey = `${serving.prefix}/${route}`;
+    let r = resolved.get(cacheKey);
+    if (r?.seq !== seq) {
+      r = await resolveAnew(route, serving, seq);
+      if (resolved.size >= RESOLVED_ENDPOINTS_CACHED) resolved.delete(resolved.keys().next().value!);
+      resolved.set(cacheKey, r);
+    }
+    await authorize(req, r.endpoint, r.authMode, r.keys, deps.auth);
+    return { ...r.target };
+  }
+
+  async function resolveAnew(route: string, serving: ServingTarget, seq: number): Promise<Resolved> {
     const endpoint = await deps.store.getByRoute(route);
     if (!endpoint || endpoint.type.toLowerCase() !== serving.type.toLowerCase())
       throw apiError(404, 'NotFound', `No endpoint is served at /${serving.prefix}/${route}.`);
-    await authorize(req, endpoint, serving.authMode(endpoint), serving.keys(endpoint), deps.auth);
     const s = await serving.serve(endpoint, deps.store);
-    return { endpoint, ...s, backend: await deps.catalog.backendFor(s.modelId) };
+    const backend = await deps.catalog.backendFor(s.modelId);
+    return {
+      seq,
+      endpoint,
+      authMode: serving.authMode(endpoint),
+      keys: serving.keys(endpoint),
+      target: { endpoint, ...s, backend, limits: deps.catalog.limitsFor(s.modelId) },
+    };
   }
 
   function checkContentSafety(t: Target, texts: string[]): void {
@@ -151,7 +185,7 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
   async function chat(req: FastifyRequest, reply: FastifyReply) {
     const t = await target(req, reply, 'chat/completions');
     const { request, stream } = parseChat(req.body, extraParameters(req));
-    await checkChatInput(request, deps.catalog.limitsFor(t.modelId));
+    await checkChatInput(request, t.limits);
     checkContentSafety(
       t,
       request.messages.map((m) => textOf(m.content)),
@@ -160,9 +194,10 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
     const created = Math.floor(Date.now() / 1000);
     const model = t.backend.info(t.modelId).model_name;
     if (stream) return streamChat(req, reply, t, request, { id, created, model });
-    const result = await withinLimits(req, t, async (signal) =>
-      collectChat(t.backend.chat(request, { modelId: t.modelId, signal })),
-    );
+    const result = await withinLimits(req, t, async (signal) => {
+      const opts = { modelId: t.modelId, signal };
+      return t.backend.complete ? t.backend.complete(request, opts) : collectChat(t.backend.chat(request, opts));
+    });
     const { finishReason, usage } = result;
     await charge(t, usage);
     return reply.send({
@@ -193,7 +228,12 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
         'cache-control': 'no-cache',
         connection: 'keep-alive',
       });
-      const send = (choice: Doc, usage?: Usage) => {
+      // Every chunk is this prefix, its one choice (JSON), and on the last the usage: only the choice is serialised.
+      const head =
+        `data: {"id":${JSON.stringify(meta.id)},"object":"chat.completion.chunk","created":${meta.created},` +
+        `"model":${JSON.stringify(meta.model)},"choices":[`;
+      const choiceOf = (choice: Doc) => JSON.stringify({ index: 0, ...choice });
+      const send = (choice: string, usage?: Usage) => {
         // The chunks made from what the backend has delivered so far leave in one write, not one write each (a
         // syscall and a TLS record per chunk cost more than the rest of the proxying): the socket is corked until
         // this turn of the event loop has handled the I/O at hand — no timer, nothing waits for more tokens.
@@ -204,33 +244,25 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
             if (!reply.raw.writableEnded) reply.raw.uncork();
           });
         }
-        return reply.raw.write(
-          `data: ${JSON.stringify({
-            id: meta.id,
-            object: 'chat.completion.chunk',
-            created: meta.created,
-            model: meta.model,
-            choices: [{ index: 0, ...choice }],
-            ...(usage ? { usage: usageBody(usage) } : {}),
-          })}\n\n`,
-        );
+        return reply.raw.write(`${head}${choice}]${usage ? `,"usage":${JSON.stringify(usageBody(usage))}` : ''}}\n\n`);
       };
       let first = true;
       try {
         for (; !next.done; next = await chunks.next()) {
           const chunk: ChatChunk = next.value;
           if (chunk.type === 'delta') {
-            send({
-              delta: first ? { role: 'assistant', content: chunk.text } : { content: chunk.text },
-              finish_reason: null,
-            });
+            send(
+              first
+                ? choiceOf({ delta: { role: 'assistant', content: chunk.text }, finish_reason: null })
+                : `{"index":0,"delta":{"content":${JSON.stringify(chunk.text)}},"finish_reason":null}`,
+            );
             first = false;
           } else if (chunk.type === 'tool_call') {
-            send({ delta: toolCallDelta(chunk, first), finish_reason: null });
+            send(choiceOf({ delta: toolCallDelta(chunk, first), finish_reason: null }));
             first = false;
           } else {
             send(
-              { delta: first ? { role: 'assistant', content: '' } : {}, finish_reason: chunk.finishReason },
+              choiceOf({ delta: first ? { role: 'assistant', content: '' } : {}, finish_reason: chunk.finishReason }),
               chunk.usage,
             );
             await charge(t, chunk.usage);
@@ -253,7 +285,7 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
   async function embeddings(req: FastifyRequest, reply: FastifyReply) {
     const t = await target(req, reply, 'embeddings');
     const { request, encoding } = parseEmbeddings(req.body, extraParameters(req));
-    await checkEmbeddingsInput(request, deps.catalog.limitsFor(t.modelId));
+    await checkEmbeddingsInput(request, t.limits);
     checkContentSafety(t, request.input);
     const result = await withinLimits(req, t, (signal) =>
       t.backend.embeddings(request, { modelId: t.modelId, signal }),
@@ -291,6 +323,15 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
 }
 
 class TimeoutError extends Error {}
+
+/** An endpoint as resolved at change sequence `seq`. */
+interface Resolved {
+  seq: number;
+  endpoint: StoredResource;
+  authMode: string;
+  keys: ReturnType<ServingTarget['keys']>;
+  target: Target;
+}
 
 const usageBody = (u: Usage) => ({
   prompt_tokens: u.promptTokens,

@@ -195,6 +195,10 @@ export class Provisioner {
     if (!fromTimer && op.dueAt > this.now().getTime()) return true;
     const resource = await this.store.get(op.resourceKey);
     const writes = op.failWith ? this.fail(op, resource) : this.finish(op, resource);
+    if (op.kind === 'delete' && !op.failWith && resource && writes.length) {
+      const also = (await this.typeOf(op.resourceType)?.deletesWith?.(this.store, resource)) ?? [];
+      writes.push(...also.map((key): Write => ({ op: 'deleteTree', key })));
+    }
     const outcome = op.failWith ? { status: 'Failed' as const, error: op.failWith } : this.outcome(op, resource);
     const { status } = outcome;
     const ended: OperationRecord = { ...op, ...outcome, endTime: this.now().toISOString() };

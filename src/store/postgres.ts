@@ -1,5 +1,6 @@
 import pg from 'pg';
 import {
+  DELETING,
   isBeingDeleted,
   type OperationRecord,
   type Page,
@@ -7,7 +8,7 @@ import {
   type StoredResource,
   type Write,
 } from './types.js';
-import type { CounterKey, RuleRecord } from './types.js';
+import type { CounterKey, RuleRecord, StoredText } from './types.js';
 import { descendantRange } from '../arm/ids.js';
 import { MIGRATIONS_TABLE, pendingMigrations } from './migrations.js';
 
@@ -66,6 +67,25 @@ export class PostgresStore implements Store {
     return this.one<StoredResource>('amlite_get', 'SELECT doc FROM resources WHERE key = $1', [key]);
   }
 
+  async getText(key: string): Promise<string | undefined> {
+    const res = await this.pool.query<{ text: string }>({
+      name: 'amlite_get_text',
+      text: `SELECT ${TEXT_OF_DOC} AS text FROM resources WHERE key = $1`,
+      values: [key],
+    });
+    return res.rows[0]?.text;
+  }
+
+  async listChildrenText(parentKey: string, type: string, page: Page): Promise<StoredText[]> {
+    const res = await this.pool.query<StoredText>({
+      name: 'amlite_children_text',
+      text: `SELECT key, ${TEXT_OF_DOC} AS text FROM resources
+             WHERE parent_key = $1 AND type = $2 AND key > $3 ORDER BY key LIMIT $4`,
+      values: [parentKey, type.toLowerCase(), page.after ?? '', page.limit],
+    });
+    return res.rows;
+  }
+
   async getByRoute(route: string): Promise<StoredResource | undefined> {
     return this.one<StoredResource>('amlite_by_route', 'SELECT doc FROM resources WHERE route = $1', [route]);
   }
@@ -89,10 +109,20 @@ export class PostgresStore implements Store {
 
   async commit(writes: Write[]): Promise<boolean> {
     if (writes.length === 0) return true;
+    // Only conditions: nothing to note in the change counter.
+    const changes = writes.some((w) => w.op !== 'requireParent');
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.transaction(writes.length > 1 || writes[0].op === 'deleteTree', async (c) => {
-          for (const w of writes) if (!(await apply(c, w))) return false;
+        return await this.transaction(writes.length > 1 || writes[0].op === 'deleteTree', changes, async (c) => {
+          for (let i = 0; i < writes.length;) {
+            // A run of conditions (a write's ancestors) is checked in one statement: one round trip, not one each.
+            let end = i;
+            while (writes[end]?.op === 'requireParent') end++;
+            const ok =
+              end > i ? await parentsHold(c, writes.slice(i, end) as RequireParent[]) : await apply(c, writes[i]);
+            if (!ok) return false;
+            i = Math.max(end, i + 1);
+          }
           return true;
         });
       } catch (e) {
@@ -128,6 +158,7 @@ export class PostgresStore implements Store {
       text: `DELETE FROM operations WHERE status <> 'InProgress' AND ((doc->>'endTime') COLLATE "C") < $1`,
       values: [beforeIso],
     });
+    if (res.rowCount) await this.pool.query(NOTE_CHANGE);
     return res.rowCount ?? 0;
   }
 
@@ -203,6 +234,16 @@ export class PostgresStore implements Store {
       values: [subscriptionId.toLowerCase()],
     });
     return res.rows[0]?.tenant_id;
+  }
+
+  async subscriptionsOf(tenantId: string, page: Page): Promise<string[]> {
+    const res = await this.pool.query<{ subscription_id: string }>({
+      name: 'amlite_subscriptions_of',
+      text: `SELECT subscription_id FROM tenant_bindings WHERE tenant_id = $1 AND subscription_id > $2
+             ORDER BY subscription_id LIMIT $3`,
+      values: [tenantId.toLowerCase(), page.after?.toLowerCase() ?? '', page.limit],
+    });
+    return res.rows.map((r) => r.subscription_id);
   }
 
   async listRules(): Promise<RuleRecord[]> {
@@ -305,7 +346,7 @@ export class PostgresStore implements Store {
   async changeSeq(): Promise<number> {
     const [row] = await this.control<{ seq: string }>(
       'amlite_change_seq',
-      'SELECT seq FROM amlite_changes WHERE id = 1',
+      'SELECT last_value AS seq FROM amlite_change_seq',
       [],
     );
     return Number(row.seq);
@@ -339,15 +380,27 @@ export class PostgresStore implements Store {
     return res.rows.map((r) => fromDoc(r.doc) as T);
   }
 
-  /** Runs `fn` on one connection, inside BEGIN … COMMIT when `wrap` (a single statement is atomic by itself); `false` rolls back. */
-  private async transaction(wrap: boolean, fn: (c: pg.PoolClient) => Promise<boolean>): Promise<boolean> {
+  /**
+   * Runs `fn` on one connection, inside BEGIN … COMMIT when `wrap` (a single statement is atomic by itself); `false`
+   * rolls back. When `changes` and it commits, the change counter moves after the commit (in the COMMIT's round
+   * trip): no lock is held across commits, so PostgreSQL flushes concurrent commits together (its group commit).
+   */
+  private async transaction(
+    wrap: boolean,
+    changes: boolean,
+    fn: (c: pg.PoolClient) => Promise<boolean>,
+  ): Promise<boolean> {
     const c = await this.pool.connect();
     let broken: Error | undefined;
     try {
-      if (!wrap) return await fn(c);
+      if (!wrap) {
+        const ok = await fn(c);
+        if (ok && changes) await c.query(NOTE_CHANGE);
+        return ok;
+      }
       await c.query('BEGIN');
       const ok = await fn(c);
-      await c.query(ok ? 'COMMIT' : 'ROLLBACK');
+      await c.query(!ok ? 'ROLLBACK' : changes ? `COMMIT; ${NOTE_CHANGE}` : 'COMMIT');
       return ok;
     } catch (e) {
       if (wrap)
@@ -402,14 +455,8 @@ async function apply(c: pg.PoolClient, w: Write): Promise<boolean> {
       });
       return true;
     }
-    case 'requireParent': {
-      const res = await c.query<DocRow>({
-        name: 'amlite_require_parent',
-        text: 'SELECT doc FROM resources WHERE key = $1 FOR SHARE',
-        values: [w.key],
-      });
-      return res.rows.length === 1 && !(w.notDeleting && isBeingDeleted(fromDoc(res.rows[0].doc) as StoredResource));
-    }
+    case 'requireParent':
+      return parentsHold(c, [w]);
     case 'putOperation': {
       const o = w.operation;
       if (w.ifInProgress) {
@@ -428,6 +475,28 @@ async function apply(c: pg.PoolClient, w: Write): Promise<boolean> {
       return true;
     }
   }
+}
+
+type RequireParent = Extract<Write, { op: 'requireParent' }>;
+
+/**
+ * Whether every condition holds: its resource exists and, with `notDeleting`, is not being deleted. The rows stay
+ * locked (FOR SHARE, in key order) until the commit ends. Only the provisioning state is read, not the document.
+ */
+async function parentsHold(c: pg.PoolClient, conditions: RequireParent[]): Promise<boolean> {
+  const res = await c.query<{ key: string; state: string | null; wrapped: string | null }>({
+    name: 'amlite_require_parents',
+    text: `SELECT key, doc->'body'->'properties'->>'provisioningState' AS state, doc->>'${WRAPPED}' AS wrapped
+           FROM resources WHERE key = ANY($1::text[]) ORDER BY key FOR SHARE`,
+    values: [[...new Set(conditions.map((w) => w.key))]],
+  });
+  const deleting = new Map(
+    res.rows.map((r) => [
+      r.key,
+      r.wrapped === null ? r.state === DELETING : isBeingDeleted(JSON.parse(r.wrapped) as StoredResource),
+    ]),
+  );
+  return conditions.every((w) => deleting.has(w.key) && !(w.notDeleting && deleting.get(w.key)));
 }
 
 async function migrate(pool: pg.Pool): Promise<void> {
@@ -477,6 +546,9 @@ function ruleOf(row: RuleRow): RuleRecord {
   return rule;
 }
 
+/** Moves the change counter (changeSeq); run after a commit, never inside one (see migration 5). */
+const NOTE_CHANGE = "SELECT nextval('amlite_change_seq')";
+
 /** Deadlocks and serialization failures: the database undid the transaction, and it may simply be tried again. */
 function isTransient(e: unknown): boolean {
   const code = (e as { code?: string }).code;
@@ -495,6 +567,9 @@ function toDoc(value: object): string {
   const text = JSON.stringify(value);
   return JSONB_UNSAFE.test(text) ? JSON.stringify({ [WRAPPED]: text }) : text;
 }
+
+/** A document's JSON text, read in SQL (a wrapped one's own text). */
+const TEXT_OF_DOC = `coalesce(doc->>'${WRAPPED}', doc::text)`;
 
 function fromDoc(doc: unknown): unknown {
   const wrapped = (doc as Record<string, unknown>)[WRAPPED];

@@ -86,6 +86,12 @@ export type Write =
    */
   | { op: 'requireParent'; key: string; notDeleting: boolean };
 
+/** A stored resource as the store keeps it: its key and its document as JSON text. */
+export interface StoredText {
+  key: string;
+  text: string;
+}
+
 export interface Page {
   /** Return rows whose sort key is strictly after this key. */
   after?: string;
@@ -104,6 +110,18 @@ export interface Store {
   listChildren(parentKey: string, type: string, page: Page): Promise<StoredResource[]>;
   /** Resources of one type anywhere below `scopeKey`, ordered by key. */
   listBelow(scopeKey: string, type: string, page: Page): Promise<StoredResource[]>;
+  /**
+   * Optional: `get` and `listChildren` as the stored JSON text, unparsed. Equal texts are equal resources, so a
+   * reader may keep what it made of a text (the read path's rendered forms) for as long as the store returns that
+   * same text, whichever process wrote it.
+   */
+  getText?(key: string): Promise<string | undefined>;
+  listChildrenText?(parentKey: string, type: string, page: Page): Promise<StoredText[]>;
+  /**
+   * Optional: a value that changes whenever anything stored may have changed, by this process or any other sharing
+   * the store (undefined when it cannot tell now). While it stays the same, what was read stays current.
+   */
+  dataVersion?(): Promise<string | undefined>;
   commit(writes: Write[]): Promise<boolean>;
   getOperation(id: string): Promise<OperationRecord | undefined>;
   /** Operations still InProgress, oldest first. */
@@ -153,7 +171,9 @@ export interface Store {
 
   /**
    * A number that moves whenever a resource, or an operation's status or document, is written by any process
-   * sharing the store (moved by the writing transaction itself). Reading it is O(1): change feeds poll it.
+   * sharing the store (moved by the store's commit code, once per commit: in the writing transaction on SQLite,
+   * right after it on PostgreSQL), so a reader that sees the new number sees the change. Reading it is O(1):
+   * change feeds poll it.
    */
   changeSeq(): Promise<number>;
 
@@ -166,6 +186,8 @@ export interface Store {
   bindTenant(subscriptionId: string, tenantId: string): Promise<string>;
   /** The tenant `subscriptionId` is bound to, if any (binds nothing). */
   tenantOf(subscriptionId: string): Promise<string | undefined>;
+  /** The subscriptions bound to `tenantId` (lower case, ordered; `page.after` a subscription id), a page at a time. */
+  subscriptionsOf(tenantId: string, page: Page): Promise<string[]>;
 
   close(): Promise<void>;
 }
@@ -190,6 +212,9 @@ export interface CounterKey {
   windowEnd: number;
 }
 
+/** The provisioning state of a resource being deleted. */
+export const DELETING = 'Deleting';
+
 /** Whether a stored resource shows `provisioningState: Deleting` (what `requireParent` with `notDeleting` refuses). */
 export const isBeingDeleted = (r: StoredResource): boolean =>
-  (r.body.properties as { provisioningState?: unknown } | undefined)?.provisioningState === 'Deleting';
+  (r.body.properties as { provisioningState?: unknown } | undefined)?.provisioningState === DELETING;

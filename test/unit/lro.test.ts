@@ -8,6 +8,7 @@ import {
   resultResponse,
   routeOf,
   statusBody,
+  statusResponse,
   type OperationUrlShapes,
 } from '../../src/arm/lro/index.js';
 import { PROFILES } from '../../src/provisioner/profiles.js';
@@ -110,4 +111,27 @@ test('commit-with-retry runs again after a lost commit, stops at the limit, and 
     }),
     /412/,
   );
+});
+
+test('Retry-After: poll answers while running carry the profile poll interval (never 0); accepted ones >= 10', async () => {
+  const rules = { deleteDoneStatus: 204 as const, render: () => ({ id: 'doc' }) };
+  for (const p of [PROFILES.fast, PROFILES.realistic]) {
+    const poll = String(p.pollRetryAfterSeconds);
+    assert.ok(p.pollRetryAfterSeconds >= 1, `${p.name}: a Retry-After of 0 reads as absent (30 s in Python)`);
+    // The Azure-AsyncOperation status while running, and no Retry-After once it ended.
+    assert.equal(statusResponse(op(), urls, p).headers?.['retry-after'], poll);
+    assert.equal(
+      statusResponse(op({ status: 'Succeeded', endTime: 'x' }), urls, p).headers?.['retry-after'],
+      undefined,
+    );
+    // The Location URL's 202 while running.
+    const running = await resultResponse(op({ kind: 'update' }), async () => undefined, rules, urls, ctx, p);
+    assert.deepEqual([running.status, running.headers?.['retry-after']], [202, poll]);
+    // Accepted answers: the swagger declares Retry-After 10..600 on them.
+    for (const mode of ['location', 'both'] as const) {
+      assert.ok(Number(acceptedHeaders(op(), urls, ctx, p, mode)['retry-after']) >= 10, `${p.name} ${mode}`);
+    }
+  }
+  assert.equal(PROFILES.fast.pollRetryAfterSeconds, 1);
+  assert.equal(PROFILES.realistic.pollRetryAfterSeconds, 10);
 });

@@ -39,13 +39,17 @@ export const routeOf = (template: string): string => template.replace(/\{(\w+)\}
 export const statusPath = (op: OperationRecord, urls: OperationUrlShapes): string =>
   fillOperationPath(urls.status ?? urls.result, op);
 
-/** The headers of an accepted (202/201) long-running request in `mode`. */
+/**
+ * The headers of an accepted (202/201) long-running request in `mode`; `retryAfterSeconds` overrides the profile's
+ * accepted-answer value (the Location URL's own 202 polls send the profile's poll interval).
+ */
 export function acceptedHeaders(
   op: OperationRecord,
   urls: OperationUrlShapes,
   ctx: RequestContext,
   profile: Profile,
   mode: LroMode,
+  retryAfterSeconds = profile.retryAfterSeconds,
 ): Record<string, string> {
   const q = `?api-version=${encodeURIComponent(ctx.apiVersion)}`;
   const headers: Record<string, string> = {};
@@ -54,7 +58,7 @@ export function acceptedHeaders(
   }
   if (mode !== 'azure-async-operation' || !urls.status) {
     headers.location = `${ctx.origin}${fillOperationPath(urls.result, op)}${q}`;
-    headers['retry-after'] = String(profile.retryAfterSeconds);
+    headers['retry-after'] = String(retryAfterSeconds);
   }
   if (urls.timeoutHeader) headers['x-ms-async-operation-timeout'] = OPERATION_TIMEOUT;
   return headers;

@@ -24,9 +24,16 @@ export function statusBody(op: OperationRecord, urls: OperationUrlShapes): Recor
   return body;
 }
 
-export const statusResponse = (op: OperationRecord, urls: OperationUrlShapes): Reply => ({
+/**
+ * The answer at the Azure-AsyncOperation URL: while running it carries the profile's poll interval as Retry-After
+ * (azure-core's Python poller waits 30 s when it is absent).
+ */
+export const statusResponse = (op: OperationRecord, urls: OperationUrlShapes, profile?: Profile): Reply => ({
   status: 200,
   body: statusBody(op, urls),
+  ...(op.status === 'InProgress' && profile
+    ? { headers: { 'retry-after': String(profile.pollRetryAfterSeconds) } }
+    : {}),
 });
 
 /** What the result URL needs to know of the operation's resource type. */
@@ -49,7 +56,9 @@ export async function resultResponse(
   ctx: RequestContext,
   profile: Profile,
 ): Promise<Reply> {
-  if (op.status === 'InProgress') return { status: 202, headers: acceptedHeaders(op, urls, ctx, profile, 'location') };
+  if (op.status === 'InProgress') {
+    return { status: 202, headers: acceptedHeaders(op, urls, ctx, profile, 'location', profile.pollRetryAfterSeconds) };
+  }
   if (op.status !== 'Succeeded') {
     const error = op.error ?? { code: op.status, message: `The operation ended ${op.status}.` };
     return { status: 400, body: { error } };

@@ -18,7 +18,8 @@ export interface Operations {
   listByParent: ListByParentOperation;
   listBySubscription?: ListBySubscriptionOperation;
   createOrReplace: CreateOrReplaceOperation;
-  update: UpdateOperation;
+  /** Absent: the type has no PATCH (the route is not mounted, so a PATCH answers 404 as any unknown route). */
+  update?: UpdateOperation;
   delete: DeleteOperation;
   /** `ArmResourceActionSync|Async`: POST (or GET) below the item. */
   actions?: ActionDef[];

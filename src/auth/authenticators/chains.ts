@@ -80,9 +80,9 @@ export function authChains(mode: AuthMode): AuthChains {
 export function managementError(r: Refusal, origin: string): ArmError {
   switch (r.kind) {
     case 'missing':
-      return errors.authMissing();
+      return atIssuer(errors.authMissing(), origin);
     case 'expired':
-      return errors.authExpired();
+      return atIssuer(errors.authExpired(), origin);
     case 'audience': {
       const allowed = r.detail.allowed ?? MANAGEMENT_AUDIENCES;
       return new ArmError(
@@ -109,8 +109,17 @@ export function managementError(r: Refusal, origin: string): ArmError {
       );
     }
     default:
-      return errors.authInvalid(r.message);
+      return atIssuer(errors.authInvalid(r.message), origin);
   }
+}
+
+/** The error with its challenge's authorization_uri on amlite's own issuer (where its tokens come from). */
+function atIssuer(e: ArmError, origin: string): ArmError {
+  const header = e.headers['www-authenticate']?.replace(
+    /authorization_uri="[^"]*"/,
+    `authorization_uri="${origin}/common"`,
+  );
+  return header ? new ArmError(e.status, e.code, e.message, e.target, e.details, { 'www-authenticate': header }) : e;
 }
 
 const challenge = (origin: string, tenant: string, why: string) => ({

@@ -9,11 +9,13 @@ import type {
   EmbeddingsResult,
   FinishReason,
   ModelInfo,
+  Usage,
 } from '../backend.js';
 import { BackendError } from '../backend.js';
 import { countPromptTokensPaced, countTokens, countTokensPaced, pacer } from '../tokens.js';
 import { describeModel } from './simulated.js';
 import { checkFeatures, type ModelFeatures } from '../tools/chat-features.js';
+import { collectChat, type CollectedChat, type ToolCall } from '../tools/chat-chunks.js';
 
 export interface OpenAICompatibleOptions {
   /** Base URL up to and including /v1, e.g. http://127.0.0.1:11434/v1 (Ollama). */
@@ -25,6 +27,12 @@ export interface OpenAICompatibleOptions {
   features?: ModelFeatures;
 }
 
+/**
+ * Keep-alive connections one backend holds to its upstream at most: beyond them requests wait in the agent for a free
+ * one (an upstream answering in 20 ms at 256 requests in flight still needs no more), and idle ones are kept for reuse.
+ */
+export const UPSTREAM_MAX_SOCKETS = 256;
+
 /** Any OpenAI-compatible server (Ollama, vLLM, llama.cpp server): tokens are passed on as they arrive. */
 export class OpenAICompatibleBackend implements Backend {
   readonly kind = 'openai-compatible';
@@ -34,11 +42,18 @@ export class OpenAICompatibleBackend implements Backend {
    * (fetch's Request, Headers and web streams cost more than the hop itself; see the data-plane benchmark).
    */
   private readonly agent: HttpAgent;
+  private readonly send: typeof httpRequest;
   constructor(private readonly options: OpenAICompatibleOptions) {
     this.base = options.url.replace(/\/+$/, '');
-    this.agent = this.base.startsWith('https:')
-      ? new HttpsAgent({ keepAlive: true })
-      : new HttpAgent({ keepAlive: true });
+    const pool = {
+      keepAlive: true,
+      maxSockets: UPSTREAM_MAX_SOCKETS,
+      maxFreeSockets: UPSTREAM_MAX_SOCKETS,
+      scheduling: 'lifo' as const,
+    };
+    const https = this.base.startsWith('https:');
+    this.agent = https ? new HttpsAgent(pool) : new HttpAgent(pool);
+    this.send = https ? httpsRequest : httpRequest;
   }
 
   async close(): Promise<void> {
@@ -60,8 +75,7 @@ export class OpenAICompatibleBackend implements Backend {
         ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}),
       };
       res = await new Promise<IncomingMessage>((resolve, reject) => {
-        const send = this.agent instanceof HttpsAgent ? httpsRequest : httpRequest;
-        const req = send(`${this.base}${path}`, { method: 'POST', agent: this.agent, headers, signal }, resolve);
+        const req = this.send(`${this.base}${path}`, { method: 'POST', agent: this.agent, headers, signal }, resolve);
         req.on('error', reject);
         req.end(payload);
       });
@@ -85,48 +99,97 @@ export class OpenAICompatibleBackend implements Backend {
     return res;
   }
 
+  /** What goes upstream: the request as validated, under the upstream's model name. */
+  private chatBody(req: ChatRequest, modelId: string, stream: boolean): Record<string, unknown> {
+    return {
+      ...req.extra,
+      model: this.options.model ?? modelId,
+      messages: req.messages,
+      max_tokens: req.max_tokens,
+      temperature: req.temperature,
+      top_p: req.top_p,
+      seed: req.seed,
+      stop: req.stop,
+      tools: req.tools,
+      tool_choice: req.toolChoice,
+      response_format: req.responseFormat,
+      stream,
+      ...(stream ? { stream_options: { include_usage: true } } : {}),
+    };
+  }
+
   async *chat(req: ChatRequest, opts: CallOptions): AsyncIterable<ChatChunk> {
     checkFeatures(req, this.options.features);
-    const res = await this.post(
-      '/chat/completions',
-      {
-        ...req.extra,
-        model: this.options.model ?? opts.modelId,
-        messages: req.messages,
-        max_tokens: req.max_tokens,
-        temperature: req.temperature,
-        top_p: req.top_p,
-        seed: req.seed,
-        stop: req.stop,
-        tools: req.tools,
-        tool_choice: req.toolChoice,
-        response_format: req.responseFormat,
-        stream: true,
-        stream_options: { include_usage: true },
-      },
-      opts.signal,
-    );
+    const res = await this.post('/chat/completions', this.chatBody(req, opts.modelId, true), opts.signal);
+    yield* this.chunksOf(res, req);
+  }
+
+  /**
+   * A whole answer: asked of the upstream unstreamed (one JSON document to read rather than an event per token); an
+   * upstream that streams anyway is read as a stream.
+   */
+  async complete(req: ChatRequest, opts: CallOptions): Promise<CollectedChat> {
+    checkFeatures(req, this.options.features);
+    const res = await this.post('/chat/completions', this.chatBody(req, opts.modelId, false), opts.signal);
+    if (String(res.headers['content-type']).includes('text/event-stream')) return collectChat(this.chunksOf(res, req));
+    let answer: Completion;
+    try {
+      answer = JSON.parse(await textOf(res)) as Completion;
+    } catch (e) {
+      throw new BackendError(502, 'UpstreamError', `The upstream model server's answer is not JSON: ${(e as Error).message}`);
+    }
+    const choice = answer?.choices?.[0];
+    if (!choice?.message)
+      throw new BackendError(502, 'IncompleteResponse', 'The upstream model server answered without a choice.');
+    const text = typeof choice.message.content === 'string' ? choice.message.content : '';
+    const toolCalls: ToolCall[] = (choice.message.tool_calls ?? []).map((c) => ({
+      id: c.id ?? '',
+      type: 'function',
+      function: { name: c.function?.name ?? '', arguments: c.function?.arguments ?? '' },
+    }));
+    return {
+      text,
+      toolCalls,
+      finishReason: choice.finish_reason ?? 'stop',
+      usage: await this.usageOf(answer.usage, req, () => text + toolCalls.map((c) => c.function.arguments).join('')),
+    };
+  }
+
+  /** The usage the upstream reported; what it left out counted here, paced (a long prompt delays no other request). */
+  private async usageOf(usage: UpstreamUsage | undefined, req: ChatRequest, completion: () => string): Promise<Usage> {
+    return {
+      promptTokens: usage?.prompt_tokens ?? req.promptTokens ?? (await countPromptTokensPaced(req.messages)),
+      completionTokens: usage?.completion_tokens ?? countTokens(completion()),
+    };
+  }
+
+  /** A streamed answer's chunks, read straight off the response (no generator between it and the events). */
+  private async *chunksOf(res: IncomingMessage, req: ChatRequest): AsyncIterable<ChatChunk> {
     let text = '';
     let finishReason: FinishReason = 'stop';
-    let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
+    let usage: UpstreamUsage | undefined;
+    const events = new SseEvents();
+    res.setEncoding('utf8');
     try {
-      for await (const data of sseData(res.iterator({ destroyOnReturn: false }))) {
-        if (data === '[DONE]') break;
-        type Chunk = { choices?: { delta?: Delta; finish_reason?: FinishReason | null }[]; usage?: typeof usage };
-        const chunk = JSON.parse(data) as Chunk;
-        if (chunk.usage) usage = chunk.usage;
-        for (const choice of chunk.choices ?? []) {
-          if (choice.delta?.content) {
-            text += choice.delta.content;
-            yield { type: 'delta', text: choice.delta.content };
+      read: for await (const piece of res.iterator({ destroyOnReturn: false }) as AsyncIterable<string>) {
+        for (let data = events.push(piece); data !== undefined; data = events.next()) {
+          if (data === '[DONE]') break read;
+          const chunk = JSON.parse(data) as StreamChunk;
+          if (chunk.usage) usage = chunk.usage;
+          for (const choice of chunk.choices ?? []) {
+            const content = choice.delta?.content;
+            if (content) {
+              text += content;
+              yield { type: 'delta', text: content };
+            }
+            for (const call of choice.delta?.tool_calls ?? []) {
+              const args = call.function?.arguments ?? '';
+              text += args;
+              const index = call.index ?? 0;
+              yield { type: 'tool_call', index, id: call.id, name: call.function?.name, arguments: args };
+            }
+            if (choice.finish_reason) finishReason = choice.finish_reason;
           }
-          for (const call of choice.delta?.tool_calls ?? []) {
-            const args = call.function?.arguments ?? '';
-            text += args;
-            const index = call.index ?? 0;
-            yield { type: 'tool_call', index, id: call.id, name: call.function?.name, arguments: args };
-          }
-          if (choice.finish_reason) finishReason = choice.finish_reason;
         }
       }
     } finally {
@@ -134,15 +197,7 @@ export class OpenAICompatibleBackend implements Backend {
       if (res.complete) res.resume();
       else res.destroy();
     }
-    yield {
-      type: 'done',
-      finishReason,
-      usage: {
-        // An upstream that reports no usage: counted here, paced (a long prompt delays no other request).
-        promptTokens: usage?.prompt_tokens ?? req.promptTokens ?? (await countPromptTokensPaced(req.messages)),
-        completionTokens: usage?.completion_tokens ?? countTokens(text),
-      },
-    };
+    yield { type: 'done', finishReason, usage: await this.usageOf(usage, req, () => text) };
   }
 
   async embeddings(req: EmbeddingsRequest, opts: CallOptions): Promise<EmbeddingsResult> {
@@ -164,6 +219,57 @@ export class OpenAICompatibleBackend implements Backend {
     const vectors = [...body.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
     return { vectors, promptTokens: body.usage?.prompt_tokens ?? req.promptTokens ?? (await inputTokens(req.input)) };
   }
+}
+
+type UpstreamUsage = { prompt_tokens?: number; completion_tokens?: number };
+type StreamChunk = { choices?: { delta?: Delta; finish_reason?: FinishReason | null }[]; usage?: UpstreamUsage };
+/** An unstreamed answer, as far as it is read here. */
+interface Completion {
+  choices?: { message?: { content?: string | null; tool_calls?: Delta['tool_calls'] }; finish_reason?: FinishReason }[];
+  usage?: UpstreamUsage;
+}
+
+/**
+ * The `data:` payloads of a server-sent event stream, cut out of the text as it arrives: push a piece of text (the
+ * first complete event's data, if any), then next() until undefined.
+ */
+class SseEvents {
+  private buffer = '';
+  /** Whether the stream uses CRLF line ends (then events are cut as the old regular expression did). */
+  private crlf = false;
+  push(piece: string): string | undefined {
+    if (!this.crlf && piece.includes('\r')) this.crlf = true;
+    this.buffer = this.buffer ? this.buffer + piece : piece;
+    return this.next();
+  }
+  next(): string | undefined {
+    for (;;) {
+      let end: number, gap: number;
+      if (this.crlf) {
+        const m = /\r?\n\r?\n/.exec(this.buffer);
+        if (!m) return undefined;
+        [end, gap] = [m.index, m[0].length];
+      } else {
+        end = this.buffer.indexOf('\n\n');
+        if (end < 0) return undefined;
+        gap = 2;
+      }
+      const event = this.buffer.slice(0, end);
+      this.buffer = this.buffer.slice(end + gap);
+      const data = dataOf(event);
+      if (data) return data;
+    }
+  }
+}
+
+/** The data lines of one event, joined. */
+function dataOf(event: string): string {
+  if (event.startsWith('data:') && !event.includes('\n')) return event.slice(5).trimStart();
+  return event
+    .split(/\r?\n/)
+    .filter((l) => l.startsWith('data:'))
+    .map((l) => l.slice(5).trimStart())
+    .join('\n');
 }
 
 /** A streamed chunk's delta: text, and pieces of tool calls (the first with id and name), as OpenAI sends them. */

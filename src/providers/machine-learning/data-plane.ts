@@ -5,8 +5,9 @@ import { parseDuration } from '../../arm/duration.js';
 import { keysOf, serverlessEndpoints } from './serverless-endpoints.js';
 import { inferenceEndpoints } from './inference-pools/endpoints.js';
 import { childKey } from '../../arm/ids.js';
-import { GROUP_TYPE } from './inference-pools/family.js';
+import { GROUP_TYPE, routedGroupName } from './inference-pools/family.js';
 import { servingInstances } from './inference-pools/capacity.js';
+import { FIRST_PARTY_REGISTRY } from './marketplace-subscriptions.js';
 
 type Doc = Record<string, unknown>;
 
@@ -17,7 +18,23 @@ const NOT_SERVING = new Set(['Creating', 'Deleting']);
 /** Pool endpoints have no endpointState: they serve once created, and while an update runs. */
 const POOL_SERVING = new Set(['Succeeded', 'Updating']);
 
-/** Serverless endpoints: keys or AAD as authMode says; they serve while Online; the model is modelSettings.modelId. */
+/**
+ * The model a serverless endpoint serves: `modelSettings.modelId`; for an endpoint created from an `offer` only (the
+ * S1 family, 2023-08-01-preview), the catalog id of the offer's model,
+ * `azureml://registries/azureml-<publisher, lower case>/models/<offerName>` (publisher `Microsoft`: the first-party
+ * registry `azureml`), the inverse of how later versions render an offer; otherwise the endpoint's name.
+ */
+export function servedModelId(props: Doc, endpointName: string): string {
+  const modelId = (props.modelSettings as Doc | null | undefined)?.modelId;
+  if (typeof modelId === 'string' && modelId) return modelId;
+  const offer = props.offer as Doc | null | undefined;
+  if (typeof offer?.publisher !== 'string' || typeof offer.offerName !== 'string') return endpointName;
+  const publisher = offer.publisher.toLowerCase();
+  const registry = publisher === 'microsoft' ? FIRST_PARTY_REGISTRY : `azureml-${publisher}`;
+  return `azureml://registries/${registry}/models/${offer.offerName}`;
+}
+
+/** Serverless endpoints: keys or AAD as authMode says; they serve while Online; the model is servedModelId. */
 const serverless: ServingTarget = {
   prefix: 'serverless',
   type: serverlessEndpoints.type,
@@ -35,7 +52,7 @@ const serverless: ServingTarget = {
           `its provisioningState is '${props.provisioningState}' and its endpointState is '${state}'. ` +
           'It serves while it is Online (not Creating or Deleting).',
       );
-    const modelId = String((props.modelSettings as Doc | null | undefined)?.modelId ?? endpoint.name);
+    const modelId = servedModelId(props, endpoint.name);
     const safety = props.contentSafety as Doc | null | undefined;
     return { modelId, contentSafety: safety?.contentSafetyStatus === 'Enabled' };
   },
@@ -57,13 +74,13 @@ const poolEndpoints: ServingTarget = {
           `provisioningState is '${props.provisioningState}'. It serves once Succeeded, and while Updating.`,
       );
     // The group is a sibling under the endpoint's own pool (its stored parent), whatever its ancestors are named.
-    const group = await store.get(childKey(endpoint.parentKey, GROUP_TYPE, String(props.groupName)));
+    const group = await store.get(childKey(endpoint.parentKey, GROUP_TYPE, routedGroupName(props)));
     if (!group) {
       throw apiError(
         409,
         'EndpointNotReady',
         `The pool endpoint '${endpoint.name}' routes to the group ` +
-          `'${String(props.groupName)}', which does not exist.`,
+          `'${routedGroupName(props)}', which does not exist.`,
       );
     }
     const groupProps = propsOf(group);

@@ -8,7 +8,7 @@ import { nextLink } from '../../../arm/paging.js';
 import { actionAsync, actionSync } from '../../../arm/operations/templates.js';
 import { internalOf, type DeltaState, type MlInternal } from '../internal.js';
 import { capacityInfo, propsOf, requestedUnits } from './capacity.js';
-import { int32, openShapes } from './family.js';
+import { V2_VERSIONS, int32, openShapes } from './family.js';
 
 /** Delta models: adapters loaded on top of an inference group's base model. */
 
@@ -29,6 +29,7 @@ const modelList = (unique: boolean) =>
 export const deltaStatus: ActionDef = actionSync({
   method: 'POST',
   path: 'deltaModels/getStatus',
+  versions: V2_VERSIONS,
   bodyRequired: true,
   body: obj({ deltaModels: modelList(false), targetBaseModel: optionalString }),
   handle: async (_ctx, r, body) => {
@@ -97,6 +98,7 @@ const listBody = obj({ count: Type.Optional(int32()), skipToken: optionalString,
 export const deltaList: ActionDef = actionSync({
   method: 'POST',
   path: 'deltaModels/list',
+  versions: V2_VERSIONS,
   bodyRequired: true,
   body: listBody,
   handle: listDeltaModels,
@@ -104,6 +106,7 @@ export const deltaList: ActionDef = actionSync({
 export const deltaListNext: ActionDef = actionSync({
   method: 'GET',
   path: 'deltaModels/list',
+  versions: V2_VERSIONS,
   handle: listDeltaModels,
 });
 
@@ -116,6 +119,7 @@ interface ModifyPayload {
 export const deltaModify: ActionDef = actionAsync({
   method: 'POST',
   path: 'deltaModels/modify',
+  versions: V2_VERSIONS,
   bodyRequired: true,
   body: obj({ addDeltaModels: modelList(true), removeDeltaModels: modelList(true), targetBaseModel: optionalString }),
   handle: async (_ctx, r, body) => {

@@ -2,7 +2,7 @@ import { Type, type TProperties } from '@sinclair/typebox';
 import { versionsFrom, type ActionDef, type ResourceType, type VersionDef } from '../../../arm/resource-type.js';
 import type { StoredResource } from '../../../store/types.js';
 import type { ResourceReader } from '../../../arm/context.js';
-import { Nullable, ReadOnly } from '../../../arm/schema.js';
+import { Nullable, ReadOnly, viewOf } from '../../../arm/schema.js';
 import { errors } from '../../../arm/errors.js';
 import { nameRule } from '../../../arm/ids.js';
 import { armShapes, provisioningStateOnly } from '../../../arm/common-types.js';
@@ -80,12 +80,49 @@ export function poolFamilyArm(
   };
 }
 
-/** The family's one version family: open objects, the pool name rule. */
-export function previewOnly(def: Omit<VersionDef, 'closed' | 'putName' | 'name'>): Record<string, VersionDef> {
-  return versionsFrom(API_VERSIONS.inferencePools, {
-    preview: { ...def, closed: false, putName: POOL_NAME, name: POOL_NAME },
+type FamilyDef = Omit<VersionDef, 'closed' | 'putName' | 'name'>;
+
+/**
+ * The family's two version families (API-VERSIONS.md §5): `v1` (2023-08-01-preview … 2024-04-01-preview) and
+ * `preview` (every v2). Open objects, the pool name rule; each version shows only the fields its schema declares.
+ */
+export function poolVersions(defs: { v1: FamilyDef; preview: FamilyDef }): Record<string, VersionDef> {
+  const family = (def: FamilyDef): VersionDef => ({
+    view: viewOf(def.put),
+    ...def,
+    closed: false,
+    putName: POOL_NAME,
+    name: POOL_NAME,
+  });
+  return versionsFrom(API_VERSIONS.inferencePools, { v1: family(defs.v1), preview: family(defs.preview) });
+}
+
+/** Whether the request's api-version has the v1 shape. */
+export const isV1 = (ctx: { apiVersion: string }): boolean =>
+  (API_VERSIONS.inferencePools as Record<string, string>)[ctx.apiVersion] === 'v1';
+
+/** v1's `properties.properties`: a string map (v2 makes it a key/value list). */
+export const v1PropertyMap = () => Type.Optional(Nullable(Type.Record(Type.String(), Type.String())));
+
+/** A v1 tracked resource: PUT body with `properties` required, `properties.properties` a map. */
+export function v1TrackedSchema(properties: TProperties) {
+  const { obj, tracked, identity, sku } = openShapes;
+  return obj({
+    ...tracked,
+    kind: Type.Optional(Type.String()),
+    identity: Type.Optional(identity),
+    sku: Type.Optional(sku),
+    properties: obj({
+      description: Type.Optional(Nullable(Type.String())),
+      properties: v1PropertyMap(),
+      provisioningState: ReadOnly(),
+      ...properties,
+    }),
   });
 }
+
+/** A v1 required name-like string: `minLength 1, pattern [a-zA-Z0-9_]`. */
+export const v1RequiredName = () => Type.String({ minLength: 1, pattern: '[a-zA-Z0-9_]' });
 
 /** The rules every pool, group and endpoint shares, run on each accepted PUT and PATCH. */
 export function commonRules(doc: Doc, existing: StoredResource | undefined): void {
@@ -100,6 +137,9 @@ export function commonRules(doc: Doc, existing: StoredResource | undefined): voi
 
 /** `properties.properties` may gain entries; an entry once stored can be neither removed nor changed. */
 function checkPropertyList(next: unknown, stored: unknown): void {
+  // v1's string map (written or stored) has no such rule.
+  const isMap = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (isMap(next) || isMap(stored)) return;
   const given = new Map<string, string | undefined>();
   for (const kv of (Array.isArray(next) ? next : []) as KeyValue[]) {
     const key = kv.key ?? '';
@@ -128,3 +168,21 @@ function checkPropertyList(next: unknown, stored: unknown): void {
 /** Every endpoint of a pool. */
 export const endpointsOf = (store: ResourceReader, poolKey: string) =>
   store.listChildren(poolKey, ENDPOINT_TYPE, { limit: Number.MAX_SAFE_INTEGER });
+
+/** The versions of one family: an action that only one family's swaggers have lists them (`ActionDef.versions`). */
+const versionsIn = (family: 'v1' | 'preview'): readonly string[] =>
+  Object.entries(API_VERSIONS.inferencePools)
+    .filter(([, f]) => f === family)
+    .map(([v]) => v);
+export const V1_VERSIONS = versionsIn('v1');
+export const V2_VERSIONS = versionsIn('preview');
+
+/**
+ * The group an endpoint routes to: v2's `groupName`, or v1's `groupId` (a group name, or the group's full id, whose
+ * last segment is the name).
+ */
+export function routedGroupName(props: Doc): string {
+  if (typeof props.groupName === 'string') return props.groupName;
+  const id = String(props.groupId ?? '');
+  return id.includes('/') ? (id.split('/').filter(Boolean).at(-1) ?? '') : id;
+}

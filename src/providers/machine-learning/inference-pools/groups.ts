@@ -13,11 +13,15 @@ import {
   duration,
   endpointsOf,
   int32,
+  isV1,
   keyValueList,
   poolFamilyArm,
-  previewOnly,
+  poolVersions,
   openShapes,
+  routedGroupName,
   trackedSchema,
+  v1TrackedSchema,
+  V2_VERSIONS,
 } from './family.js';
 import { inferencePools } from './pools.js';
 import { capacityInfo, propsOf, requestedUnits } from './capacity.js';
@@ -48,9 +52,22 @@ const SKU_PAGE_SIZE = 10;
 async function groupStatus(ctx: RequestContext, r: StoredResource) {
   const name = r.name.toLowerCase();
   const routed = (await endpointsOf(ctx.store, r.parentKey)).filter(
-    (e) => String(propsOf(e).groupName ?? '').toLowerCase() === name,
+    (e) => routedGroupName(propsOf(e)).toLowerCase() === name,
   );
-  return { requestedCapacity: requestedUnits(r), actualCapacityInfo: capacityInfo(r), endpointCount: routed.length };
+  if (!isV1(ctx))
+    return { requestedCapacity: requestedUnits(r), actualCapacityInfo: capacityInfo(r), endpointCount: routed.length };
+  // v1's GroupStatus: instances allocated to the group and how their assignment went.
+  const info = capacityInfo(r);
+  return {
+    requestedCapacity: requestedUnits(r),
+    actualCapacityInfo: {
+      allocated: info.total,
+      assignmentSuccess: info.succeeded + info.outdatedSucceeded,
+      assignmentFailed: info.failed + info.outdatedFailed,
+    },
+    bonusExtraCapacity: Number(propsOf(r).bonusExtraCapacity ?? 0),
+    endpointCount: routed.length,
+  };
 }
 
 const getStatus: ActionDef = actionSync({
@@ -62,6 +79,7 @@ const getStatus: ActionDef = actionSync({
 const listSkus: ActionDef = actionSync({
   method: 'GET',
   path: 'skus',
+  versions: V2_VERSIONS,
   handle: async (ctx, _r, _body, query) => {
     const asked = wholeQuery(query.count, 'count') ?? 0;
     const count = asked > 0 ? asked : SKU_PAGE_SIZE;
@@ -91,29 +109,40 @@ export const inferenceGroups: ResourceType = {
   type: GROUP_TYPE,
   parent: inferencePools,
   param: 'groupName',
-  versions: previewOnly({
-    put: trackedSchema({
-      environmentConfiguration: Type.Optional(
-        Nullable(
-          obj({
-            environmentId: optionalString,
-            environmentVariables: keyValueList(),
-            livenessProbe: Type.Optional(Nullable(probe)),
-            readinessProbe: Type.Optional(Nullable(probe)),
-            startupProbe: Type.Optional(Nullable(probe)),
-          }),
+  versions: poolVersions({
+    v1: {
+      put: v1TrackedSchema({
+        bonusExtraCapacity: Type.Optional(int32()),
+        metadata: optionalString,
+        priority: Type.Optional(int32()),
+      }),
+      patch: obj({ tags: partialTags, sku: Type.Optional(partialSku) }),
+    },
+    preview: {
+      put: trackedSchema({
+        environmentConfiguration: Type.Optional(
+          Nullable(
+            obj({
+              environmentId: optionalString,
+              environmentVariables: keyValueList(),
+              livenessProbe: Type.Optional(Nullable(probe)),
+              readinessProbe: Type.Optional(Nullable(probe)),
+              startupProbe: Type.Optional(Nullable(probe)),
+            }),
+          ),
         ),
-      ),
-      modelConfiguration: Type.Optional(Nullable(obj({ modelId: optionalString }))),
-      nodeSkuType: optionalString,
-      scaleUnitSize: Type.Optional(int32({ minimum: 1 })),
-    }),
-    patch: obj({ tags: partialTags, sku: Type.Optional(partialSku) }),
+        modelConfiguration: Type.Optional(Nullable(obj({ modelId: optionalString }))),
+        nodeSkuType: optionalString,
+        scaleUnitSize: Type.Optional(int32({ minimum: 1 })),
+      }),
+      patch: obj({ tags: partialTags, sku: Type.Optional(partialSku) }),
+    },
   }),
   ...poolFamilyArm({ actions: [getStatus, listSkus, deltaStatus, deltaList, deltaListNext, deltaModify] }),
-  prepare: async (_ctx, doc, existing) => {
+  prepare: async (ctx, doc, existing) => {
     commonRules(doc, existing);
     checkCatalogCapacity(doc.sku as Doc | undefined);
+    if (isV1(ctx)) return;
     const props = doc.properties as Doc;
     const env = (props.environmentConfiguration ?? {}) as Doc;
     for (const p of PROBES) env[p] = { ...PROBE_DEFAULTS, ...(env[p] as Doc | null | undefined) };

@@ -74,7 +74,12 @@ async function bare(p: Proc): Promise<Proc> {
 
 const spec = (p: Proc, op: 'get' | 'list'): LoadSpec =>
   op === 'get'
-    ? { url: `${p.url}${item(0)}`, headers: authHeaders, path: (c, n) => item((c * 13 + n) % ENDPOINTS), pid: p.child.pid }
+    ? {
+        url: `${p.url}${item(0)}`,
+        headers: authHeaders,
+        path: (c, n) => item((c * 13 + n) % ENDPOINTS),
+        pid: p.child.pid,
+      }
     : { url: `${p.url}${LIST}`, headers: authHeaders, pid: p.child.pid };
 
 try {

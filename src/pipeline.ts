@@ -262,10 +262,7 @@ export function limitConnections(app: FastifyInstance, max: number): void {
       `amlite is serving its limit of ${max} open connections; close idle connections or retry.`,
     );
     // Answered here: the request goes no further (done is not called).
-    reply
-      .code(503)
-      .headers({ 'retry-after': '1', connection: 'close', 'x-ms-request-id': req.id })
-      .send(e.toBody());
+    reply.code(503).headers({ 'retry-after': '1', connection: 'close', 'x-ms-request-id': req.id }).send(e.toBody());
   });
 }
 

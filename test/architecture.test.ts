@@ -57,6 +57,16 @@ test('src/inference names no resource type and imports nothing from test control
   assert.deepEqual(violations('inference', ['control', 'providers', 'resources'], PROVIDER_NAMES), []);
 });
 
+test('src/templates (the template language) imports only ARM errors: nothing of the store, the engine or a provider', () => {
+  const forbidden = ['providers', 'resources', 'control', 'auth', 'inference', 'dashboard', 'deployments', 'store'];
+  assert.deepEqual(violations('templates', forbidden, PROVIDER_NAMES), []);
+});
+
+test('src/deployments reaches resources through the type registry and the engine, never a provider directly', () => {
+  const forbidden = ['providers', 'resources', 'control', 'auth', 'inference', 'dashboard'];
+  assert.deepEqual(violations('deployments', forbidden, PROVIDER_NAMES), []);
+});
+
 test('the import check sees static, re-exported and dynamic imports, and a type string in code', () => {
   const file = join(src, 'arm', 'example.ts');
   const text = [

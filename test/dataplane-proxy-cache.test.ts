@@ -49,7 +49,9 @@ function upstreamServer(seen: any[]): Server {
       );
     }
     res.writeHead(200, { 'content-type': 'text/event-stream' });
-    res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'streamed' }, finish_reason: null }] })}\n\n`);
+    res.write(
+      `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'streamed' }, finish_reason: null }] })}\n\n`,
+    );
     res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
     res.write(`data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 5, completion_tokens: 1 } })}\n\n`);
     res.end('data: [DONE]\n\n');
@@ -66,7 +68,10 @@ describe('data plane: resolution kept between requests, unstreamed upstream answ
     await once(upstream, 'listening');
     const url = `http://127.0.0.1:${(upstream.address() as { port: number }).port}/v1`;
     const catalog = join(freshDataDir('amlite-dp18-'), 'catalog.json');
-    writeFileSync(catalog, JSON.stringify({ models: [{ match: '*', backend: 'openai-compatible', url, model: 'up' }] }));
+    writeFileSync(
+      catalog,
+      JSON.stringify({ models: [{ match: '*', backend: 'openai-compatible', url, model: 'up' }] }),
+    );
     server = await startTestServer({ catalog });
     await createResourceGroup(server, SUB, RG);
     await createWorkspace(server, SUB, RG, WS);

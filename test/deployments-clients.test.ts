@@ -389,7 +389,11 @@ describe('az deployment, set up by `amlite connect az`', { skip: azSkip }, () =>
     assert.equal(d.properties.provisioningState, 'Succeeded', JSON.stringify(d.properties.error));
     assert.equal(d.id, `/subscriptions/${SUB}/providers/Microsoft.Resources/deployments/foundry-sub`);
     assert.equal(d.location, 'eastus');
-    assert.equal(d.properties.outputs.resourceGroupId.value, rgId('rg-foundry-sub'));
+    // subscriptionResourceId() spells a resource group's id with the providers segment, as ARM's function does.
+    assert.equal(
+      d.properties.outputs.resourceGroupId.value,
+      `/subscriptions/${SUB}/providers/Microsoft.Resources/resourceGroups/rg-foundry-sub`,
+    );
     const rg = await az('group', 'show', '-n', 'rg-foundry-sub');
     assert.equal(rg.tags.createdBy, 'sub.json');
     const ep = `${rgId('rg-foundry-sub')}/providers/${ML}/ws-sub/serverlessEndpoints/ep-sub`;

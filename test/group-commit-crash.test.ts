@@ -45,11 +45,9 @@ await Promise.all(Array.from({ length: ${WRITERS} }, async (_, w) => {
 
 /** Runs the child on the store until ACKS_BEFORE_KILL acknowledgements, kills it; returns the last ack per writer. */
 async function loadAndKill(kind: 'sqlite' | 'postgres', where: string): Promise<Map<number, number>> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--input-type=module', '-e', CHILD, '--', kind, where],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD, '--', kind, where], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const acked = new Map<number, number>();
   let count = 0;
   let err = '';

@@ -671,7 +671,10 @@ function contract(subject: Subject): void {
       t.after(done);
       const rg = group();
       const ws = child(rg, 'providers/Microsoft.MachineLearningServices/workspaces', 'ws', TYPE_WS);
-      await store.commit([{ op: 'insert', resource: rg }, { op: 'insert', resource: ws }]);
+      await store.commit([
+        { op: 'insert', resource: rg },
+        { op: 'insert', resource: ws },
+      ]);
       const eps = Array.from({ length: 8 }, (_, i) => child(ws, 'serverlessEndpoints', `ep${i}`, TYPE_EP));
       await store.commit(eps.map((resource) => ({ op: 'insert', resource }) as Write));
       const orphan = child(group(), 'providers/Microsoft.MachineLearningServices/workspaces', 'gone', TYPE_WS);

@@ -155,25 +155,32 @@ export class Engine {
   }
 
   /**
-   * LIST as the management plane answers it: `list`'s page, its resources' JSON texts from the rendered forms kept
-   * for their stored texts (see `getJson`), joined into the page's text.
+   * LIST of `parent`'s children as the management plane answers it: `list`'s page, its resources' JSON texts from
+   * the rendered forms kept for their stored texts (see `getJson`), joined into the page's text; the parents checked.
    */
-  async listJson(
-    t: ResourceType,
-    parentKey: string,
-    ctx: RequestContext,
-    scope: 'children' | 'below' = 'children',
-  ): Promise<Reply> {
-    if (!this.store.listChildrenText || t.lookup || t.operations.listByParent.query || scope !== 'children')
-      return this.list(t, parentKey, ctx, scope);
+  async listJson(t: ResourceType, parent: ResourceRef, ctx: RequestContext): Promise<Reply> {
+    const parentKey = parent.parentKey;
+    if (!this.store.listChildrenText || t.lookup || t.operations.listByParent.query) {
+      await this.checkParents(parent);
+      return this.list(t, parentKey, ctx);
+    }
     const q = ctx.url.searchParams;
-    const after = decodeToken(q.get('$skip') ?? q.get('$skipToken'));
+    let after: string | undefined;
+    try {
+      after = decodeToken(q.get('$skip') ?? q.get('$skipToken'));
+    } catch (e) {
+      await this.checkParents(parent);
+      throw e;
+    }
     const version = await this.store.dataVersion?.();
     // The page's own URL is in its nextLink: the whole query, the origin and the version's rendering name it.
     const page = `${parentKey} ${t.type} ${after ?? ''} ${formOf(ctx)} ${ctx.url.search}`;
     const kept = this.rendered.page(page, version);
     if (kept !== undefined) return { status: 200, body: new JsonText(kept) };
     const rows = await this.store.listChildrenText(parentKey, t.type, { after, limit: PAGE_SIZE + 1 });
+    // A resource that exists has its parents (see `missing`): only an empty page needs them read, for their 404.
+    // A page kept at an unchanged data version was one or the other.
+    if (rows.length === 0) await this.checkParents(parent);
     const more = rows.length > PAGE_SIZE;
     const shown = more ? rows.slice(0, PAGE_SIZE) : rows;
     const value: string[] = [];

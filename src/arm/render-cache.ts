@@ -49,8 +49,9 @@ export class RenderCache {
 
   /** The form of `key` for `form` when its text was seen current at the store's data `version` (nothing read). */
   current(key: string, version: string | undefined, form: string): { json: string; etag: string } | undefined {
-    const entry = version === undefined ? undefined : this.entries.get(key);
-    return entry?.version === version ? this.found(key, entry!, form) : undefined;
+    if (version === undefined) return undefined;
+    const entry = this.entries.get(key);
+    return entry && entry.version === version ? this.found(key, entry, form) : undefined;
   }
 
   /** The form of `key` rendered from exactly `text` for `form`, if kept; `text` was read at `version` or later. */
@@ -95,8 +96,9 @@ export class RenderCache {
 
   /** A whole LIST page's text, when it was made at the store's data `version`. */
   page(page: string, version: string | undefined): string | undefined {
-    const kept = version === undefined ? undefined : this.pages.get(page);
-    return kept?.version === version ? kept!.json : undefined;
+    if (version === undefined) return undefined;
+    const kept = this.pages.get(page);
+    return kept && kept.version === version ? kept.json : undefined;
   }
 
   putPage(page: string, version: string, json: string): void {

@@ -76,6 +76,11 @@ export interface ResourceType {
    * stored as sent rather than emulated. Read a version's rules through `versionOf`.
    */
   anyVersion?: boolean;
+  /**
+   * Dotted paths of write-only fields (e.g. `properties.credentials`): a read never shows them, so comparisons of a
+   * request with the stored resource (a template's what-if) leave them out.
+   */
+  writeOnly?: readonly string[];
   /** The operations served, named as TypeSpec names them (operations/templates.ts). */
   operations: Operations;
   /** The state fields a phase shows in `properties`. */

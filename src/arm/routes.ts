@@ -62,7 +62,8 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
     // Before authentication: a subscription that cannot exist is never bound to a tenant.
     const { subscriptionId } = (req.params ?? {}) as Params;
     if (subscriptionId !== undefined && !isGuid(subscriptionId)) throw errors.invalidSubscriptionId(subscriptionId);
-    principals.set(req, await deps.authenticate(req));
+    const caller = deps.authenticate(req);
+    principals.set(req, caller instanceof Promise ? await caller : caller);
     const hooks = deps.hooks?.beforeRequest;
     if (!hooks?.length) return;
     const route = (req.routeOptions.config ?? {}) as RouteInfo;
@@ -124,8 +125,7 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
       const ctx = ctxOf(req);
       const parent = ref({ ...(req.params as Params), [t.param]: '_' });
       engine.checkPath(t, parent, ctx);
-      await engine.checkParents(parent);
-      return send(reply, await engine.listJson(t, parent.parentKey, ctx));
+      return send(reply, await engine.listJson(t, parent, ctx));
     });
     if (ops.listBySubscription) {
       app.get(`/subscriptions/:subscriptionId/providers/${namespaceOf(t)}/${collectionOf(t)}`, async (req, reply) => {

@@ -1,19 +1,11 @@
 /**
  * What ARM checks before it accepts a deployment (and all that `validate` does): the request's shape, the template
- * and its parameters, and each resource of a type amlite serves against that type's api-version and schema.
+ * and its parameters, and the api-version of each resource of a type amlite serves.
  */
 import { ArmError, errors, type ErrorDetail } from '../arm/errors.js';
 import { isPlainObject } from '../arm/merge-patch.js';
-import { validate } from '../arm/schema.js';
-import { versionOf } from '../arm/resource-type.js';
 import type { TypeRegistry } from '../arm/registry.js';
-import {
-  TemplateError,
-  prepareTemplate,
-  type Json,
-  type JsonObject,
-  type PreparedTemplate,
-} from '../templates/index.js';
+import { TemplateError, prepareTemplate, type JsonObject, type PreparedTemplate } from '../templates/index.js';
 import { canonicalId, parseTarget, type Gateway } from './gateway.js';
 import { DEPLOYMENT_TEMPLATE_MAX_BYTES } from './limits.js';
 import type { DeploymentTemplateContext } from './template-context.js';
@@ -92,17 +84,16 @@ export function readRequest(raw: unknown, scope: Scope): DeploymentRequest {
 }
 
 /**
- * Prepares the template and checks each resource a registered type serves: its api-version, and with `bodies` (what
- * `validate` reports) its body against the type's schema; a resource whose body waits on a reference() is checked
- * when it deploys. 400 InvalidTemplate or InvalidTemplateDeployment. A PUT checks no bodies: as on Azure, the
- * deployment is accepted and the resource fails it at run time (DeploymentFailed carrying the resource's own error).
+ * Prepares the template and checks the api-version of each resource a registered type serves: 400 InvalidTemplate or
+ * InvalidTemplateDeployment. Resource bodies are not checked here: as on Azure for a resource provider without
+ * preflight validation (Azure ML), the deployment is accepted and the resource fails it at run time with its own
+ * error (DeploymentFailed). `az deployment group create` validates before it creates, so validate does the same.
  */
 export function preflight(
   req: DeploymentRequest,
   ctx: DeploymentTemplateContext,
   gateway: Gateway,
   registry: TypeRegistry,
-  opts: { bodies: boolean } = { bodies: true },
 ): PreparedTemplate {
   const plan = prepareTemplate(req.template, ctx, { parameters: req.parameters });
   const details: ErrorDetail[] = [];
@@ -113,12 +104,7 @@ export function preflight(
     if (!t) continue;
     try {
       const location = typeof inst.body.location === 'string' ? inst.body.location : undefined;
-      const version = gateway.version(t, inst.apiVersion, location);
-      if (inst.deferred.length || !opts.bodies) continue;
-      const body: Record<string, Json> = { ...inst.body };
-      for (const m of ['scope', 'metadata', 'resourceGroup', 'subscriptionId']) delete body[m];
-      const v = versionOf(t, version)!;
-      validate(v.put, body, v.closed);
+      gateway.version(t, inst.apiVersion, location);
     } catch (e) {
       if (!(e instanceof ArmError)) throw e;
       details.push({ ...e.toBody().error, target: canonicalId(inst.id) });

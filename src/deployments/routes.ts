@@ -144,7 +144,7 @@ export function deploymentRoutes(deps: DeploymentRoutesDeps) {
       await checkScope(scope, true);
       const body = readRequest(req.body, scope);
       const tctx = await requestContext(req, ctx, scope, body);
-      const plan = preflight(body, tctx, gateway, registry, { bodies: false });
+      const plan = preflight(body, tctx, gateway, registry);
       const id = deploymentId(scope, p.deploymentName);
       const key = keyOf(id);
       const nowIso = new Date().toISOString();

@@ -26,17 +26,6 @@ export interface WhatIfChange {
   delta?: PropertyChange[];
 }
 
-/**
- * Write-only members: sent on a PUT, never shown by a GET (the service keeps them secret). What-if neither shows
- * them nor reports them as changes, as with values that come from secure parameters.
- */
-const WRITE_ONLY: Record<string, string[]> = {
-  'microsoft.machinelearningservices/workspaces/connections': ['properties.credentials'],
-  'microsoft.cognitiveservices/accounts/connections': ['properties.credentials'],
-  'microsoft.cognitiveservices/accounts/projects/connections': ['properties.credentials'],
-  'microsoft.keyvault/vaults/secrets': ['properties.value'],
-};
-
 /** Members compared: what the template sets of a resource. */
 const COMPARED = ['location', 'tags', 'sku', 'kind', 'identity', 'properties', 'zones', 'plan', 'managedBy'];
 
@@ -94,7 +83,7 @@ export async function whatIf(
         apiVersion: inst.apiVersion,
         ...Object.fromEntries(Object.entries(inst.body).filter(([k]) => COMPARED.includes(k))),
       },
-      inst.type,
+      registry.find(target.typeName)!.writeOnly ?? [],
       secrets,
     );
     let before: JsonObject | undefined;
@@ -139,10 +128,13 @@ function secureValues(plan: PreparedTemplate): string[] {
     .map((p) => JSON.stringify(p.value));
 }
 
-/** `after` without the type's write-only members and any value a secure parameter gave. */
-function withoutSecrets(after: JsonObject, type: string, secrets: string[]): JsonObject {
+/**
+ * `after` without the type's write-only members (sent on a PUT, never shown by a GET) and any value a secure
+ * parameter gave: what-if neither shows them nor reports them as changes.
+ */
+function withoutSecrets(after: JsonObject, writeOnly: readonly string[], secrets: string[]): JsonObject {
   const out = structuredClone(after);
-  for (const path of WRITE_ONLY[type.toLowerCase()] ?? []) {
+  for (const path of writeOnly) {
     const parts = path.split('.');
     const parent = parts.slice(0, -1).reduce<Json | undefined>((o, k) => (isObject(o) ? o[k] : undefined), out);
     if (isObject(parent)) delete parent[parts.at(-1)!];

@@ -580,6 +580,9 @@ export class PreparedTemplate {
         throw e instanceof ExpressionError ? templateErrors.inResource(inst.name, messageOf(e), path) : e;
       }
       const matches = this.matchDependency(ref, groups);
+      // A resource whose condition is false deploys nothing: Azure does not hold its dependsOn against it
+      // (azure-ai-ml's workspace template has such a resource depend on connections it does not define).
+      if (!matches.length && inst.condition === false) return;
       if (!matches.length) throw templateErrors.notDefined(ref, path);
       for (const m of matches) if (m !== key) deps.add(m);
     });

@@ -136,7 +136,11 @@ export class OpenAICompatibleBackend implements Backend {
     try {
       answer = JSON.parse(await textOf(res)) as Completion;
     } catch (e) {
-      throw new BackendError(502, 'UpstreamError', `The upstream model server's answer is not JSON: ${(e as Error).message}`);
+      throw new BackendError(
+        502,
+        'UpstreamError',
+        `The upstream model server's answer is not JSON: ${(e as Error).message}`,
+      );
     }
     const choice = answer?.choices?.[0];
     if (!choice?.message)

@@ -272,6 +272,7 @@ export const connections: ResourceType = {
   type: typeName('workspaces/connections'),
   parent: workspaces,
   param: 'connectionName',
+  writeOnly: ['properties.credentials'],
   versions: versionsFrom(
     API_VERSIONS.connections,
     Object.fromEntries(Object.entries(FAMILIES).map(([k, f]) => [k, versionDef(f)])) as Record<FamilyName, VersionDef>,

@@ -79,12 +79,14 @@ const accountConnections = placeholder({
   parent: accounts,
   param: 'connectionName',
   version: VERSION,
+  writeOnly: ['properties.credentials'],
 });
 const projectConnections = placeholder({
   type: 'Microsoft.CognitiveServices/accounts/projects/connections',
   parent: projects,
   param: 'connectionName',
   version: VERSION,
+  writeOnly: ['properties.credentials'],
 });
 const accountCapabilityHosts = placeholder({
   type: 'Microsoft.CognitiveServices/accounts/capabilityHosts',

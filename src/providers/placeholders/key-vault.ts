@@ -18,6 +18,7 @@ const secrets = placeholder({
   parent: vaults,
   param: 'secretName',
   version: VERSION,
+  writeOnly: ['properties.value'],
   prepare: (doc) => {
     if (doc.properties) {
       const { value: _, ...rest } = propsOf(doc);

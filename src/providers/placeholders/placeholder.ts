@@ -105,6 +105,8 @@ export interface PlaceholderSpec {
   /** Drops what Azure never stores or shows (e.g. a secret's value). */
   prepare?(doc: Doc): void;
   actions?: ActionDef[];
+  /** Fields Azure never shows on a read (see `ResourceType.writeOnly`). */
+  writeOnly?: readonly string[];
 }
 
 /** A placeholder type: synchronous PUT / PATCH (merge) / DELETE, GET and lists, any api-version. */
@@ -115,6 +117,7 @@ export function placeholder(spec: PlaceholderSpec): ResourceType {
     param: spec.param,
     versions: { [spec.version]: AS_SENT },
     anyVersion: true,
+    writeOnly: spec.writeOnly,
     operations: {
       read: read(),
       checkExistence: checkExistence(),

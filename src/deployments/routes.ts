@@ -329,14 +329,19 @@ export function deploymentRoutes(deps: DeploymentRoutesDeps) {
       return send(reply, { status: 204 });
     }
 
-    async function validate(req: FastifyRequest, reply: FastifyReply) {
+    /** What validate and whatIf start from: the request's deployment, scope, body and template context. */
+    async function posted(req: FastifyRequest) {
       const ctx = context(req);
       const p = req.params as Params;
       const scope = scopeOf(p);
       checkDeploymentName(p.deploymentName);
       await checkScope(scope);
       const body = readRequest(req.body, scope);
-      const tctx = await requestContext(req, ctx, scope, body);
+      return { ctx, p, scope, body, tctx: await requestContext(req, ctx, scope, body) };
+    }
+
+    async function validate(req: FastifyRequest, reply: FastifyReply) {
+      const { ctx, p, scope, body, tctx } = await posted(req);
       let plan;
       try {
         plan = preflight(body, tctx, gateway, registry);
@@ -372,13 +377,7 @@ export function deploymentRoutes(deps: DeploymentRoutesDeps) {
     }
 
     async function whatIfRoute(req: FastifyRequest, reply: FastifyReply) {
-      const ctx = context(req);
-      const p = req.params as Params;
-      const scope = scopeOf(p);
-      checkDeploymentName(p.deploymentName);
-      await checkScope(scope);
-      const body = readRequest(req.body, scope);
-      const tctx = await requestContext(req, ctx, scope, body);
+      const { ctx, p, scope, body, tctx } = await posted(req);
       const caller = { principal: ctx.principal, origin: ctx.origin };
       let result: Record<string, unknown>;
       try {

@@ -105,21 +105,8 @@ export const isV1 = (ctx: { apiVersion: string }): boolean =>
 export const v1PropertyMap = () => Type.Optional(Nullable(Type.Record(Type.String(), Type.String())));
 
 /** A v1 tracked resource: PUT body with `properties` required, `properties.properties` a map. */
-export function v1TrackedSchema(properties: TProperties) {
-  const { obj, tracked, identity, sku } = openShapes;
-  return obj({
-    ...tracked,
-    kind: Type.Optional(Type.String()),
-    identity: Type.Optional(identity),
-    sku: Type.Optional(sku),
-    properties: obj({
-      description: Type.Optional(Nullable(Type.String())),
-      properties: v1PropertyMap(),
-      provisioningState: ReadOnly(),
-      ...properties,
-    }),
-  });
-}
+export const v1TrackedSchema = (properties: TProperties) =>
+  trackedSchema({ properties: v1PropertyMap(), ...properties });
 
 /** A v1 required name-like string: `minLength 1, pattern [a-zA-Z0-9_]`. */
 export const v1RequiredName = () => Type.String({ minLength: 1, pattern: '[a-zA-Z0-9_]' });

@@ -4,14 +4,12 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   armFetch,
-  createResourceGroup,
-  createWorkspace,
   describeResponse,
   endpointBody,
   endpointPath,
   followLocation,
   putAndWait,
-  startTestServer,
+  startWithWorkspace,
   withApiVersion,
   workspacePath,
   type RunningServer,
@@ -35,9 +33,7 @@ describe('serverless endpoints across api-versions (issue 15 §1)', () => {
   let server: RunningServer;
   const path = (name: string) => endpointPath(SUB, RG, WS, name);
   before(async () => {
-    server = await startTestServer();
-    await createResourceGroup(server, SUB, RG);
-    await createWorkspace(server, SUB, RG, WS);
+    server = await startWithWorkspace(SUB, RG, WS);
   });
   after(() => server.close());
 

@@ -4,15 +4,13 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   armFetch,
-  createResourceGroup,
-  createWorkspace,
   describeResponse,
   endpointBody,
   endpointPath,
   followLocation,
   putAndWait,
   rgPath,
-  startTestServer,
+  startWithWorkspace,
   withApiVersion,
   workspacePath,
   RG_API_VERSION,
@@ -86,9 +84,7 @@ const tag = (v: string) => v.replace(/-preview$/, 'p').replace(/-/g, '');
 describe('every api-version of issue 15 §1', () => {
   let server: RunningServer;
   before(async () => {
-    server = await startTestServer();
-    await createResourceGroup(server, SUB, RG);
-    await createWorkspace(server, SUB, RG, WS);
+    server = await startWithWorkspace(SUB, RG, WS);
   });
   after(() => server.close());
 

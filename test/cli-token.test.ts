@@ -9,15 +9,13 @@ import { ClientSecretCredential } from '@azure/identity';
 import {
   armFetch,
   certDir,
-  createResourceGroup,
-  createWorkspace,
   describeResponse,
   endpointBody,
   endpointPath,
   freshDataDir,
   putAndWait,
   rgPath,
-  startTestServer,
+  startWithWorkspace,
   withApiVersion,
   workspacePath,
   RG_API_VERSION,
@@ -51,9 +49,7 @@ describe('amlite token', () => {
   let aadUri: string;
   let poolUri: string;
   before(async () => {
-    server = await startTestServer();
-    await createResourceGroup(server, SUB, RG);
-    await createWorkspace(server, SUB, RG, WS);
+    server = await startWithWorkspace(SUB, RG, WS);
     const ep = await putAndWait(
       server,
       endpointPath(SUB, RG, WS, 'aad-ep'),

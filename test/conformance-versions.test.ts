@@ -20,13 +20,11 @@ import {
 import { recordedFetch, type TrafficRecord } from './support/recorder.js';
 import {
   armFetch,
-  createResourceGroup,
-  createWorkspace,
   describeResponse,
   fakeToken,
   pollUntil,
   rgPath,
-  startTestServer,
+  startWithWorkspace,
   waitForTerminal,
   withApiVersion,
   workspacePath,
@@ -62,9 +60,7 @@ describe('per-version conformance of recorded traffic (issue 15)', { skip: SKIP 
   const refusals: string[] = [];
 
   before(async () => {
-    server = await startTestServer();
-    await createResourceGroup(server, SUB, RG);
-    await createWorkspace(server, SUB, RG, WS);
+    server = await startWithWorkspace(SUB, RG, WS);
   });
   after(() => server?.close());
 

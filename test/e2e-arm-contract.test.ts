@@ -25,6 +25,7 @@ import {
   putAndWait,
   rgPath,
   startTestServer,
+  startWithWorkspace,
   waitForTerminal,
   withApiVersion,
   workspacePath,
@@ -72,9 +73,7 @@ describe('ARM contract over raw HTTPS', () => {
   }
 
   before(async () => {
-    server = await startTestServer();
-    await createResourceGroup(server, SUB, RG);
-    await createWorkspace(server, SUB, RG, WS);
+    server = await startWithWorkspace(SUB, RG, WS);
   });
   after(async () => {
     await server?.close();

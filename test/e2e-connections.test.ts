@@ -5,10 +5,9 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   armFetch,
-  createResourceGroup,
   createWorkspace,
   describeResponse,
-  startTestServer,
+  startWithWorkspace,
   withApiVersion,
   workspacePath,
   type FetchResult,
@@ -45,9 +44,7 @@ const connectionPath = (name: string, ws = WS) => `${connectionsPath(ws)}/${name
 describe('workspaces/connections (issue 15 §2)', () => {
   let server: RunningServer;
   before(async () => {
-    server = await startTestServer();
-    await createResourceGroup(server, SUB, RG);
-    await createWorkspace(server, SUB, RG, WS);
+    server = await startWithWorkspace(SUB, RG, WS);
   });
   after(() => server.close());
 

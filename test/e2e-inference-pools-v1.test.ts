@@ -5,12 +5,10 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   armFetch,
-  createResourceGroup,
-  createWorkspace,
   describeResponse,
   followLocation,
   putAndWait,
-  startTestServer,
+  startWithWorkspace,
   withApiVersion,
   workspacePath,
   type RunningServer,
@@ -29,9 +27,7 @@ const tag = (v: string) => v.replace(/-preview$/, 'p').replace(/-/g, '');
 describe('inference pools v1', () => {
   let server: RunningServer;
   before(async () => {
-    server = await startTestServer();
-    await createResourceGroup(server, SUB, RG);
-    await createWorkspace(server, SUB, RG, WS);
+    server = await startWithWorkspace(SUB, RG, WS);
   });
   after(() => server.close());
 

@@ -18,6 +18,7 @@ import {
   freshDataDir,
   putAndWait,
   startTestServer,
+  startWithWorkspace,
   withApiVersion,
   type RunningServer,
 } from './support/harness.js';
@@ -50,9 +51,7 @@ describe('data plane of serverless endpoints', () => {
   let server: RunningServer;
   let ep: Awaited<ReturnType<typeof createEndpoint>>;
   before(async () => {
-    server = await startTestServer();
-    await createResourceGroup(server, SUB, RG);
-    await createWorkspace(server, SUB, RG, WS);
+    server = await startWithWorkspace(SUB, RG, WS);
     ep = await createEndpoint(server, 'chat-ep');
   });
   after(() => server.close());

@@ -13,6 +13,7 @@ import {
   pollUntil,
   putAndWait,
   startTestServer,
+  startWithWorkspace,
   waitForTerminal,
   withApiVersion,
   workspacePath,
@@ -85,9 +86,7 @@ async function subscribe(server: { url: string }, ws: string, name: string, mode
 describe('marketplace subscriptions (issue 15 §2)', () => {
   let server: RunningServer;
   before(async () => {
-    server = await startTestServer();
-    await createResourceGroup(server, SUB, RG);
-    await createWorkspace(server, SUB, RG, WS);
+    server = await startWithWorkspace(SUB, RG, WS);
   });
   after(() => server.close());
 

@@ -19,6 +19,7 @@ import {
   pollUntil,
   putAndWait,
   startTestServer,
+  startWithWorkspace,
   waitForTerminal,
   withApiVersion,
   workspacePath,
@@ -307,9 +308,7 @@ describe('endpoints keep serving while an update runs (item 12)', () => {
   let server: RunningServer;
   const pool = `${workspacePath(SUB, RG, WS)}/inferencePools/pool-upd`;
   before(async () => {
-    server = await startTestServer();
-    await createResourceGroup(server, SUB, RG);
-    await createWorkspace(server, SUB, RG, WS);
+    server = await startWithWorkspace(SUB, RG, WS);
   });
   after(() => server.close());
 

@@ -5,12 +5,10 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   armFetch,
-  createResourceGroup,
-  createWorkspace,
   describeResponse,
   endpointPath,
   putAndWait,
-  startTestServer,
+  startWithWorkspace,
   withApiVersion,
   type RunningServer,
 } from './support/harness.js';
@@ -36,9 +34,7 @@ describe('the model an S1 serverless endpoint serves', () => {
   describe('through the data plane', () => {
     let server: RunningServer;
     before(async () => {
-      server = await startTestServer();
-      await createResourceGroup(server, SUB, RG);
-      await createWorkspace(server, SUB, RG, WS);
+      server = await startWithWorkspace(SUB, RG, WS);
     });
     after(() => server.close());
 

@@ -17,6 +17,7 @@ import {
   freshDataDir,
   putAndWait,
   startTestServer,
+  startWithWorkspace,
   withApiVersion,
   type RunningServer,
 } from './support/harness.js';
@@ -31,9 +32,7 @@ const rule = (server: RunningServer, body: unknown) => armFetch(server, 'POST', 
 describe('test control through the control API', () => {
   let server: RunningServer;
   before(async () => {
-    server = await startTestServer();
-    await createResourceGroup(server, SUB, RG);
-    await createWorkspace(server, SUB, RG, WS);
+    server = await startWithWorkspace(SUB, RG, WS);
   });
   after(() => server.close());
   const reset = async () => assert.equal((await armFetch(server, 'POST', '/_amlite/reset')).status, 200);

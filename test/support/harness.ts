@@ -303,6 +303,19 @@ export async function createWorkspace(
 }
 
 /** Reads every page of a list, following nextLink. */
+/** A test server with a resource group and a workspace in it, for suites that start from one. */
+export async function startWithWorkspace(
+  sub: string,
+  rg: string,
+  ws: string,
+  overrides: ServerOverrides = {},
+): Promise<RunningServer> {
+  const server = await startTestServer(overrides);
+  await createResourceGroup(server, sub, rg);
+  await createWorkspace(server, sub, rg, ws);
+  return server;
+}
+
 export async function listAll(
   get: (url: string) => Promise<{ status: number; body: any }>,
   firstUrl: string,

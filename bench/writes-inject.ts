@@ -9,54 +9,17 @@
  * Other builds: BENCH_DISTS=name=dir,name=dir,… (each dir a `tsc -p tsconfig.build.json --outDir dir` output);
  * BENCH_METHODS=PUT (or PATCH) runs one kind of request.
  */
-import { join } from 'node:path';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { pathToFileURL } from 'node:url';
-import { API, SUB, endpointBody, median, quantile, round, token, work } from './lib.js';
-
-interface App {
-  inject(o: { method: string; url: string; headers?: Record<string, string>; payload?: unknown }): Promise<{
-    statusCode: number;
-    body: string;
-  }>;
-}
-type Start = (o: Record<string, unknown>) => Promise<{ app: App; close(): Promise<void> }>;
+import { alternate, distsFromEnv, item, startInjected, type Injected } from './inject.js';
+import { endpointBody, median, quantile, round, work } from './lib.js';
 
 const batches = Number(process.argv[2]) || 9;
 const perBatch = Number(process.argv[3]) || 400;
 const ENDPOINTS = 16;
-const WS = `/subscriptions/${SUB}/resourceGroups/bench/providers/Microsoft.MachineLearningServices/workspaces/bench-ws`;
-const item = (n: number) => `${WS}/serverlessEndpoints/ep-${n}?api-version=${API}`;
-const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json', host: '127.0.0.1' };
-
-async function started(name: string, dist: string) {
-  const { startAmlite } = (await import(pathToFileURL(join(dist, 'server.js')).href)) as { startAmlite: Start };
-  const dataDir = mkdtempSync(join(tmpdir(), `amlite-inject-${name}-`));
-  const server = await startAmlite({
-    port: 0,
-    host: '127.0.0.1',
-    inMemory: true,
-    http: true,
-    dataDir,
-    logLevel: 'silent',
-    profile: 'fast',
-  });
-  const call = async (method: string, url: string, payload?: unknown) => {
-    const res = await server.app.inject({ method, url, headers, payload: payload && JSON.stringify(payload) });
-    if (res.statusCode >= 300) throw new Error(`${name} ${method} ${url}: ${res.statusCode} ${res.body.slice(0, 300)}`);
-    return res;
-  };
-  await call('PUT', `/subscriptions/${SUB}/resourceGroups/bench?api-version=2025-04-01`, { location: 'eastus' });
-  await call('PUT', `${WS}?api-version=${API}`, { location: 'eastus', properties: {} });
-  for (let i = 0; i < ENDPOINTS; i++) await call('PUT', item(i), endpointBody);
-  return { name, call, server, dataDir };
-}
 
 const settle = () => new Promise((r) => setTimeout(r, 30));
 
 /** Sends `n` requests one after another, over the endpoints in turn (each one's operation finishes in between). */
-async function batch(s: Awaited<ReturnType<typeof started>>, method: 'PUT' | 'PATCH', n: number): Promise<number> {
+async function batch(s: Injected, method: 'PUT' | 'PATCH', n: number): Promise<number> {
   await settle();
   const cpu0 = process.cpuUsage();
   for (let i = 0; i < n; i++) {
@@ -77,21 +40,12 @@ async function batch(s: Awaited<ReturnType<typeof started>>, method: 'PUT' | 'PA
   return round((cpu.user + cpu.system) / n, 1);
 }
 
-const dists = process.env.BENCH_DISTS?.split(',').map((d) => d.split('=') as [string, string]) ?? [
-  ['after', join(work, 'dist')],
-  ['before', join(work, 'dist-before')],
-];
-const sides = [];
-for (const [name, dir] of dists) sides.push(await started(name, dir));
+const sides: Injected[] = [];
+for (const [name, dir] of distsFromEnv(work)) sides.push(await startInjected(name, dir, ENDPOINTS));
 try {
   const methods = (process.env.BENCH_METHODS?.split(',') ?? ['PUT', 'PATCH']) as ('PUT' | 'PATCH')[];
   for (const method of methods) {
-    for (const s of sides) await batch(s, method, perBatch / 2);
-    const cpu = new Map(sides.map((s) => [s.name, [] as number[]]));
-    for (let b = 0; b < batches; b++) {
-      const order = sides.slice(b % sides.length).concat(sides.slice(0, b % sides.length));
-      for (const s of order) cpu.get(s.name)!.push(await batch(s, method, perBatch));
-    }
+    const cpu = await alternate(sides, batches, (s) => batch(s, method, perBatch));
     for (const [name, xs] of cpu) {
       // Contention only adds CPU time: the lowest batches are the closest to the code's own cost.
       const low = quantile(xs, 0.1);
@@ -99,8 +53,5 @@ try {
     }
   }
 } finally {
-  for (const s of sides) {
-    await s.server.close();
-    rmSync(s.dataDir, { recursive: true, force: true });
-  }
+  for (const s of sides) await s.close();
 }

@@ -1,47 +1,41 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import { once } from 'node:events';
+import type { Server, ServerResponse } from 'node:http';
 import OpenAI from 'openai';
+import { startUpstream } from './support/upstream.js';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import type { RunningServer } from './support/harness.js';
 import { agentEndpoint, rawChat, startAgentServer, type AgentEndpoint } from './support/agent-harness.js';
 
 /** An upstream that calls `lookup` (two argument pieces) until a tool answer arrives, then answers in text. */
-function upstreamServer(seen: any[]): Server {
-  return createServer(async (req, res) => {
-    let raw = '';
-    for await (const c of req) raw += c;
-    const body = JSON.parse(raw);
-    seen.push(body);
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    const send = (delta: object, finish: string | null = null) =>
-      res.write(
-        `data: ${JSON.stringify({ id: 'u', object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`,
-      );
-    if (body.messages.at(-1).role === 'tool') {
-      send({ role: 'assistant', content: 'It is ' });
-      send({ content: `${body.messages.at(-1).content}.` }, 'stop');
-    } else {
-      send({
-        role: 'assistant',
-        content: null,
-        tool_calls: [{ index: 0, id: 'call_up1', type: 'function', function: { name: 'lookup', arguments: '' } }],
-      });
-      send({ tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] });
-      send({ tool_calls: [{ index: 0, function: { arguments: '"Lima"}' } }] });
-      send({
-        tool_calls: [
-          { index: 1, id: 'call_up2', type: 'function', function: { name: 'lookup', arguments: '{"city":"Quito"}' } },
-        ],
-      });
-      send({}, 'tool_calls');
-    }
+function answer(body: any, res: ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  const send = (delta: object, finish: string | null = null) =>
     res.write(
-      `data: ${JSON.stringify({ id: 'u', choices: [], usage: { prompt_tokens: 40, completion_tokens: 9 } })}\n\n`,
+      `data: ${JSON.stringify({ id: 'u', object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`,
     );
-    res.end('data: [DONE]\n\n');
-  });
+  if (body.messages.at(-1).role === 'tool') {
+    send({ role: 'assistant', content: 'It is ' });
+    send({ content: `${body.messages.at(-1).content}.` }, 'stop');
+  } else {
+    send({
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ index: 0, id: 'call_up1', type: 'function', function: { name: 'lookup', arguments: '' } }],
+    });
+    send({ tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] });
+    send({ tool_calls: [{ index: 0, function: { arguments: '"Lima"}' } }] });
+    send({
+      tool_calls: [
+        { index: 1, id: 'call_up2', type: 'function', function: { name: 'lookup', arguments: '{"city":"Quito"}' } },
+      ],
+    });
+    send({}, 'tool_calls');
+  }
+  res.write(
+    `data: ${JSON.stringify({ id: 'u', choices: [], usage: { prompt_tokens: 40, completion_tokens: 9 } })}\n\n`,
+  );
+  res.end('data: [DONE]\n\n');
 }
 
 const tools: ChatCompletionTool[] = [
@@ -69,10 +63,8 @@ describe('openai-compatible backend: tools, tool_choice, response_format and par
   let ep: AgentEndpoint;
   let lacking: AgentEndpoint;
   before(async () => {
-    upstream = upstreamServer(seen);
-    upstream.listen(0, '127.0.0.1');
-    await once(upstream, 'listening');
-    const url = `http://127.0.0.1:${(upstream.address() as { port: number }).port}/v1`;
+    let url: string;
+    ({ server: upstream, url } = await startUpstream(seen, answer));
     server = await startAgentServer([
       { match: '*NoTools*', backend: 'openai-compatible', url, features: { tools: false } },
       { match: '*', backend: 'openai-compatible', url, model: 'qwen' },

@@ -1,10 +1,10 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import { once } from 'node:events';
+import type { Server, ServerResponse } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
+import { startUpstream } from './support/upstream.js';
 import {
   armFetch,
   createResourceGroup,
@@ -28,34 +28,29 @@ const WS = 'cache-ws';
 const API = '2026-03-15-preview';
 
 /** An upstream answering JSON when asked unstreamed (with usage unless the prompt says 'no usage'), SSE otherwise. */
-function upstreamServer(seen: any[]): Server {
-  return createServer(async (req, res) => {
-    let raw = '';
-    for await (const c of req) raw += c;
-    const body = JSON.parse(raw);
-    seen.push(body);
-    const prompt = String(body.messages.at(-1).content);
-    if (!body.stream) {
-      res.setHeader('content-type', 'application/json');
-      return res.end(
-        JSON.stringify({
-          id: 'up',
-          object: 'chat.completion',
-          created: 1,
-          model: body.model,
-          choices: [{ index: 0, finish_reason: 'length', message: { role: 'assistant', content: `echo ${prompt}` } }],
-          ...(prompt === 'no usage' ? {} : { usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 } }),
-        }),
-      );
-    }
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    res.write(
-      `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'streamed' }, finish_reason: null }] })}\n\n`,
+function answer(body: any, res: ServerResponse): void {
+  const prompt = String(body.messages.at(-1).content);
+  if (!body.stream) {
+    res.setHeader('content-type', 'application/json');
+    res.end(
+      JSON.stringify({
+        id: 'up',
+        object: 'chat.completion',
+        created: 1,
+        model: body.model,
+        choices: [{ index: 0, finish_reason: 'length', message: { role: 'assistant', content: `echo ${prompt}` } }],
+        ...(prompt === 'no usage' ? {} : { usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 } }),
+      }),
     );
-    res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
-    res.write(`data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 5, completion_tokens: 1 } })}\n\n`);
-    res.end('data: [DONE]\n\n');
-  });
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  res.write(
+    `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'streamed' }, finish_reason: null }] })}\n\n`,
+  );
+  res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
+  res.write(`data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 5, completion_tokens: 1 } })}\n\n`);
+  res.end('data: [DONE]\n\n');
 }
 
 describe('data plane: resolution kept between requests, unstreamed upstream answers', () => {
@@ -63,10 +58,8 @@ describe('data plane: resolution kept between requests, unstreamed upstream answ
   let upstream: Server;
   let server: RunningServer;
   before(async () => {
-    upstream = upstreamServer(seen);
-    upstream.listen(0, '127.0.0.1');
-    await once(upstream, 'listening');
-    const url = `http://127.0.0.1:${(upstream.address() as { port: number }).port}/v1`;
+    let url: string;
+    ({ server: upstream, url } = await startUpstream(seen, answer));
     const catalog = join(freshDataDir('amlite-dp18-'), 'catalog.json');
     writeFileSync(
       catalog,

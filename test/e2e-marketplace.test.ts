@@ -22,6 +22,7 @@ import {
   type RunningServer,
 } from './support/harness.js';
 import { loadConfig } from '../src/config.js';
+import { TYPESPEC_VERSIONS } from './support/bicep-types.js';
 
 const SUB = '15a1b2c3-0000-4000-8000-0000000015ab';
 const RG = 'rg-marketplace';
@@ -43,16 +44,7 @@ const CLOSED = [
   '2025-09-01',
 ];
 /** TypeSpec: open objects, no name pattern. */
-const OPEN = [
-  '2024-10-01-preview',
-  '2025-10-01-preview',
-  '2025-12-01',
-  '2026-01-15-preview',
-  '2026-03-01',
-  '2026-03-15-preview',
-  '2026-05-01',
-  '2026-05-15-preview',
-];
+const OPEN = [...TYPESPEC_VERSIONS];
 const VERSIONS = [...CLOSED, ...OPEN];
 
 const LLAMA = 'azureml://registries/azureml-meta/models/Meta-Llama-3-8B-Instruct';

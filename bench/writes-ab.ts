@@ -1,9 +1,10 @@
 /**
- * A quick A/B of the write path: PUT (replace) and PATCH (tags) on the in-memory store, this checkout beside the
+ * A quick A/B of the write path: PUT (replace) and PATCH (tags) on the in-memory store (`--durable`: the default
+ * SQLite file, group-committed), this checkout beside the
  * BENCH_BEFORE one, alternating in the same rounds; prints each side's server CPU per request (µs), per round and the
  * median. Minutes instead of the whole management section, for trying a change to the write path.
  *
- *   BENCH_BEFORE=/tmp/before npx tsx bench/writes-ab.ts [rounds (5)] [--cpu-prof]
+ *   BENCH_BEFORE=/tmp/before npx tsx bench/writes-ab.ts [rounds (5)] [--cpu-prof] [--durable]
  * (run it as `npm run bench` runs: NODE_EXTRA_CA_CERTS set to .amlite-test/cert.pem.) BENCH_REUSE_BUILD=1 skips the
  * builds; BENCH_CONNECTIONS (8), BENCH_SECONDS (2).
  */
@@ -34,11 +35,12 @@ const rounds = Number(process.argv[2]) || 5;
 const connections = num('BENCH_CONNECTIONS', 8);
 const seconds = num('BENCH_SECONDS', 2);
 const cpuProf = process.argv.includes('--cpu-prof');
+const inMemory = !process.argv.includes('--durable');
 
 async function prepared(name: string, tree?: string): Promise<Proc> {
   const dataDir = join(work, `writes-ab-${name}`);
   rmSync(dataDir, { recursive: true, force: true });
-  const p = await startAmlite({ dataDir, inMemory: true, tree, cpuProf: cpuProf ? `writes-${name}` : undefined });
+  const p = await startAmlite({ dataDir, inMemory, tree, cpuProf: cpuProf ? `writes-${name}` : undefined });
   const client = armClient(p.url);
   await client.resourceGroups.createOrUpdate('bench', { location: 'eastus' });
   await client.resources.beginCreateOrUpdateByIdAndWait(WS, API, { location: 'eastus', properties: {} });

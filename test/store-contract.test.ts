@@ -699,6 +699,28 @@ function contract(subject: Subject): void {
       assert.equal(await store.get(orphan.key), undefined);
     });
 
+    test('a commit that throws fails alone; the commits started with it are written', async (t) => {
+      await use();
+      t.after(done);
+      const rg = group();
+      await store.commit([{ op: 'insert', resource: rg }]);
+      const ws = (name: string) => child(rg, 'providers/Microsoft.MachineLearningServices/workspaces', name, TYPE_WS);
+      const [a, bad, b] = [ws('a'), ws('bad'), ws('b')];
+      // A BigInt cannot be serialised: the store's write throws a TypeError mid-transaction.
+      const results = await Promise.allSettled([
+        store.commit([{ op: 'insert', resource: a }]),
+        store.commit([{ op: 'insert', resource: { ...bad, body: { n: 1n } as never } }]),
+        store.commit([{ op: 'insert', resource: b }]),
+      ]);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['fulfilled', 'rejected', 'fulfilled'],
+      );
+      assert.equal((await store.get(a.key))?.key, a.key);
+      assert.equal((await store.get(b.key))?.key, b.key);
+      assert.equal(await store.get(bad.key), undefined);
+    });
+
     test('changeSeq moves on every change, seen from another connection, and not on failures', async (t) => {
       await use();
       t.after(done);

@@ -45,6 +45,8 @@ type Doc = Record<string, unknown>;
 export class Engine {
   /** The rendered forms the management plane's GET and LIST answer with (see render-cache.ts). */
   private readonly rendered = new RenderCache();
+  /** Operations whose accepting commit also ended them (the fast profile; see Provisioner.endsWithAcceptance). */
+  private readonly endedOnAcceptance = new WeakSet<OperationRecord>();
 
   constructor(
     private readonly store: Store,
@@ -57,8 +59,8 @@ export class Engine {
 
   /** The answer to a request whose operation was just committed: 202, once the provisioner has it. */
   private started(op: OperationRecord, t: ResourceType, ctx: RequestContext, mode: LroMode): Reply {
-    this.provisioner.schedule(op);
-    return { status: 202, headers: this.accepted(op, t, ctx, mode) };
+    this.schedule(op);
+    return { status: 202, headers: this.accepted(op, t, ctx, mode), operationId: op.id };
   }
 
   /** The headers of an accepted request on `resource`, in its provider's operation URL shapes. */
@@ -256,11 +258,12 @@ export class Engine {
         ? await this.startOperation(existing ? 'update' : 'create', 'PUT', resource, ctx, writes)
         : undefined;
       if (!(await this.commitUnder(ref, writes))) return undefined;
-      if (op) this.provisioner.schedule(op);
+      if (op) this.schedule(op);
       return {
         status: existing ? 200 : async ? 201 : (t.operations.createOrReplace.createdStatus ?? 201),
         body: await this.renderFull(t, resource, ctx),
         headers: { etag: resource.etag, ...(op && lro ? this.accepted(op, t, ctx, lro) : {}) },
+        operationId: op && lro ? op.id : undefined,
       };
     });
   }
@@ -329,7 +332,7 @@ export class Engine {
       const pending = await this.pendingOperation(existing);
       // A delete repeated while the first runs is the same request: answer with the same operation.
       if (pending?.kind === 'delete')
-        return { status: 202, headers: this.accepted(pending, t, ctx, lro ?? 'location') };
+        return { status: 202, headers: this.accepted(pending, t, ctx, lro ?? 'location'), operationId: pending.id };
       if (pending) throw errors.operationInProgress(ref.id, pending.kind);
       await t.beforeDelete?.(ctx, existing);
       if (!lro) {
@@ -487,8 +490,23 @@ export class Engine {
       for (const hook of hooks) await hook(op, subject, resource);
     }
     resource.internal = { ...resource.internal, pendingOperation: op.id };
-    writes.push({ op: 'putOperation', operation: op });
+    const ends = this.provisioner.endsWithAcceptance(op, resource);
+    const i = writes.findIndex((w) => (w.op === 'insert' || w.op === 'update') && w.resource === resource);
+    const write = writes[i];
+    if (!ends || (write?.op !== 'insert' && write?.op !== 'update')) {
+      writes.push({ op: 'putOperation', operation: op });
+      return op;
+    }
+    // Accepted and ended in one transaction: nobody can see the accepted state, so only the ended one is written.
+    writes[i] = { ...write, resource: ends.resource };
+    writes.push({ op: 'putOperation', operation: ends.operation });
+    this.endedOnAcceptance.add(op);
     return op;
+  }
+
+  /** Hands an accepted operation to the provisioner, unless it ended in the commit that accepted it. */
+  private schedule(op: OperationRecord): void {
+    if (!this.endedOnAcceptance.has(op)) this.provisioner.schedule(op);
   }
 
   /** Runs a read-modify-write until its conditional commit lands; a conditional request that loses gets 412. */

@@ -152,9 +152,7 @@ export class Gateway {
     const version = this.version(t, apiVersion, typeof location === 'string' ? location : undefined);
     await this.beforeRequest(t, target, 'PUT');
     const reply = await this.deps.engine.put(t, target.ref, body, this.context(caller, version, target.ref.id));
-    const stored = await this.deps.store.get(target.ref.key);
-    const pending = reply.headers?.['azure-asyncoperation'] || reply.headers?.location;
-    return { reply, operationId: pending ? stored?.internal.pendingOperation : undefined, version };
+    return { reply, operationId: reply.operationId, version };
   }
 
   async get(caller: Caller, id: string, apiVersion: string | undefined): Promise<Record<string, unknown>> {
@@ -180,8 +178,7 @@ export class Gateway {
     const version = this.version(t, undefined);
     await this.beforeRequest(t, target, 'DELETE');
     const reply: Reply = await this.deps.engine.delete(t, target.ref, this.context(caller, version, id));
-    if (reply.status !== 202) return undefined;
-    return (await this.deps.store.get(target.ref.key))?.internal.pendingOperation;
+    return reply.status === 202 ? reply.operationId : undefined;
   }
 
   /** Waits for the engine's operation to end (the provisioner ends it); undefined if `stop` says to stop waiting. */

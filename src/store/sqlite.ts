@@ -14,8 +14,8 @@ interface Row {
  * The embedded default store: one SQLite file in WAL mode (or memory), every commit one transaction. It serves one
  * process (`shared` is false), which drives every open operation and takes them all back after a restart.
  * Durability is a group commit (GroupSync): a write resolves once an fsync of the WAL made after it has finished,
- * and concurrent writers share that fsync. Each commit stays its own transaction, so its conditions hold or fail
- * alone. A reader may see a commit up to one fsync before its writer's answer (never after a crash: nothing is
+ * and concurrent writers share that fsync. Commits queued in the same turn of the event loop also share one
+ * transaction, each in a savepoint of its own, so its conditions hold or fail alone. A reader may see a commit up to one fsync before its writer's answer (never after a crash: nothing is
  * acknowledged before its fsync, and a write that depends on it comes later in the WAL).
  */
 export class SqliteStore implements Store {
@@ -24,6 +24,9 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly stmt;
   private readonly commitTx: (writes: Write[]) => boolean;
+  private readonly batchTx: (batch: Queued[]) => Outcome[];
+  /** Commits waiting for the next batch (file store: see `commitQueued`). */
+  private queued: Queued[] = [];
   private readonly control: ReturnType<typeof controlStatements>;
   /** Absent in memory: nothing to make durable. */
   private readonly sync: GroupSync | undefined;
@@ -117,6 +120,16 @@ export class SqliteStore implements Store {
       ),
     };
     this.control = controlStatements(db);
+    this.batchTx = db.transaction((batch: Queued[]) =>
+      batch.map((b): Outcome => {
+        try {
+          return { ok: this.commitTx(b.writes) };
+        } catch (e) {
+          if (e instanceof ConditionFailed) return { ok: false };
+          throw e;
+        }
+      }),
+    );
     this.commitTx = db.transaction((writes: Write[]) => {
       let changed = false;
       for (const w of writes) {
@@ -207,17 +220,43 @@ export class SqliteStore implements Store {
   }
 
   async commit(writes: Write[]): Promise<boolean> {
-    let ok: boolean;
-    try {
-      ok = this.commitTx(writes);
-      this.sync?.noteWrite();
-    } catch (e) {
-      if (!(e instanceof ConditionFailed)) throw e;
-      ok = false;
-    }
+    const outcome = this.sync
+      ? await new Promise<Outcome>((done) => {
+          if (this.queued.push({ writes, done }) === 1) setImmediate(() => this.commitQueued());
+        })
+      : this.commitOne(writes);
     // A failed condition answers too (412, 409…): after the commits it saw are durable, like a success.
     await this.durable();
-    return ok;
+    if ('error' in outcome) throw outcome.error;
+    return outcome.ok;
+  }
+
+  /** One commit in its own transaction: its conditions hold or fail alone. */
+  private commitOne(writes: Write[]): Outcome {
+    try {
+      return { ok: this.commitTx(writes) };
+    } catch (e) {
+      return e instanceof ConditionFailed ? { ok: false } : { error: e };
+    }
+  }
+
+  /**
+   * The commits queued while the event loop served one round of I/O, in one SQLite transaction (each in a savepoint):
+   * the pages they share (indexes, the change counter, neighbouring rows) go to the WAL once, not once per commit.
+   */
+  private commitQueued(): void {
+    const batch = this.queued;
+    this.queued = [];
+    let outcomes: Outcome[];
+    try {
+      outcomes = this.batchTx(batch);
+    } catch {
+      // Something other than a condition failed (and rolled the whole batch back): each commit alone, as it would
+      // have gone without batching, so the error reaches only its own writer.
+      outcomes = batch.map((b) => this.commitOne(b.writes));
+    }
+    this.sync?.noteWrite();
+    batch.forEach((b, i) => b.done(outcomes[i]!));
   }
 
   /** Waits until every write made so far is on disk (group commit); at once in memory. */
@@ -426,6 +465,13 @@ function migrate(db: Database.Database): void {
 }
 
 class ConditionFailed extends Error {}
+
+/** What became of one commit: its conditions held (ok) or not, or it failed. */
+type Outcome = { ok: boolean } | { error: unknown };
+interface Queued {
+  writes: Write[];
+  done: (outcome: Outcome) => void;
+}
 
 /** What `apply` answers for a write that changed a row (the change counter moves once per such commit). */
 const CHANGED = 'changed';

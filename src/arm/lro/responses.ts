@@ -8,6 +8,8 @@ export interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** The operation an accepted request started (for in-process callers such as deployments; not sent). */
+  operationId?: string;
 }
 
 /** The body at the Azure-AsyncOperation URL. */

@@ -34,6 +34,12 @@ export interface DataPlaneResults {
   connections: number;
   chat: { throughput: Comparison; latency: Comparison };
   streamedChat: { throughput: Comparison; latency: Comparison };
+  /**
+   * The floor: a bare Node HTTPS proxy (bench/bare-proxy.ts) in amlite's place, plain and streamed, `connections`
+   * clients. `amlite` and `ratio` here are the bare proxy's (÷ the upstream direct); `before` is amlite, measured in the
+   * same rounds. What the bare proxy costs any Node proxy costs; amlite's CPU over the bare proxy's is amlite's own.
+   */
+  bareProxy?: { chat: Comparison; streamedChat: Comparison };
   /** Against an upstream that takes SLOW_UPSTREAM_MS per answer, with `connections` clients (issue 18). */
   slowChat?: { connections: number; upstreamMs: number; throughput: Comparison };
   timeToFirstToken: {
@@ -41,6 +47,8 @@ export interface DataPlaneResults {
     direct: Latency;
     overheadP50Ms: number;
     before?: { amlite: Latency; overheadP50Ms: number };
+    /** The bare proxy (bench/bare-proxy.ts) in the same rounds: what the hop itself adds. */
+    bareProxy?: { latency: Latency; overheadP50Ms: number };
   };
 }
 
@@ -94,6 +102,11 @@ export async function dataPlane(opts: BenchOptions): Promise<DataPlaneResults> {
       /^upstream listening on (\S+)/,
     );
     started.push(slowUpstream);
+    const bare = await startProcess(
+      ['--import', 'tsx', 'bench/bare-proxy.ts', certPath, keyPath, upstream.url],
+      /^bare proxy listening on (\S+)/,
+    );
+    started.push(bare);
     const catalog = join(dataDir, 'catalog.json');
     writeFileSync(
       catalog,
@@ -143,6 +156,11 @@ export async function dataPlane(opts: BenchOptions): Promise<DataPlaneResults> {
     });
     const chat = await both(false);
     const streamedChat = await both(true);
+    // The bare proxy where the upstream stands in compare(): ratio and cpuRatio are then the bare proxy's own.
+    const bareProxy = {
+      chat: await compare(direct(false, bare), direct(false), connections, seconds, rounds, through(ours, false)),
+      streamedChat: await compare(direct(true, bare), direct(true), connections, seconds, rounds, through(ours, true)),
+    };
     const slowConnections = num('BENCH_SLOW_CONNECTIONS', 32);
     const slowChat = {
       connections: slowConnections,
@@ -177,6 +195,7 @@ export async function dataPlane(opts: BenchOptions): Promise<DataPlaneResults> {
     const sides = [
       () => firstToken(`${ours.uri}/chat/completions`, { 'api-key': ours.key }),
       () => firstToken(`${upstream.url}/chat/completions`, {}),
+      () => firstToken(`${bare.url}/chat/completions`, {}),
       ...(old ? [() => firstToken(`${old.uri}/chat/completions`, { 'api-key': old.key })] : []),
     ];
     for (let w = 0; w < 50; w++) for (const side of sides) await side();
@@ -186,7 +205,7 @@ export async function dataPlane(opts: BenchOptions): Promise<DataPlaneResults> {
       // One after the other, so that noise on the shared machine hits all alike.
       for (const [i, side] of sides.entries()) samples[i].push(await side());
     }
-    const [a, d, b] = samples.map(stat);
+    const [a, d, p, b] = samples.map(stat);
     const latency = (x: { p50Ms: number; p99Ms: number }) => ({ p50Ms: x.p50Ms, p99Ms: x.p99Ms });
     const overhead = (x: { p50Ms: number }) => Math.round((x.p50Ms - d.p50Ms) * 100) / 100;
     return {
@@ -194,12 +213,14 @@ export async function dataPlane(opts: BenchOptions): Promise<DataPlaneResults> {
       connections,
       chat,
       streamedChat,
+      bareProxy,
       slowChat,
       timeToFirstToken: {
         amlite: latency(a),
         direct: latency(d),
         overheadP50Ms: overhead(a),
         ...(b ? { before: { amlite: latency(b), overheadP50Ms: overhead(b) } } : {}),
+        bareProxy: { latency: latency(p), overheadP50Ms: overhead(p) },
       },
     };
   } finally {

@@ -27,6 +27,9 @@ const load = (r: LoadResult) => `${int(r.rps)} req/s${r.cpuUsPerRequest ? ` (${i
 const lat = (r: LoadResult) => `${r.p50Ms} / ${r.p99Ms} ms`;
 const ratios = (c: { ratio: number; cpuRatio?: number }) =>
   `**${c.ratio}**${c.cpuRatio !== undefined ? ` (CPU ${c.cpuRatio})` : ''}`;
+/** A proxy's req/s ratio, and its CPU per request as a multiple of the upstream's (the data plane's target). */
+const proxyRatio = (c: { ratio: number; cpuRatio?: number }) =>
+  `**${c.ratio}**${c.cpuRatio ? ` (CPU ×${Math.round(10 / c.cpuRatio) / 10})` : ''}`;
 
 interface Pair {
   throughput: Comparison;
@@ -121,21 +124,28 @@ export function render(results: Results, baseline?: Results): string {
   const d = results.dataPlane;
   if (d) {
     out.push(
-      `**Data plane** — chat completions through a serverless endpoint (key auth, \`openai-compatible\` backend) and the same upstream called directly over the same TLS: req/s with ${d.connections} connections (the server's CPU per request: amlite's, or the upstream's), then p50 / p99 with 1 connection. **Ratio**: through amlite ÷ direct.`,
+      `**Data plane** — chat completions through a serverless endpoint (key auth, \`openai-compatible\` backend) and the same upstream called directly over the same TLS: req/s with ${d.connections} connections (the server's CPU per request: amlite's, or the upstream's), then p50 / p99 with 1 connection. **Ratio**: through amlite ÷ direct (and CPU ×N: amlite's CPU per request ÷ the upstream's). The floor rows put a bare Node HTTPS proxy (\`bench/bare-proxy.ts\`: the same agent, bytes piped) where amlite stands.`,
       '',
     );
     const row = (name: string, pick: (d: DataPlaneResults) => Pair): Row => ({
       label: name,
       amlite: (r) => amliteCell(pick(r.dataPlane!)),
       yardstick: (r) => yardstickCell(pick(r.dataPlane!)),
-      ratio: (r) => `**${pick(r.dataPlane!).throughput.ratio}**`,
+      ratio: (r) => proxyRatio(pick(r.dataPlane!).throughput),
       sideBySide: (r) => {
         const { throughput, latency } = pick(r.dataPlane!);
         return (
           throughput.before &&
-          `**${throughput.before.ratio}** · ${load(throughput.before.amlite)}${latency?.before ? ` · ${lat(latency.before.amlite)}` : ''}`
+          `${proxyRatio(throughput.before)} · ${load(throughput.before.amlite)}${latency?.before ? ` · ${lat(latency.before.amlite)}` : ''}`
         );
       },
+    });
+    /** The bare Node proxy in amlite's place (bench/bare-proxy.ts): what any proxy costs; its "before" is amlite. */
+    const floor = (name: string, pick: (b: NonNullable<DataPlaneResults['bareProxy']>) => Comparison): Row => ({
+      label: name,
+      amlite: (r) => load(pick(r.dataPlane!.bareProxy!).amlite),
+      yardstick: (r) => load(pick(r.dataPlane!.bareProxy!).yardstick),
+      ratio: (r) => proxyRatio(pick(r.dataPlane!.bareProxy!)),
     });
     const ttft = (r: Results) => r.dataPlane!.timeToFirstToken;
     out.push(
@@ -144,6 +154,8 @@ export function render(results: Results, baseline?: Results): string {
         [
           row('chat completion', (x) => x.chat),
           row('chat completion, streamed (32 tokens)', (x) => x.streamedChat),
+          floor("the floor: a bare Node HTTPS proxy in amlite's place, chat", (b) => b.chat),
+          floor('the floor: a bare Node HTTPS proxy, streamed', (b) => b.streamedChat),
           {
             label: 'chat completion, upstream taking 20 ms per answer (req/s, more connections)',
             amlite: (r) => {
@@ -151,17 +163,18 @@ export function render(results: Results, baseline?: Results): string {
               return `${load(s.throughput.amlite)} (${s.connections} connections, ${s.upstreamMs} ms upstream)`;
             },
             yardstick: (r) => load(r.dataPlane!.slowChat!.throughput.yardstick),
-            ratio: (r) => `**${r.dataPlane!.slowChat!.throughput.ratio}**`,
+            ratio: (r) => proxyRatio(r.dataPlane!.slowChat!.throughput),
             sideBySide: (r) => {
               const b = r.dataPlane!.slowChat!.throughput.before;
-              return b && `**${b.ratio}** · ${load(b.amlite)}`;
+              return b && `${proxyRatio(b)} · ${load(b.amlite)}`;
             },
           },
           {
             label: 'time to first token, p50 / p99 (1 connection)',
             amlite: (r) => `${ttft(r).amlite.p50Ms} / ${ttft(r).amlite.p99Ms} ms`,
             yardstick: (r) => `${ttft(r).direct.p50Ms} / ${ttft(r).direct.p99Ms} ms`,
-            ratio: (r) => `**+${ttft(r).overheadP50Ms} ms**`,
+            ratio: (r) =>
+              `**+${ttft(r).overheadP50Ms} ms**${ttft(r).bareProxy ? ` (bare proxy +${ttft(r).bareProxy!.overheadP50Ms} ms)` : ''}`,
             sideBySide: (r) =>
               ttft(r).before &&
               `**+${ttft(r).before!.overheadP50Ms} ms** · ${ttft(r).before!.amlite.p50Ms} / ${ttft(r).before!.amlite.p99Ms} ms`,

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { StoredResource } from '../store/types.js';
 import {
@@ -27,10 +28,28 @@ export function authorize(
   keys: EndpointCredentials['keys'],
   mode: DataPlaneAuth,
 ): void | Promise<void> {
+  if (mode !== 'none' && (authMode === 'Key' || authMode === 'KeyAndAAD') && isCurrentKey(header(req, 'api-key'), keys))
+    return;
   const answer = authChains(mode).dataPlane.authenticate(dataPlaneRequest(req, endpoint, authMode, keys));
   if (answer instanceof Promise) return answer.then(refuseIfRefused);
   refuseIfRefused(answer);
 }
+
+/**
+ * The common case first: an `api-key` that is one of the endpoint's keys, compared as the key authenticator compares
+ * (constant time, over digests) but against digests made once per resolved endpoint — one hash per request instead of
+ * four, and no request built for the chain. Anything else (no key, a wrong one, a bearer) goes through the chain.
+ */
+function isCurrentKey(apiKey: string | undefined, keys: EndpointCredentials['keys']): boolean {
+  if (!apiKey || !keys) return false;
+  let known = keyDigests.get(keys);
+  if (!known) keyDigests.set(keys, (known = [digest(keys.primaryKey), digest(keys.secondaryKey)]));
+  const presented = digest(apiKey);
+  return known.map((k) => timingSafeEqual(presented, k)).some(Boolean);
+}
+
+const keyDigests = new WeakMap<NonNullable<EndpointCredentials['keys']>, Buffer[]>();
+const digest = (s: string) => createHash('sha256').update(s).digest();
 
 function refuseIfRefused(answer: unknown): void {
   if (answer instanceof Refusal) throw unauthorized(answer.message);

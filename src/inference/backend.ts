@@ -101,6 +101,11 @@ export interface Backend {
   readonly kind: string;
   info(modelId: string): ModelInfo;
   chat(req: ChatRequest, opts: CallOptions): AsyncIterable<ChatChunk>;
+  /**
+   * The same chunks, in the batches the backend has at hand at once (e.g. all the events one network read brought):
+   * a streamed answer is then relayed with one await per batch instead of one per token. Never an empty batch.
+   */
+  chatBatches?(req: ChatRequest, opts: CallOptions): AsyncIterable<ChatChunk[]>;
   /** A whole (unstreamed) answer, when the backend gets one more cheaply than by collecting chat()'s chunks. */
   complete?(req: ChatRequest, opts: CallOptions): Promise<CollectedChat>;
   embeddings(req: EmbeddingsRequest, opts: CallOptions): Promise<EmbeddingsResult>;

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { ArmError } from '../arm/errors.js';
-import { BackendError, type Backend, type ChatChunk } from './backend.js';
+import { BackendError, type Backend } from './backend.js';
 import type { CatalogEntry, CatalogFile } from './catalog.js';
 import { apiError } from './errors.js';
 import { llamaCppMissing } from './backends/llama-cpp.js';
@@ -104,25 +104,18 @@ export function labelled(backend: Backend, label: string): Backend {
     close: backend.close ? () => backend.close!() : undefined,
     // An iterator forwarding each chunk rather than a generator delegating to the backend's: one promise per chunk
     // instead of a generator's round trip (a streamed answer has one chunk per token).
-    chat: (req, opts) => ({
-      [Symbol.asyncIterator]: () => {
-        let chunks: AsyncIterator<ChatChunk>;
-        try {
-          chunks = backend.chat(req, opts)[Symbol.asyncIterator]();
-        } catch (e) {
-          const failed = explain(e, opts.signal);
-          chunks = { next: () => Promise.reject(failed) };
-        }
-        const rethrow = (e: unknown): never => {
-          throw explain(e, opts.signal);
-        };
-        return {
-          next: () => chunks.next().catch(rethrow),
-          return: async (value?: unknown) =>
-            (await chunks.return?.(value)) ?? { done: true as const, value: undefined as never },
-        };
-      },
-    }),
+    chat: (req, opts) =>
+      explained(
+        () => backend.chat(req, opts),
+        (e) => explain(e, opts.signal),
+      ),
+    chatBatches:
+      backend.chatBatches &&
+      ((req, opts) =>
+        explained(
+          () => backend.chatBatches!(req, opts),
+          (e) => explain(e, opts.signal),
+        )),
     complete:
       backend.complete &&
       (async (req, opts) => {
@@ -138,6 +131,29 @@ export function labelled(backend: Backend, label: string): Backend {
       } catch (e) {
         throw explain(e, opts.signal);
       }
+    },
+  };
+}
+
+/** The items of `make()`, any failure (making it included) thrown as `explain` words it. */
+function explained<T>(make: () => AsyncIterable<T>, explain: (e: unknown) => unknown): AsyncIterable<T> {
+  return {
+    [Symbol.asyncIterator]: () => {
+      let items: AsyncIterator<T>;
+      try {
+        items = make()[Symbol.asyncIterator]();
+      } catch (e) {
+        const failed = explain(e);
+        items = { next: () => Promise.reject(failed) };
+      }
+      const rethrow = (e: unknown): never => {
+        throw explain(e);
+      };
+      return {
+        next: () => items.next().catch(rethrow),
+        return: async (value?: unknown) =>
+          (await items.return?.(value)) ?? { done: true as const, value: undefined as never },
+      };
     },
   };
 }

@@ -137,7 +137,7 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
 
   /** Runs `work` within the endpoint's concurrency and time limits; the signal also fires when the client leaves. */
   async function withinLimits<T>(
-    req: FastifyRequest,
+    reply: FastifyReply,
     t: Target,
     work: (signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
@@ -150,8 +150,11 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
         { 'retry-after': '1' },
       );
     const controller = new AbortController();
-    const onClose = () => controller.abort(new Error('client closed the connection'));
-    req.raw.once('close', onClose);
+    // The response's close, not the request's: Node closes the request once its body is read, before any of this.
+    const onClose = () => {
+      if (!reply.raw.writableFinished) controller.abort(new Error('client closed the connection'));
+    };
+    reply.raw.once('close', onClose);
     const timer = t.timeoutMs ? setTimeout(() => controller.abort(new TimeoutError()), t.timeoutMs) : undefined;
     try {
       return await work(controller.signal);
@@ -166,7 +169,7 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
       throw e;
     } finally {
       clearTimeout(timer);
-      req.raw.off('close', onClose);
+      reply.raw.off('close', onClose);
       release();
     }
   }
@@ -194,7 +197,7 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
     const created = Math.floor(Date.now() / 1000);
     const model = t.backend.info(t.modelId).model_name;
     if (stream) return streamChat(req, reply, t, request, { id, created, model });
-    const result = await withinLimits(req, t, async (signal) => {
+    const result = await withinLimits(reply, t, async (signal) => {
       const opts = { modelId: t.modelId, signal };
       return t.backend.complete ? t.backend.complete(request, opts) : collectChat(t.backend.chat(request, opts));
     });
@@ -217,10 +220,14 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
     request: ChatRequest,
     meta: { id: string; created: number; model: string },
   ) {
-    await withinLimits(req, t, async (signal) => {
-      const chunks = t.backend.chat(request, { modelId: t.modelId, signal })[Symbol.asyncIterator]();
-      // The first chunk decides between an SSE stream and an error response.
-      let next = await chunks.next();
+    await withinLimits(reply, t, async (signal) => {
+      const opts = { modelId: t.modelId, signal };
+      // In batches where the backend has them (all a network read brought): one await and one write per batch.
+      const batches = (t.backend.chatBatches?.(request, opts) ?? singly(t.backend.chat(request, opts)))[
+        Symbol.asyncIterator
+      ]();
+      // The first batch decides between an SSE stream and an error response.
+      let next = await batches.next();
       reply.hijack();
       reply.raw.writeHead(200, {
         ...(reply.getHeaders() as Record<string, string>),
@@ -233,7 +240,9 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
         `data: {"id":${JSON.stringify(meta.id)},"object":"chat.completion.chunk","created":${meta.created},` +
         `"model":${JSON.stringify(meta.model)},"choices":[`;
       const choiceOf = (choice: Doc) => JSON.stringify({ index: 0, ...choice });
-      const send = (choice: string, usage?: Usage) => {
+      const event = (choice: string, usage?: Usage) =>
+        `${head}${choice}]${usage ? `,"usage":${JSON.stringify(usageBody(usage))}` : ''}}\n\n`;
+      const send = (events: string) => {
         // The chunks made from what the backend has delivered so far leave in one write, not one write each (a
         // syscall and a TLS record per chunk cost more than the rest of the proxying): the socket is corked until
         // this turn of the event loop has handled the I/O at hand — no timer, nothing waits for more tokens.
@@ -244,29 +253,34 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
             if (!reply.raw.writableEnded) reply.raw.uncork();
           });
         }
-        return reply.raw.write(`${head}${choice}]${usage ? `,"usage":${JSON.stringify(usageBody(usage))}` : ''}}\n\n`);
+        return reply.raw.write(events);
       };
       let first = true;
       try {
-        for (; !next.done; next = await chunks.next()) {
-          const chunk: ChatChunk = next.value;
-          if (chunk.type === 'delta') {
-            send(
-              first
-                ? choiceOf({ delta: { role: 'assistant', content: chunk.text }, finish_reason: null })
-                : `{"index":0,"delta":{"content":${JSON.stringify(chunk.text)}},"finish_reason":null}`,
-            );
-            first = false;
-          } else if (chunk.type === 'tool_call') {
-            send(choiceOf({ delta: toolCallDelta(chunk, first), finish_reason: null }));
-            first = false;
-          } else {
-            send(
-              choiceOf({ delta: first ? { role: 'assistant', content: '' } : {}, finish_reason: chunk.finishReason }),
-              chunk.usage,
-            );
-            await charge(t, chunk.usage);
+        for (; !next.done; next = await batches.next()) {
+          let events = '';
+          for (const chunk of next.value) {
+            if (chunk.type === 'delta') {
+              events += event(
+                first
+                  ? choiceOf({ delta: { role: 'assistant', content: chunk.text }, finish_reason: null })
+                  : `{"index":0,"delta":{"content":${JSON.stringify(chunk.text)}},"finish_reason":null}`,
+              );
+              first = false;
+            } else if (chunk.type === 'tool_call') {
+              events += event(choiceOf({ delta: toolCallDelta(chunk, first), finish_reason: null }));
+              first = false;
+            } else {
+              events += event(
+                choiceOf({ delta: first ? { role: 'assistant', content: '' } : {}, finish_reason: chunk.finishReason }),
+                chunk.usage,
+              );
+              send(events);
+              events = '';
+              await charge(t, chunk.usage);
+            }
           }
+          if (events) send(events);
         }
         reply.raw.end('data: [DONE]\n\n');
       } catch (e) {
@@ -287,7 +301,7 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
     const { request, encoding } = parseEmbeddings(req.body, extraParameters(req));
     await checkEmbeddingsInput(request, t.limits);
     checkContentSafety(t, request.input);
-    const result = await withinLimits(req, t, (signal) =>
+    const result = await withinLimits(reply, t, (signal) =>
       t.backend.embeddings(request, { modelId: t.modelId, signal }),
     );
     await charge(t, { promptTokens: result.promptTokens, completionTokens: 0 });
@@ -323,6 +337,11 @@ export async function inferenceRoutes(app: FastifyInstance, deps: DataPlaneDeps)
 }
 
 class TimeoutError extends Error {}
+
+/** A backend's chunks one to a batch (backends without chatBatches). */
+async function* singly(chunks: AsyncIterable<ChatChunk>): AsyncIterable<ChatChunk[]> {
+  for await (const chunk of chunks) yield [chunk];
+}
 
 /** An endpoint as resolved at change sequence `seq`. */
 interface Resolved {

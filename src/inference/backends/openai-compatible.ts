@@ -43,8 +43,27 @@ export class OpenAICompatibleBackend implements Backend {
    */
   private readonly agent: HttpAgent;
   private readonly send: typeof httpRequest;
+  /** Where requests go, taken apart once (not a URL parsed per request), and the headers every request carries. */
+  private readonly target: { protocol: string; hostname: string; port: string; path: string };
+  private readonly headers: string[];
   constructor(private readonly options: OpenAICompatibleOptions) {
     this.base = options.url.replace(/\/+$/, '');
+    const url = new URL(this.base);
+    this.target = {
+      protocol: url.protocol,
+      hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+      port: url.port,
+      path: url.pathname.replace(/\/+$/, ''),
+    };
+    this.headers = [
+      'host',
+      url.host,
+      'content-type',
+      'application/json',
+      'accept',
+      '*/*',
+      ...(options.apiKey ? ['authorization', `Bearer ${options.apiKey}`] : []),
+    ];
     const pool = {
       keepAlive: true,
       maxSockets: UPSTREAM_MAX_SOCKETS,
@@ -67,15 +86,19 @@ export class OpenAICompatibleBackend implements Backend {
   private async post(path: string, body: unknown, signal: AbortSignal): Promise<IncomingMessage> {
     let res: IncomingMessage;
     try {
+      if (signal.aborted) throw signal.reason;
       const payload = JSON.stringify(body);
-      const headers = {
-        'content-type': 'application/json',
-        'content-length': String(Buffer.byteLength(payload)),
-        accept: '*/*',
-        ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}),
-      };
+      // Raw header pairs: Node writes them as they are (no per-header validation; they are fixed but the length).
+      const headers = [...this.headers, 'content-length', String(Buffer.byteLength(payload))];
+      const { protocol, hostname, port } = this.target;
+      const options = { protocol, hostname, port, path: `${this.target.path}${path}`, method: 'POST', headers };
       res = await new Promise<IncomingMessage>((resolve, reject) => {
-        const req = this.send(`${this.base}${path}`, { method: 'POST', agent: this.agent, headers, signal }, resolve);
+        const req = this.send({ ...options, agent: this.agent }, resolve);
+        // One listener on the signal, dropped when the exchange is over (Node's own `signal` option watches the
+        // request's end with several listeners per request): the client leaving ends the upstream request too.
+        const onAbort = () => req.destroy(signal.reason as Error);
+        signal.addEventListener('abort', onAbort, { once: true });
+        req.once('close', () => signal.removeEventListener('abort', onAbort));
         req.on('error', reject);
         req.end(payload);
       });
@@ -119,9 +142,13 @@ export class OpenAICompatibleBackend implements Backend {
   }
 
   async *chat(req: ChatRequest, opts: CallOptions): AsyncIterable<ChatChunk> {
+    for await (const batch of this.chatBatches(req, opts)) yield* batch;
+  }
+
+  async *chatBatches(req: ChatRequest, opts: CallOptions): AsyncIterable<ChatChunk[]> {
     checkFeatures(req, this.options.features);
     const res = await this.post('/chat/completions', this.chatBody(req, opts.modelId, true), opts.signal);
-    yield* this.chunksOf(res, req);
+    yield* this.batchesOf(res, req);
   }
 
   /**
@@ -131,7 +158,8 @@ export class OpenAICompatibleBackend implements Backend {
   async complete(req: ChatRequest, opts: CallOptions): Promise<CollectedChat> {
     checkFeatures(req, this.options.features);
     const res = await this.post('/chat/completions', this.chatBody(req, opts.modelId, false), opts.signal);
-    if (String(res.headers['content-type']).includes('text/event-stream')) return collectChat(this.chunksOf(res, req));
+    if (String(res.headers['content-type']).includes('text/event-stream'))
+      return collectChat(flatten(this.batchesOf(res, req)));
     let answer: Completion;
     try {
       answer = JSON.parse(await textOf(res)) as Completion;
@@ -167,13 +195,17 @@ export class OpenAICompatibleBackend implements Backend {
     };
   }
 
-  /** A streamed answer's chunks, read straight off the response (no generator between it and the events). */
-  private async *chunksOf(res: IncomingMessage, req: ChatRequest): AsyncIterable<ChatChunk> {
+  /**
+   * A streamed answer's chunks, read straight off the response: those of one piece read from the socket in one batch
+   * (a stream of 32 tokens often arrives in a read or two: one await each, not one per token).
+   */
+  private async *batchesOf(res: IncomingMessage, req: ChatRequest): AsyncIterable<ChatChunk[]> {
     let text = '';
     let finishReason: FinishReason = 'stop';
     let usage: UpstreamUsage | undefined;
     const events = new SseEvents();
     res.setEncoding('utf8');
+    let batch: ChatChunk[] = [];
     try {
       read: for await (const piece of res.iterator({ destroyOnReturn: false }) as AsyncIterable<string>) {
         for (let data = events.push(piece); data !== undefined; data = events.next()) {
@@ -184,16 +216,20 @@ export class OpenAICompatibleBackend implements Backend {
             const content = choice.delta?.content;
             if (content) {
               text += content;
-              yield { type: 'delta', text: content };
+              batch.push({ type: 'delta', text: content });
             }
             for (const call of choice.delta?.tool_calls ?? []) {
               const args = call.function?.arguments ?? '';
               text += args;
               const index = call.index ?? 0;
-              yield { type: 'tool_call', index, id: call.id, name: call.function?.name, arguments: args };
+              batch.push({ type: 'tool_call', index, id: call.id, name: call.function?.name, arguments: args });
             }
             if (choice.finish_reason) finishReason = choice.finish_reason;
           }
+        }
+        if (batch.length) {
+          yield batch;
+          batch = [];
         }
       }
     } finally {
@@ -201,7 +237,8 @@ export class OpenAICompatibleBackend implements Backend {
       if (res.complete) res.resume();
       else res.destroy();
     }
-    yield { type: 'done', finishReason, usage: await this.usageOf(usage, req, () => text) };
+    batch.push({ type: 'done', finishReason, usage: await this.usageOf(usage, req, () => text) });
+    yield batch;
   }
 
   async embeddings(req: EmbeddingsRequest, opts: CallOptions): Promise<EmbeddingsResult> {
@@ -288,6 +325,10 @@ async function inputTokens(input: string[]): Promise<number> {
   let n = 0;
   for (const text of input) n += await countTokensPaced(text, Infinity, pace);
   return n;
+}
+
+async function* flatten<T>(batches: AsyncIterable<T[]>): AsyncIterable<T> {
+  for await (const batch of batches) yield* batch;
 }
 
 /** A response body as text. */

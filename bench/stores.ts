@@ -7,14 +7,14 @@
  * `stores()` is what bench/run.ts calls; `storesMarkdown()` renders its rows. BENCH_STORE_SECONDS (5) sets how long
  * each configuration is loaded, BENCH_STORE_CLIENTS (8) by how many clients at once.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { devToken } from '../src/auth/bearer.js';
 import { loadOrCreateCertificate } from '../src/tls.js';
 import { postgresMissing, startPostgres } from '../test/support/postgres.js';
-import { certDir, startProcess, type Proc } from './lib.js';
+import { certDir, cpuMs, startProcess, type Proc } from './lib.js';
 
 const SUB = '00000000-0000-0000-0000-0000000000b5';
 const API = '2025-09-01';
@@ -40,10 +40,22 @@ export interface StoreRun {
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** A row of the BENCH_STORES_BEFORE checkout. */
+  before?: boolean;
   /** Answers other than the expected 2xx (each is reported; a 5xx would be a bug). */
   unexpected: number;
+  /**
+   * CPU time per request (µs, from /proc) in the measured seconds: the amlite processes together, the PostgreSQL
+   * server's processes together (its backends, WAL writer, checkpointer) and the load generator (this process).
+   */
+  cpuUs?: { amlite: number; postgres?: number; client: number };
   /** Requests per second of every round (the fields above are the median round's). */
   rounds?: number[];
+  /**
+   * PostgreSQL runs: the median over rounds of this run's requests per second ÷ one PostgreSQL process's in the same
+   * round. Rounds are loaded back to back, so a paired ratio cancels most of the noise a shared machine adds.
+   */
+  perRoundVsOneProcess?: number;
 }
 
 export interface StoresResults {
@@ -68,24 +80,39 @@ export async function stores(): Promise<StoresResults> {
   await loadOrCreateCertificate(certDir);
   const scratch = mkdtempSync(join(tmpdir(), 'amlite-bench-stores-'));
   const started: { stop(): Promise<void> }[] = [];
-  const configs: { store: StoreRun['store']; processes: number; urls: string[]; runs: StoreRun[] }[] = [];
+  const configs: {
+    store: StoreRun['store'];
+    processes: number;
+    urls: string[];
+    pids: number[];
+    runs: StoreRun[];
+    before?: boolean;
+  }[] = [];
+  let pgPort: number | undefined;
   let skipped = postgresMissing();
   try {
     const one = await startAmlite(join(scratch, 'sqlite'), []);
     started.push(one);
-    configs.push({ store: 'sqlite', processes: 1, urls: [one.url], runs: [] });
+    configs.push({ store: 'sqlite', processes: 1, urls: [one.url], pids: [one.child.pid!], runs: [] });
     if (!skipped) {
       const pg = await startPostgres({ durable: true });
       started.push(pg);
-      for (const processes of [1, 2]) {
+      pgPort = pg.port;
+      // BENCH_STORES_BEFORE=DIR (another checkout's sources, e.g. a `git worktree`): its PostgreSQL rows are
+      // loaded in the same rounds, beside this checkout's.
+      const trees = [undefined, ...(beforeTree ? [beforeTree] : [])];
+      for (const [tree, processes] of trees.flatMap((t) => [1, 2].map((n) => [t, n] as const))) {
         const url = await pg.freshDatabase('amlite_bench');
         const urls: string[] = [];
+        const pids: number[] = [];
         for (let i = 0; i < processes; i++) {
-          const server = await startAmlite(join(scratch, `pg-${processes}-${i}`), ['--store', url]);
+          const dir = join(scratch, `pg-${tree ? 'before-' : ''}${processes}-${i}`);
+          const server = await startAmlite(dir, ['--store', url], tree);
           started.unshift(server); // stopped before PostgreSQL
           urls.push(server.url);
+          pids.push(server.child.pid!);
         }
-        configs.push({ store: 'postgres', processes, urls, runs: [] });
+        configs.push({ store: 'postgres', processes, urls, pids, runs: [], ...(tree ? { before: true } : {}) });
       }
     }
     for (let round = 0; round < rounds; round++) {
@@ -93,7 +120,11 @@ export async function stores(): Promise<StoresResults> {
         c.runs.push({
           store: c.store,
           processes: c.processes,
-          ...(await mixedLoad(c.urls, clients, seconds, `r${round}`)),
+          ...(c.before ? { before: true } : {}),
+          ...(await mixedLoad(c.urls, clients, seconds, `r${round}`, {
+            amlite: c.pids,
+            postgres: c.store === 'postgres' && pgPort ? postgresPids(pgPort) : [],
+          })),
         });
     }
   } catch (e) {
@@ -106,8 +137,20 @@ export async function stores(): Promise<StoresResults> {
   const runs = configs
     .filter((c) => c.runs.length)
     .map((c) => {
+      const onePg = configs.find((o) => o.store === 'postgres' && o.processes === 1 && o.before === c.before)?.runs;
       const sorted = [...c.runs].sort((x, y) => x.requestsPerSecond - y.requestsPerSecond);
-      return { ...sorted[Math.floor(sorted.length / 2)], rounds: c.runs.map((r) => r.requestsPerSecond) };
+      const paired =
+        c.store === 'postgres' && onePg?.length === c.runs.length
+          ? {
+              perRoundVsOneProcess: round(
+                quantile(
+                  c.runs.map((r, i) => r.requestsPerSecond / onePg[i].requestsPerSecond),
+                  0.5,
+                ),
+              ),
+            }
+          : {};
+      return { ...sorted[Math.floor(sorted.length / 2)], rounds: c.runs.map((r) => r.requestsPerSecond), ...paired };
     });
   return { mix: MIX, runs, ...(skipped ? { skipped } : {}) };
 }
@@ -124,24 +167,28 @@ export function storesMarkdown(r: StoresResults | undefined): string {
     '',
     `Stores: mixed management requests (${mix}) from ${r.runs[0].clients} clients, median of ${r.runs[0].rounds?.length ?? 1} rounds of ${r.runs[0].seconds} s, durable commits (SQLite group commit, PostgreSQL fsync on).`,
     '',
-    '| store | amlite processes | requests/s | median / p99 | vs SQLite | unexpected answers |',
-    '|---|---|---|---|---|---|',
+    '| store | amlite processes | requests/s | median / p99 | vs SQLite | ÷ 1 PostgreSQL process, per round | CPU µs/request: amlite + PostgreSQL + client | unexpected answers |',
+    '|---|---|---|---|---|---|---|---|',
     ...r.runs.map(
       (x) =>
-        `| ${x.store === 'sqlite' ? 'SQLite file' : 'PostgreSQL'} | ${x.processes} | ${Math.round(x.requestsPerSecond)} | ${x.p50Ms} / ${x.p99Ms} ms | ${base ? round(x.requestsPerSecond / base) : '–'} | ${x.unexpected} |`,
+        `| ${x.store === 'sqlite' ? 'SQLite file' : 'PostgreSQL'}${x.before ? ' (before)' : ''} | ${x.processes} | ${Math.round(x.requestsPerSecond)} | ${x.p50Ms} / ${x.p99Ms} ms | ${base ? round(x.requestsPerSecond / base) : '–'} | ${x.perRoundVsOneProcess ?? '–'} | ${cpuCell(x.cpuUs)} | ${x.unexpected} |`,
     ),
   ];
   if (r.skipped) lines.push('', `PostgreSQL left out: ${r.skipped}`);
   return lines.join('\n');
 }
 
+const cpuCell = (c: StoreRun['cpuUs']) => (c ? `${c.amlite} + ${c.postgres ?? '–'} + ${c.client}` : '–');
+
 // ---------- amlite processes ----------
 
-function startAmlite(dataDir: string, extra: string[]): Promise<Proc> {
+const beforeTree = process.env.BENCH_STORES_BEFORE ? resolve(process.env.BENCH_STORES_BEFORE) : undefined;
+
+function startAmlite(dataDir: string, extra: string[], tree?: string): Promise<Proc> {
   const args = [
     '--import',
     'tsx',
-    'src/main.ts',
+    tree ? join(tree, 'src', 'main.ts') : 'src/main.ts',
     '--port',
     '0',
     '--data-dir',
@@ -156,6 +203,24 @@ function startAmlite(dataDir: string, extra: string[]): Promise<Proc> {
   ];
   return startProcess(args, /^amlite listening on (\S+)/);
 }
+
+/** The PostgreSQL server listening on `port`: its postmaster and the postmaster's children (Linux /proc). */
+function postgresPids(port: number): number[] {
+  const procs: { pid: number; ppid: number; cmd: string }[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      procs.push({ pid: Number(d), ppid, cmd: readFileSync(`/proc/${d}/cmdline`, 'utf8') });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const master = procs.find((p) => p.cmd.includes('postgres') && p.cmd.includes(`\0${port}\0`))?.pid;
+  return master ? [master, ...procs.filter((p) => p.ppid === master).map((p) => p.pid)] : [];
+}
+
+const cpuOf = (pids: number[]) => pids.reduce((sum, pid) => sum + (cpuMs(pid) ?? 0), 0);
 
 // ---------- the workload ----------
 
@@ -185,6 +250,7 @@ async function mixedLoad(
   clients: number,
   seconds: number,
   prefix: string,
+  pids: { amlite: number[]; postgres: number[] },
 ): Promise<Omit<StoreRun, 'store' | 'processes'>> {
   const ca = readFileSync(join(certDir, 'cert.pem'));
   const setup = client(ca);
@@ -209,6 +275,14 @@ async function mixedLoad(
   const measureFrom = t0 + warmUpMs;
   const end = measureFrom + seconds * 1000;
   const picks = Object.entries(MIX).flatMap(([op, pct]) => Array<string>(pct).fill(op));
+  // CPU is read when the measured seconds start and end (the warm-up's requests are not counted).
+  let cpu0: { amlite: number; postgres: number; client: number } | undefined;
+  let cpu1: typeof cpu0 = undefined;
+  const readCpu = () => {
+    const own = process.cpuUsage();
+    return { amlite: cpuOf(pids.amlite), postgres: cpuOf(pids.postgres), client: (own.user + own.system) / 1000 };
+  };
+  const cpuAt = setTimeout(() => (cpu0 = readCpu()), warmUpMs);
 
   await Promise.all(
     Array.from({ length: clients }, async (_, c) => {
@@ -265,9 +339,23 @@ async function mixedLoad(
       }
     }),
   );
+  // Read when the last measured request has its answer (each started within the measured seconds).
+  if (cpu0) cpu1 = readCpu();
+  clearTimeout(cpuAt);
+  const perRequest = (key: 'amlite' | 'postgres' | 'client') =>
+    cpu0 && cpu1 ? Math.round(((cpu1[key] - cpu0[key]) * 1000) / Math.max(1, latencies.length)) : NaN;
   return {
     clients,
     seconds,
+    ...(cpu0 && cpu1
+      ? {
+          cpuUs: {
+            amlite: perRequest('amlite'),
+            ...(pids.postgres.length ? { postgres: perRequest('postgres') } : {}),
+            client: perRequest('client'),
+          },
+        }
+      : {}),
     requests: latencies.length,
     requestsPerSecond: round(latencies.length / seconds, 0),
     p50Ms: round(quantile(latencies, 0.5)),

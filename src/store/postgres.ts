@@ -36,6 +36,9 @@ interface DocRow {
 export class PostgresStore implements Store {
   readonly shared = true;
   private closed = false;
+  /** The rules read on its way, and the one that follows it for the callers that came meanwhile (see listRules). */
+  private rulesReading: Promise<RuleRecord[]> | undefined;
+  private rulesNext: Promise<RuleRecord[]> | undefined;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -113,6 +116,8 @@ export class PostgresStore implements Store {
     const changes = writes.some((w) => w.op !== 'requireParent');
     for (let attempt = 1; ; attempt++) {
       try {
+        const sent = await this.commitInOneTrip(writes, changes);
+        if (sent !== undefined) return sent;
         return await this.transaction(writes.length > 1 || writes[0].op === 'deleteTree', changes, async (c) => {
           for (let i = 0; i < writes.length;) {
             // A run of conditions (a write's ancestors) is checked in one statement: one round trip, not one each.
@@ -246,13 +251,36 @@ export class PostgresStore implements Store {
     return res.rows.map((r) => r.subscription_id);
   }
 
-  async listRules(): Promise<RuleRecord[]> {
-    const rows = await this.control<RuleRow>(
-      'amlite_list_rules',
-      `SELECT ${RULE_COLUMNS} FROM amlite_rules ORDER BY created_at, id`,
-      [],
+  /**
+   * Every request reads the rules (test control), several times over, so concurrent calls share reads: a call made
+   * while a read is on its way waits for the next one, which starts after that read ends. Each caller still gets rows
+   * read after it called (nothing committed before the call is missed), in one round trip for all who waited.
+   */
+  listRules(): Promise<RuleRecord[]> {
+    if (!this.rulesReading) {
+      const read = this.control<RuleRow>(
+        'amlite_list_rules',
+        `SELECT ${RULE_COLUMNS} FROM amlite_rules ORDER BY created_at, id`,
+        [],
+      ).then((rows) => rows.map(ruleOf));
+      this.rulesReading = read;
+      const done = () => {
+        if (this.rulesReading === read) this.rulesReading = undefined;
+      };
+      read.then(done, done);
+      return read;
+    }
+    this.rulesNext ??= this.rulesReading.then(
+      () => this.nextRulesRead(),
+      () => this.nextRulesRead(),
     );
-    return rows.map(ruleOf);
+    return this.rulesNext;
+  }
+
+  private nextRulesRead(): Promise<RuleRecord[]> {
+    this.rulesNext = undefined;
+    this.rulesReading = undefined;
+    return this.listRules();
   }
 
   async getRule(id: string): Promise<RuleRecord | undefined> {
@@ -350,6 +378,44 @@ export class PostgresStore implements Store {
       [],
     );
     return Number(row.seq);
+  }
+
+  /**
+   * The whole commit as one simple query: BEGIN, each write as a statement that raises (CONDITION_FAILED) when its
+   * condition does not hold, COMMIT, then the change counter. One round trip instead of one per statement plus
+   * BEGIN and COMMIT; the statements, their order, locks and snapshots (one per statement, READ COMMITTED) are those
+   * of the step-by-step path. Undefined when a condition needs a document only JavaScript can read (a wrapped one):
+   * the caller then takes the step-by-step path.
+   */
+  private async commitInOneTrip(writes: Write[], changes: boolean): Promise<boolean | undefined> {
+    const statements: string[] = [];
+    for (let i = 0; i < writes.length;) {
+      let end = i;
+      while (writes[end]?.op === 'requireParent') end++;
+      statements.push(
+        end > i
+          ? parentsStatement(writes.slice(i, end) as RequireParent[])
+          : writeStatement(writes[i] as Exclude<Write, RequireParent>),
+      );
+      i = Math.max(end, i + 1);
+    }
+    const text = `BEGIN; ${statements.join('; ')}; COMMIT${changes ? `; ${NOTE_CHANGE}` : ''}`;
+    const c = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await c.query(text);
+      return true;
+    } catch (e) {
+      await c.query('ROLLBACK').catch((err: Error) => {
+        broken = err;
+      });
+      const code = (e as { code?: string }).code;
+      if (code === CONDITION_FAILED) return false;
+      if (code === NEEDS_SCRIPT) return undefined;
+      throw e;
+    } finally {
+      c.release(broken);
+    }
   }
 
   /** One test-control statement (each is atomic by itself), tried again when the database broke a deadlock. */
@@ -499,6 +565,79 @@ async function parentsHold(c: pg.PoolClient, conditions: RequireParent[]): Promi
   return conditions.every((w) => deleting.has(w.key) && !(w.notDeleting && deleting.get(w.key)));
 }
 
+/** SQLSTATEs the one-trip commit raises: a write's condition does not hold; a condition needs JavaScript. */
+const CONDITION_FAILED = 'AM001';
+const NEEDS_SCRIPT = 'AM002';
+
+/** Raises `code` unless `ok` (what makes a one-trip commit's statement fail, and so the whole transaction). */
+const REQUIRE_FUNCTION = `
+  CREATE OR REPLACE FUNCTION amlite_require(ok boolean, code text) RETURNS boolean LANGUAGE plpgsql AS $$
+  BEGIN
+    IF ok IS NOT TRUE THEN RAISE EXCEPTION 'amlite commit condition' USING ERRCODE = code; END IF;
+    RETURN true;
+  END $$`;
+
+const lit = (v: string | number | null) =>
+  v === null ? 'NULL' : typeof v === 'number' ? String(v) : pg.escapeLiteral(v);
+const textArray = (xs: string[]) => `ARRAY[${xs.map(lit).join(',')}]::text[]`;
+/** A data-modifying statement that must change exactly one row. */
+const exactlyOne = (dml: string) =>
+  `WITH w AS (${dml} RETURNING 1) SELECT amlite_require(count(*) = 1, '${CONDITION_FAILED}') FROM w`;
+
+/** `apply`'s statement for one write, with its values as literals. */
+function writeStatement(w: Exclude<Write, RequireParent>): string {
+  switch (w.op) {
+    case 'insert': {
+      const r = w.resource;
+      const route = typeof r.internal.route === 'string' ? r.internal.route : null;
+      const values = [r.key, r.id, r.parentKey, r.type.toLowerCase(), r.etag, route].map(lit).join(', ');
+      return exactlyOne(
+        `INSERT INTO resources (key, id, parent_key, type, etag, route, doc) VALUES (${values}, ${lit(toDoc(r))}::jsonb)
+         ON CONFLICT (key) DO NOTHING`,
+      );
+    }
+    case 'update': {
+      const r = w.resource;
+      return exactlyOne(
+        `UPDATE resources SET id = ${lit(r.id)}, etag = ${lit(r.etag)}, doc = ${lit(toDoc(r))}::jsonb
+         WHERE key = ${lit(r.key)} AND etag = ${lit(w.ifEtag)}`,
+      );
+    }
+    case 'deleteTree': {
+      // Two statements, each with its own snapshot, as in `apply`.
+      const [from, to] = descendantRange(w.key);
+      return `DELETE FROM resources WHERE key = ${lit(w.key)}; DELETE FROM resources WHERE key >= ${lit(from)} AND key < ${lit(to)}`;
+    }
+    case 'putOperation': {
+      const o = w.operation;
+      if (w.ifInProgress)
+        return exactlyOne(
+          `UPDATE operations SET status = ${lit(o.status)}, due_at = ${lit(o.dueAt)}, doc = ${lit(toDoc(o))}::jsonb
+           WHERE id = ${lit(o.id)} AND status = 'InProgress'`,
+        );
+      return `INSERT INTO operations (id, status, due_at, doc) VALUES (${lit(o.id)}, ${lit(o.status)}, ${lit(o.dueAt)},
+        ${lit(toDoc(o))}::jsonb) ON CONFLICT (id) DO UPDATE SET status = excluded.status, due_at = excluded.due_at,
+        doc = excluded.doc`;
+    }
+  }
+}
+
+/**
+ * `parentsHold` as one statement: the rows locked FOR SHARE in key order; it raises when one is missing or being
+ * deleted where that counts, and asks for the step-by-step path when one is wrapped (only JavaScript reads those).
+ */
+function parentsStatement(conditions: RequireParent[]): string {
+  const keys = [...new Set(conditions.map((w) => w.key))];
+  const notDeleting = [...new Set(conditions.filter((w) => w.notDeleting).map((w) => w.key))];
+  return `WITH p AS (SELECT key, doc->'body'->'properties'->>'provisioningState' AS state, doc ? '${WRAPPED}' AS wrapped
+                     FROM resources WHERE key = ANY(${textArray(keys)}) ORDER BY key FOR SHARE)
+          SELECT amlite_require(count(*) = ${keys.length}, '${CONDITION_FAILED}'),
+                 amlite_require(NOT coalesce(bool_or(wrapped), false), '${NEEDS_SCRIPT}'),
+                 amlite_require(NOT coalesce(bool_or(state = '${DELETING}' AND key = ANY(${textArray(notDeleting)})),
+                   false), '${CONDITION_FAILED}')
+          FROM p`;
+}
+
 async function migrate(pool: pg.Pool): Promise<void> {
   const c = await pool.connect();
   try {
@@ -516,6 +655,7 @@ async function migrate(pool: pg.Pool): Promise<void> {
         new Date().toISOString(),
       ]);
     }
+    await c.query(REQUIRE_FUNCTION);
     await c.query('COMMIT');
   } catch (e) {
     await c.query('ROLLBACK').catch(() => {});

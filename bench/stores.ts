@@ -4,8 +4,9 @@
  * (clients alternate between them, as behind a round-robin load balancer). PostgreSQL is a throwaway server from
  * Debian's package, durable like the SQLite file (fsync on; SQLite fsyncs its WAL before each answer, by group commit).
  *
- * `stores()` is what bench/run.ts calls; `storesMarkdown()` renders its rows. BENCH_STORE_SECONDS (5) sets how long
- * each configuration is loaded, BENCH_STORE_CLIENTS (8) by how many clients at once.
+ * `stores()` is what bench/run.ts calls; `storesMarkdown()` renders its rows. BENCH_STORE_SECONDS (3) sets how long
+ * each configuration is loaded per round, BENCH_STORE_ROUNDS (3) how many rounds, BENCH_STORE_CLIENTS (8) by how
+ * many clients at once; BENCH_STORES_BEFORE=DIR adds another checkout's PostgreSQL rows in the same rounds.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';

@@ -292,7 +292,10 @@ export class Provisioner {
   }
 
   /** The resource's writes and the operation's record that end `op`: made to fail, or as it ends by itself. */
-  private ending(op: OperationRecord, resource: StoredResource | undefined): { writes: Write[]; ended: OperationRecord } {
+  private ending(
+    op: OperationRecord,
+    resource: StoredResource | undefined,
+  ): { writes: Write[]; ended: OperationRecord } {
     const writes = op.failWith ? this.fail(op, resource) : this.finish(op, resource);
     const outcome = op.failWith ? { status: 'Failed' as const, error: op.failWith } : this.outcome(op, resource);
     return { writes, ended: { ...op, ...outcome, endTime: this.now().toISOString() } };

@@ -66,7 +66,8 @@ Object.assign(results, {
   date: new Date().toISOString(),
   node: process.version,
   cpus: cpus().length,
-  before: beforeTree ? `the sources in ${beforeTree} (BENCH_BEFORE)` : undefined,
+  // Sections merged into an earlier run (--only) keep the "before" that run measured theirs against.
+  before: beforeTree ? `the sources in ${beforeTree} (BENCH_BEFORE)` : only ? results.before : undefined,
 });
 
 const onSignal = () => {

@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { devToken } from '../src/auth/bearer.js';
 import { loadOrCreateCertificate } from '../src/tls.js';
 import { postgresMissing, startPostgres } from '../test/support/postgres.js';
-import { certDir, cpuMs, startProcess, type Proc } from './lib.js';
+import { amliteCommand, certDir, cpuMs, startProcess, type Proc } from './lib.js';
 
 const SUB = '00000000-0000-0000-0000-0000000000b5';
 const API = '2025-09-01';
@@ -186,10 +186,9 @@ const cpuCell = (c: StoreRun['cpuUs']) => (c ? `${c.amlite} + ${c.postgres ?? 'â
 const beforeTree = process.env.BENCH_STORES_BEFORE ? resolve(process.env.BENCH_STORES_BEFORE) : undefined;
 
 function startAmlite(dataDir: string, extra: string[], tree?: string): Promise<Proc> {
+  // Compiled, as `npm start` runs it and as the other sections start it (this checkout's build or the before tree's).
   const args = [
-    '--import',
-    'tsx',
-    tree ? join(tree, 'src', 'main.ts') : 'src/main.ts',
+    ...amliteCommand(tree),
     '--port',
     '0',
     '--data-dir',

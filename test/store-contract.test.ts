@@ -892,6 +892,24 @@ describe('store contract: SQLite in memory', () => contract(sqliteMemory));
 describe('store contract: SQLite file', () => {
   contract(sqliteFile);
 
+  test('commits still queued for their batch when the store closes are made, and found after reopening', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'amlite-close-'));
+    try {
+      const file = join(dir, 'amlite.db');
+      const first = new SqliteStore(file);
+      const rgs = Array.from({ length: 5 }, (_, i) => group(`closing-${i}`));
+      // commit() queues at once; close() comes before the batch's turn of the event loop.
+      const commits = rgs.map((rg) => first.commit([{ op: 'insert', resource: rg }]));
+      await first.close();
+      assert.deepEqual(await Promise.all(commits), [true, true, true, true, true]);
+      const again = new SqliteStore(file);
+      for (const rg of rgs) assert.equal((await again.get(rg.key))?.key, rg.key);
+      await again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a file made before migrations were recorded is upgraded in place, operations and all', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'amlite-legacy-'));
     try {

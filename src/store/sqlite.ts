@@ -15,8 +15,9 @@ interface Row {
  * process (`shared` is false), which drives every open operation and takes them all back after a restart.
  * Durability is a group commit (GroupSync): a write resolves once an fsync of the WAL made after it has finished,
  * and concurrent writers share that fsync. Commits queued in the same turn of the event loop also share one
- * transaction, each in a savepoint of its own, so its conditions hold or fail alone. A reader may see a commit up to one fsync before its writer's answer (never after a crash: nothing is
- * acknowledged before its fsync, and a write that depends on it comes later in the WAL).
+ * transaction, each in a savepoint of its own, so its conditions hold or fail alone. A reader may see a commit up to
+ * one fsync before its writer's answer (never after a crash: nothing is acknowledged before its fsync, and a write
+ * that depends on it comes later in the WAL).
  */
 export class SqliteStore implements Store {
   readonly shared = false;
@@ -394,6 +395,9 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    // Commits queued for this turn's batch are made, and synced, before the file closes.
+    if (this.queued.length) this.commitQueued();
+    await this.durable();
     await this.sync?.close();
     if (this.db.open) this.db.close();
   }

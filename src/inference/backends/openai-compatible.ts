@@ -141,8 +141,8 @@ export class OpenAICompatibleBackend implements Backend {
     };
   }
 
-  async *chat(req: ChatRequest, opts: CallOptions): AsyncIterable<ChatChunk> {
-    for await (const batch of this.chatBatches(req, opts)) yield* batch;
+  chat(req: ChatRequest, opts: CallOptions): AsyncIterable<ChatChunk> {
+    return flatten(this.chatBatches(req, opts));
   }
 
   async *chatBatches(req: ChatRequest, opts: CallOptions): AsyncIterable<ChatChunk[]> {
